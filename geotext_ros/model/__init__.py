@@ -1,0 +1,1 @@
+"""geotext_ros.model"""

@@ -1,0 +1,1 @@
+"""Training package: data, losses, train, evaluate, export. Imports geotext_ros, never the reverse."""

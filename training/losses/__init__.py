@@ -1,0 +1,1 @@
+"""Loss modules: each returns named terms and is switched on by config."""
