@@ -1,0 +1,147 @@
+"""Model configuration: dataclasses plus JSON files in `configs/` (tiny, small, xvlm-base).
+
+`load_config("tiny")` reads `configs/tiny.json`; a path to any JSON file works too. Missing keys take the
+dataclass defaults; unknown keys raise, so a typo in a config never silently trains the wrong model.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+
+@dataclass
+class VisionConfig:
+    kind: str = "vit"                 # "vit" | "swin"
+    image_size: int = 128
+    patch_size: int = 16
+    # ViT
+    width: int = 192
+    layers: int = 4
+    heads: int = 3
+    mlp_ratio: float = 4.0
+    # Swin (X-VLM naming): the output width is embed_dim * 2**(len(depths)-1)
+    embed_dim: int = 128
+    depths: list[int] = field(default_factory=lambda: [2, 2, 18, 2])
+    swin_heads: list[int] = field(default_factory=lambda: [4, 8, 16, 32])
+    window_size: int = 12
+    layer_norm_eps: float = 1e-6
+
+    @property
+    def out_width(self) -> int:
+        """Token width Dv of encode_image."""
+        if self.kind == "swin":
+            return self.embed_dim * 2 ** (len(self.depths) - 1)
+        return self.width
+
+    @property
+    def grid(self) -> int:
+        """Side G of the patch grid of encode_image (tokens = 1 + G*G)."""
+        g = self.image_size // self.patch_size
+        if self.kind == "swin":
+            g //= 2 ** (len(self.depths) - 1)
+        return g
+
+
+@dataclass
+class TextConfig:
+    vocab_size: int = 30522
+    hidden: int = 192
+    layers: int = 3                    # text-only layers; fusion layers follow (ModelConfig.fusion_layers)
+    heads: int = 3
+    intermediate: int = 768
+    max_position: int = 64
+    type_vocab_size: int = 2
+    layer_norm_eps: float = 1e-12
+    pretrained_path: str | None = None  # local HF BERT-family dir (config.json + weights + vocab.txt)
+    # vocabulary when no pretrained_path: a bundled name (model/vocab/<name>.txt), a vocab.txt path or
+    # "pkg:<module>"; None = the tokenizer passed to create_model (or a character-level one)
+    vocab_file: str | None = None
+
+
+@dataclass
+class ModelConfig:
+    name: str = "tiny"
+    vision: VisionConfig = field(default_factory=VisionConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    fusion_layers: int = 2
+    embed_dim: int = 128
+    max_text_len: int = 40
+    image_mean: list[float] = field(default_factory=lambda: [0.48145466, 0.4578275, 0.40821073])
+    image_std: list[float] = field(default_factory=lambda: [0.26862954, 0.26130258, 0.27577711])
+    temp: float = 0.07
+    temp_min: float = 0.001
+    temp_max: float = 0.5
+    relation_hidden: int = 256
+    dense_head: bool = True
+    roi_size: int = 3                  # ROI Align output grid (mean-pooled to one feature)
+    roi_sampling_ratio: int = 2
+    dropout: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        data = dict(data)
+        vision = _build(VisionConfig, data.pop("vision", {}) or {}, "vision")
+        text = _build(TextConfig, data.pop("text", {}) or {}, "text")
+        cfg = _build(cls, data, "model")
+        cfg.vision, cfg.text = vision, text
+        _validate(cfg)
+        return cfg
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    known = {f.name for f in dataclasses.fields(cls)} - {"vision", "text"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown key(s) {unknown} in the '{where}' section of the model config; "
+                         f"allowed keys: {sorted(known)}")
+    return cls(**data)
+
+
+def _validate(cfg: ModelConfig) -> None:
+    v, t = cfg.vision, cfg.text
+    if v.kind not in ("vit", "swin"):
+        raise ValueError(f"vision.kind must be 'vit' or 'swin', got {v.kind!r}")
+    if v.image_size % v.patch_size:
+        raise ValueError(f"vision.image_size {v.image_size} is not a multiple of patch_size {v.patch_size}")
+    if v.kind == "vit" and v.width % v.heads:
+        raise ValueError(f"vision.width {v.width} is not divisible by vision.heads {v.heads}")
+    if v.kind == "swin" and len(v.depths) != len(v.swin_heads):
+        raise ValueError(f"vision.depths {v.depths} and vision.swin_heads {v.swin_heads} differ in length")
+    if t.hidden % t.heads:
+        raise ValueError(f"text.hidden {t.hidden} is not divisible by text.heads {t.heads}")
+    if cfg.max_text_len > t.max_position:
+        raise ValueError(f"max_text_len {cfg.max_text_len} exceeds text.max_position {t.max_position}")
+    if len(cfg.image_mean) != 3 or len(cfg.image_std) != 3:
+        raise ValueError(f"image_mean/image_std need 3 values, got {cfg.image_mean} / {cfg.image_std}")
+
+
+def available_configs() -> list[str]:
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.json"))
+
+
+def load_config(name_or_path: str | Path | dict | ModelConfig) -> ModelConfig:
+    """A ModelConfig from a built-in name ("tiny", "small", "xvlm-base"), a JSON path, a dict or a ModelConfig."""
+    if isinstance(name_or_path, ModelConfig):
+        return name_or_path
+    if isinstance(name_or_path, dict):
+        return ModelConfig.from_dict(name_or_path)
+    path = Path(name_or_path)
+    if not path.suffix and not path.exists():
+        path = CONFIG_DIR / f"{name_or_path}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"model config {name_or_path!r} not found: give a path to a JSON file or one of "
+                                f"{available_configs()}")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"model config {path} is not valid JSON: {e}") from e
+    data.setdefault("name", path.stem)
+    return ModelConfig.from_dict(data)

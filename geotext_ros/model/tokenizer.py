@@ -1,0 +1,178 @@
+"""Pure-Python BERT WordPiece tokenizer (no `transformers`): HF `vocab.txt` files or a vocab built from captions.
+
+Text is cleaned with `clean_caption` first (the GeoText-1652 rule), then split on whitespace and punctuation and
+cut into the longest matching wordpieces, continuation pieces prefixed with "##" (as BERT's uncased tokenizer).
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from geotext_ros.model.text import MAX_WORDS_TEST, clean_caption
+
+SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+class WordPieceTokenizer:
+    """`tok(texts, max_len=None) -> (ids, mask)`, both np.int64 [B, L], [CLS] ... [SEP] then [PAD]."""
+
+    def __init__(self, vocab: Sequence[str], max_len: int = 40, max_words: int = MAX_WORDS_TEST,
+                 max_chars_per_word: int = 100) -> None:
+        self.vocab = list(vocab)
+        self.index = {tok: i for i, tok in enumerate(self.vocab)}
+        missing = [s for s in SPECIALS[:4] if s not in self.index]
+        if missing:
+            raise ValueError(f"vocabulary lacks the special token(s) {missing}; a BERT vocab needs "
+                             f"[PAD] [UNK] [CLS] [SEP]")
+        if len(self.index) != len(self.vocab):
+            dup = [t for t, n in Counter(self.vocab).items() if n > 1][:5]
+            raise ValueError(f"vocabulary has duplicate entries, e.g. {dup}")
+        self.max_len = int(max_len)
+        self.max_words = int(max_words)
+        self.max_chars_per_word = max_chars_per_word
+        self.pad_id, self.unk_id = self.index["[PAD]"], self.index["[UNK]"]
+        self.cls_id, self.sep_id = self.index["[CLS]"], self.index["[SEP]"]
+        self.mask_id = self.index.get("[MASK]", self.unk_id)
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    # --- construction -------------------------------------------------------------------------------------
+    @classmethod
+    def from_vocab_file(cls, path: str | Path, **kwargs: Any) -> "WordPieceTokenizer":
+        """Read an HF `vocab.txt` (one token a line, line number = id)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / "vocab.txt"
+        try:
+            lines = path.read_text(encoding="utf-8").split("\n")
+        except OSError as e:
+            raise FileNotFoundError(f"cannot read vocabulary file {path}: {e}") from e
+        if lines and lines[-1] == "":
+            lines.pop()
+        return cls([ln.rstrip("\r") for ln in lines], **kwargs)
+
+    @classmethod
+    def build_vocab(cls, texts: Iterable[str], min_freq: int = 2, max_words: int = MAX_WORDS_TEST,
+                    **kwargs: Any) -> "WordPieceTokenizer":
+        """Specials, then words seen >= min_freq times (most frequent first), then a-z0-9 and ##a-##9 so unseen
+        words fall back to characters instead of [UNK]."""
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(basic_tokenize(clean_caption(text, max_words)))
+        vocab = list(SPECIALS)
+        seen = set(vocab)
+        chars = list(CHARS) + ["##" + c for c in CHARS]
+        words = sorted((w for w, n in counts.items() if n >= min_freq), key=lambda w: (-counts[w], w))
+        for tok in words + chars:
+            if tok not in seen:
+                seen.add(tok)
+                vocab.append(tok)
+        return cls(vocab, max_words=max_words, **kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "wordpiece", "vocab": list(self.vocab), "max_len": self.max_len,
+                "max_words": self.max_words}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "WordPieceTokenizer":
+        if data.get("kind", "wordpiece") != "wordpiece" or "vocab" not in data:
+            raise ValueError(f"not a WordPiece tokenizer record (keys {sorted(data)[:8]})")
+        return cls(data["vocab"], max_len=data.get("max_len", 40), max_words=data.get("max_words", MAX_WORDS_TEST))
+
+    # --- tokenization -------------------------------------------------------------------------------------
+    def tokenize(self, text: str) -> list[str]:
+        """Wordpiece strings of one text (no [CLS]/[SEP])."""
+        out: list[str] = []
+        for word in basic_tokenize(clean_caption(text, self.max_words)):
+            out.extend(self._wordpiece(word))
+        return out
+
+    def encode(self, text: str) -> list[int]:
+        return [self.index.get(t, self.unk_id) for t in self.tokenize(text)]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        words: list[str] = []
+        for i in ids:
+            tok = self.vocab[int(i)]
+            if tok in SPECIALS:
+                continue
+            if tok.startswith("##") and words:
+                words[-1] += tok[2:]
+            else:
+                words.append(tok)
+        return " ".join(words)
+
+    def __call__(self, texts: str | Sequence[str], max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """ids, mask: np.int64 [B, L]; padded to the longest text, or to exactly max_len when given."""
+        if isinstance(texts, str):
+            texts = [texts]
+        limit = int(max_len) if max_len is not None else self.max_len
+        if limit < 2:
+            raise ValueError(f"max_len must be >= 2 to hold [CLS] and [SEP], got {limit}")
+        rows = [[self.cls_id] + self.encode(t)[: limit - 2] + [self.sep_id] for t in texts]
+        width = limit if max_len is not None else max((len(r) for r in rows), default=2)
+        ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        return ids, mask
+
+    def _wordpiece(self, word: str) -> list[str]:
+        if len(word) > self.max_chars_per_word:
+            return ["[UNK]"]
+        pieces: list[str] = []
+        start = 0
+        while start < len(word):
+            end = len(word)
+            piece = None
+            while start < end:  # greedy longest match first
+                sub = word[start:end] if start == 0 else "##" + word[start:end]
+                if sub in self.index:
+                    piece = sub
+                    break
+                end -= 1
+            if piece is None:
+                return ["[UNK]"]  # BERT rule: one unknown piece makes the whole word [UNK]
+            pieces.append(piece)
+            start = end
+        return pieces
+
+
+def basic_tokenize(text: str) -> list[str]:
+    """BERT basic tokenization: lowercase, strip accents, split on whitespace and punctuation."""
+    text = unicodedata.normalize("NFD", text.lower())
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    tokens: list[str] = []
+    for word in text.split():
+        current = ""
+        for ch in word:
+            if _is_punct(ch):
+                if current:
+                    tokens.append(current)
+                tokens.append(ch)
+                current = ""
+            elif ord(ch) == 0 or ord(ch) == 0xFFFD or unicodedata.category(ch) in ("Cc", "Cf"):
+                continue
+            else:
+                current += ch
+        if current:
+            tokens.append(current)
+    return tokens
+
+
+def _is_punct(ch: str) -> bool:
+    cp = ord(ch)
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")

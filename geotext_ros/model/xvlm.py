@@ -1,0 +1,111 @@
+"""Map the published X-VLM checkpoint (e.g. 16m_base_model_state_step_199999.th) onto GeoTextModel.
+
+The checkpoint is a dict with key "model": vision_encoder.* (Swin-B trained with window 7 at 224),
+text_encoder.bert.* (BERT-base, 6 text + 6 cross layers), vision_proj, text_proj, temp, itm_head.{0,1,3},
+bbox_head.{0,1,3}. Mapping: strip "bert." from the text keys, drop buffers the model recomputes
+(relative_position_index, attn_mask, position_ids), and resize every relative_position_bias_table to the
+model's window (bicubic on the (2w-1) x (2w-1) grid per head; X-VLM resizes the same tables, with a
+scipy-based scheme). Files are read from a LOCAL path only.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from geotext_ros.model.config import ModelConfig, load_config
+
+log = logging.getLogger(__name__)
+_DROP_SUFFIXES = ("relative_position_index", "attn_mask", "position_ids")
+
+
+def interpolate_rel_pos_table(table: torch.Tensor, dst_rows: int) -> torch.Tensor:
+    """[(2w-1)^2, heads] -> [dst_rows, heads] by bicubic resampling of the square grid."""
+    src_side = round(table.shape[0] ** 0.5)
+    dst_side = round(dst_rows ** 0.5)
+    if src_side * src_side != table.shape[0] or dst_side * dst_side != dst_rows:
+        raise ValueError(f"relative position table rows must be squares, got {table.shape[0]} -> {dst_rows}")
+    if src_side == dst_side:
+        return table
+    grid = table.T.reshape(1, table.shape[1], src_side, src_side).float()
+    out = F.interpolate(grid, size=(dst_side, dst_side), mode="bicubic", align_corners=False)
+    return out.reshape(table.shape[1], dst_rows).T.contiguous().to(table.dtype)
+
+
+def _target_shapes(config: ModelConfig) -> dict[str, torch.Size]:
+    """Parameter shapes of the model for `config`, built on the meta device (no memory)."""
+    from geotext_ros.model.geotext_model import GeoTextModel
+    with torch.device("meta"):
+        model = GeoTextModel(config)
+    return {k: v.shape for k, v in model.state_dict().items()}
+
+
+def _rename(key: str) -> str | None:
+    """X-VLM key -> model key; None = drop silently (recomputed buffers)."""
+    if key.endswith(_DROP_SUFFIXES):
+        return None
+    if key.startswith("text_encoder.bert."):
+        return "text_encoder." + key[len("text_encoder.bert."):]
+    return key
+
+
+def map_xvlm_state_dict(sd: dict[str, Any], config: ModelConfig | str) -> tuple[dict[str, torch.Tensor],
+                                                                                dict[str, list[str]]]:
+    """(mapped state dict, report{missing, unexpected, interpolated, mismatched}) for the model of `config`."""
+    config = load_config(config)
+    if config.vision.kind != "swin":
+        raise ValueError(f"X-VLM checkpoints need a Swin vision config (e.g. 'xvlm-base'), got "
+                         f"vision.kind={config.vision.kind!r} in config {config.name!r}")
+    if "model" in sd and isinstance(sd["model"], dict):
+        sd = sd["model"]
+    target = _target_shapes(config)
+    mapped: dict[str, torch.Tensor] = {}
+    report: dict[str, list[str]] = {"missing": [], "unexpected": [], "interpolated": [], "mismatched": []}
+    for key, value in sd.items():
+        new = _rename(key)
+        if new is None:
+            continue
+        if new not in target:
+            report["unexpected"].append(key)
+            continue
+        if new.endswith("relative_position_bias_table") and value.shape != target[new]:
+            value = interpolate_rel_pos_table(value, target[new][0])
+            report["interpolated"].append(new)
+        if tuple(value.shape) != tuple(target[new]):
+            report["mismatched"].append(f"{key}: checkpoint {tuple(value.shape)} vs model {tuple(target[new])}")
+            continue
+        mapped[new] = value
+    report["missing"] = sorted(set(target) - set(mapped))
+    return mapped, report
+
+
+def load_xvlm_checkpoint(model: torch.nn.Module, path: str | Path, allow_pickle: bool = False,
+                         strict_shapes: bool = True) -> dict[str, list[str]]:
+    """Load a local X-VLM checkpoint into `model`; logs and returns the mapping report.
+
+    The file is read with torch.load(weights_only=True); pass allow_pickle=True only for a file you trust
+    whose extra entries (optimizer, scheduler) need full unpickling."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"X-VLM checkpoint {path} not found (download it yourself; nothing is fetched)")
+    try:
+        sd = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
+    except Exception as e:
+        raise ValueError(f"cannot read X-VLM checkpoint {path} with weights_only={not allow_pickle}: {e}; "
+                         f"if you trust the file, pass allow_pickle=True") from e
+    mapped, report = map_xvlm_state_dict(sd, model.config)
+    if report["mismatched"] and strict_shapes:
+        raise ValueError(f"X-VLM checkpoint {path} does not fit config {model.config.name!r}: "
+                         f"{report['mismatched'][:5]}")
+    model.load_state_dict(mapped, strict=False)
+    log.info("X-VLM %s: loaded %d tensors, interpolated %d tables", path, len(mapped), len(report["interpolated"]))
+    if report["missing"]:
+        log.warning("X-VLM %s: %d model keys not in the checkpoint (kept at init): %s", path,
+                    len(report["missing"]), report["missing"][:10])
+    if report["unexpected"]:
+        log.warning("X-VLM %s: %d checkpoint keys unused: %s", path, len(report["unexpected"]),
+                    report["unexpected"][:10])
+    return report

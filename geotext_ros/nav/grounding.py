@@ -1,0 +1,145 @@
+"""Grounding an Instruction in one camera frame: target box with spatial-relation resolution.
+
+Pipeline (docs/architecture.md, "Data flow"): encode the image once; tokenize target, anchor(s) and the full
+sentence in one batch; dense maps -> candidate boxes (threshold + connected components); anchor boxes = best
+component of each anchor's map; one candidate chosen by relation (3x3 rule + relation head), image position, or
+agreement with the full-sentence box head; the box head refines the chosen box when it overlaps it; the
+full sentence's ITM probability is the confidence.
+
+    grounder = Grounder(open_backend("engines/default"))
+    result = grounder.ground(rgb, parse_instruction("fly to the red building left of the pool"))
+    result.box, result.score, result.reason
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from geotext_ros.nav.candidates import BoxT, Candidate, clip_box, dense_candidates, iou
+from geotext_ros.nav.parser import Instruction
+from geotext_ros.nav.selection import SelectionWeights, select_candidate
+
+# relation -> (axis 0 = horizontal / 1 = vertical, class index) read from the relation head's probabilities
+_HEAD_CLASS = {"left of": (0, 0), "right of": (0, 2), "above": (1, 0), "below": (1, 2)}
+
+
+@dataclass
+class GroundingResult:
+    """box: chosen normalized cxcywh box or None; score: ITM match probability of the full sentence in [0, 1];
+    candidates: target regions from the dense map; chosen: index into candidates (None when box is None);
+    anchor_box / anchor2_box: the anchors found; relation: the relation actually applied; reason: why this box
+    (or why none); phrase: the target phrase grounded; head_box: the full-sentence box head's box."""
+
+    box: Optional[BoxT]
+    score: float
+    candidates: list[Candidate] = field(default_factory=list)
+    chosen: Optional[int] = None
+    anchor_box: Optional[BoxT] = None
+    anchor2_box: Optional[BoxT] = None
+    relation: Optional[str] = None
+    reason: str = ""
+    phrase: str = ""
+    head_box: Optional[BoxT] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (lists instead of tuples)."""
+        out = asdict(self)
+        out["candidates"] = [{"box": list(c.box), "score": c.score, "cells": c.cells} for c in self.candidates]
+        for key in ("box", "anchor_box", "anchor2_box", "head_box"):
+            out[key] = list(out[key]) if out[key] is not None else None
+        return out
+
+
+class Grounder:
+    """Grounds instructions with a runtime Backend (geotext_ros.runtime: encode_image/encode_text/fuse/dense/
+    relation + transform + tokenizer).
+
+    min_score: dense-map probability a cell needs to be part of a candidate (below it everywhere -> no box).
+    relative_threshold: cells also need >= this fraction of the map's peak (separates adjacent objects).
+    refine_iou: replace the chosen component's coarse box by the full-sentence box head's when they overlap this
+    much (0 disables nothing; set refine=False to keep grid boxes). weights: relation evidence mix.
+    """
+
+    def __init__(self, backend: Any, min_score: float = 0.5, relative_threshold: float = 0.5,
+                 refine: bool = True, refine_iou: float = 0.3, max_candidates: int = 16,
+                 weights: SelectionWeights = SelectionWeights()) -> None:
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"min_score must be a probability in [0, 1], got {min_score}")
+        self.backend = backend
+        self.min_score = float(min_score)
+        self.relative_threshold = float(relative_threshold)
+        self.refine = refine
+        self.refine_iou = float(refine_iou)
+        self.max_candidates = int(max_candidates)
+        self.weights = weights
+
+    def ground(self, rgb: np.ndarray, instruction: Instruction) -> GroundingResult:
+        """Ground `instruction` in an RGB uint8 [H, W, 3] frame."""
+        rgb = np.asarray(rgb)
+        if rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise ValueError(f"rgb must be [H, W, 3] uint8, got shape {rgb.shape}; convert mono/bgr first")
+        if instruction.command != "goto" or instruction.empty:
+            return GroundingResult(None, 0.0, reason=f"nothing to ground for command {instruction.command!r}"
+                                   + (" (empty instruction)" if instruction.empty else ""))
+        pixels = np.asarray(self.backend.transform(rgb), dtype=np.float32)[None]
+        image_tokens, _ = self.backend.encode_image(pixels)
+        return self.ground_tokens(image_tokens[:1], instruction)
+
+    def ground_tokens(self, image_tokens: np.ndarray, instruction: Instruction) -> GroundingResult:
+        """Ground with an already encoded image ([1, 1+G*G, Dv]); lets a caller share one image encoding."""
+        phrases = [instruction.target] + instruction.anchors
+        ids, mask = self.backend.tokenizer(phrases + [instruction.text or instruction.target])
+        txt_tokens, txt_embed = self.backend.encode_text(ids, mask)
+        n = len(phrases)
+        dense = self.backend.dense(np.repeat(image_tokens, n, axis=0), txt_embed[:n])
+        fused = self.backend.fuse(image_tokens, txt_tokens[n:], mask[n:])
+        score = _probability(fused["itm"])
+        head_box = clip_box(np.asarray(fused["box"], dtype=np.float64).reshape(-1, 4)[0].tolist())
+        candidates = dense_candidates(dense[0], self.min_score, self.relative_threshold, self.max_candidates)
+        anchors = [self._best_box(dense[i]) for i in range(1, n)]
+        result = GroundingResult(None, score, candidates, phrase=instruction.target, head_box=head_box,
+                                 anchor_box=anchors[0] if anchors else None,
+                                 anchor2_box=anchors[1] if len(anchors) > 1 else None)
+        if not candidates:
+            peak = float(np.nanmax(dense[0])) if dense[0].size else 0.0
+            result.reason = (f"no region for {instruction.target!r} scores above min_score {self.min_score:.2f} "
+                             f"(peak {peak:.2f})")
+            return result
+        found = [a for a in anchors if a is not None]
+        relation = instruction.relation if found else None
+        selection = select_candidate(candidates, relation, found, instruction.position, head_box,
+                                     lambda boxes, anchor, rel: self._relation_prob(image_tokens, boxes, anchor, rel),
+                                     self.weights)
+        result.chosen, result.relation = selection.index, selection.relation
+        result.reason = selection.reason
+        if instruction.relation and not found:
+            result.reason += f"; anchor {instruction.anchor!r} not found, relation {instruction.relation!r} unused"
+        result.box = self._refined(candidates[selection.index].box, head_box, result)
+        return result
+
+    def _best_box(self, dense: np.ndarray) -> Optional[BoxT]:
+        comps = dense_candidates(dense, self.min_score, self.relative_threshold, 1)
+        return comps[0].box if comps else None
+
+    def _relation_prob(self, image_tokens: np.ndarray, boxes: list[BoxT], anchor: BoxT, relation: str) -> np.ndarray:
+        if relation not in _HEAD_CLASS:
+            return np.zeros(len(boxes))
+        box_a = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        box_b = np.repeat(np.asarray(anchor, dtype=np.float32).reshape(1, 4), len(boxes), axis=0)
+        h_prob, v_prob = self.backend.relation(image_tokens, box_a, box_b)
+        axis, cls = _HEAD_CLASS[relation]
+        return np.asarray((h_prob, v_prob)[axis], dtype=np.float64)[:, cls]
+
+    def _refined(self, box: BoxT, head_box: BoxT, result: GroundingResult) -> BoxT:
+        if self.refine and iou(box, head_box) >= self.refine_iou:
+            result.reason += "; refined by the box head"
+            return head_box
+        return box
+
+
+def _probability(itm: Any) -> float:
+    """First ITM value as a probability in [0, 1] (NaN -> 0: never trust a broken output)."""
+    value = float(np.asarray(itm, dtype=np.float64).reshape(-1)[0])
+    return 0.0 if not np.isfinite(value) else min(1.0, max(0.0, value))

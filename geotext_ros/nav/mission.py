@@ -1,0 +1,303 @@
+"""The navigator's mission state machine: plain values in, a waypoint and a status dict out (no ROS, no model).
+
+States:
+    IDLE       no instruction yet: no waypoint.
+    SEARCH     fly to the best gallery place (retrieval result) at the place's altitude.
+    LOCALIZE   hold position; ground the target in several frames; confident ground points must agree (vote).
+    APPROACH   fly above the voted target point; confident re-groundings nearby refine it.
+    ARRIVED    within arrive_tolerance of the target: hold above it.
+    NOT_FOUND  a phase timed out: hold position.
+    HOLD       after `stop` / `hold`: hold the position where the command arrived.
+    RETURN     after `return`: fly to home at return_altitude.
+A new instruction preempts whatever runs. A grounding whose score is below min_confidence (or without a box)
+never produces a waypoint: it is ignored and the status says so.
+
+Typical loop (the navigator node):
+
+    mission = Mission(MissionConfig())
+    mission.instruct(parse_instruction(text), now, pose, retrieval=index.query(backend, text))
+    ...
+    result = grounder.ground(rgb, instruction) if mission.needs_grounding else None
+    point = box_center_to_ground(result.box, ...) if result and result.box else None
+    out = mission.update(now, pose, result, point)
+    if out.waypoint: publish(out.waypoint); publish(json.dumps(out.status))
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, NamedTuple, Optional, Sequence
+
+from geotext_ros.nav.parser import Instruction
+
+
+class State(str, Enum):
+    IDLE = "IDLE"
+    SEARCH = "SEARCH"
+    LOCALIZE = "LOCALIZE"
+    APPROACH = "APPROACH"
+    ARRIVED = "ARRIVED"
+    NOT_FOUND = "NOT_FOUND"
+    HOLD = "HOLD"
+    RETURN = "RETURN"
+
+
+@dataclass(frozen=True)
+class MissionConfig:
+    """Thresholds and timeouts (metres, seconds, probabilities). The defaults are for a small multirotor at
+    30-60 m with a nadir camera; config/nav.yaml repeats them as node parameters."""
+
+    min_confidence: float = 0.5        # ITM probability a grounding needs before it can move the drone
+    min_place_score: float = 0.0       # retrieval score a gallery place needs to be flown to
+    search_altitude: float = 40.0      # altitude for a place whose gallery entry has none
+    place_tolerance: float = 5.0       # horizontal distance to the place that ends SEARCH
+    arrive_tolerance: float = 2.0      # horizontal distance to the target that means ARRIVED
+    localize_votes: int = 3            # confident, agreeing ground points needed to accept a target
+    vote_radius: float = 5.0           # points within this distance of their median agree
+    vote_window: int = 8               # most recent confident points kept for the vote
+    track_radius: float = 15.0         # in APPROACH, a confident point this close to the target refines it
+    track_gain: float = 0.5            # how much of the new point goes into the target (0..1)
+    search_timeout: float = 120.0
+    localize_timeout: float = 20.0
+    approach_timeout: float = 90.0
+    approach_altitude: Optional[float] = None   # None = keep the altitude at which LOCALIZE began
+    return_altitude: float = 30.0
+    home: Optional[tuple[float, float]] = None  # None = the first pose the mission sees
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
+        if self.localize_votes < 1 or self.vote_window < self.localize_votes:
+            raise ValueError(f"need 1 <= localize_votes ({self.localize_votes}) <= vote_window ({self.vote_window})")
+        if not 0.0 < self.track_gain <= 1.0:
+            raise ValueError(f"track_gain must be in (0, 1], got {self.track_gain}")
+        for name in ("place_tolerance", "arrive_tolerance", "vote_radius", "search_timeout", "localize_timeout",
+                     "approach_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+
+
+class Waypoint(NamedTuple):
+    """ENU position (m) and yaw (rad) for /geotext/waypoint."""
+
+    x: float
+    y: float
+    z: float
+    yaw: float
+
+
+class MissionOutput(NamedTuple):
+    waypoint: Optional[Waypoint]
+    status: dict[str, Any]
+
+
+class Mission:
+    """See the module docstring. All times are seconds on one clock (ROS time or time.monotonic())."""
+
+    def __init__(self, config: MissionConfig = MissionConfig()) -> None:
+        self.config = config
+        self.state = State.IDLE
+        self.instruction: Optional[Instruction] = None
+        self.home: Optional[tuple[float, float]] = config.home
+        self._pose: Optional[tuple[float, float, float, float]] = None
+        self._entered = 0.0
+        self._hold: Optional[Waypoint] = None
+        self._place: Optional[Any] = None
+        self._target: Optional[tuple[float, float]] = None
+        self._votes: deque[tuple[float, float]] = deque(maxlen=config.vote_window)
+        self._last_score: Optional[float] = None
+        self._last_box: Optional[Sequence[float]] = None
+        self._waypoint: Optional[Waypoint] = None
+        self._approach_z: Optional[float] = None
+        self._reason = "waiting for an instruction"
+
+    # ---- inputs ---------------------------------------------------------------------------------------------
+    @property
+    def needs_grounding(self) -> bool:
+        """True while the camera frames should be grounded (LOCALIZE, APPROACH)."""
+        return self.state in (State.LOCALIZE, State.APPROACH)
+
+    def instruct(self, instruction: Instruction, now: float, pose: Optional[Sequence[float]] = None,
+                 retrieval: Optional[Sequence[Any]] = None) -> None:
+        """Start a new instruction, preempting the current one. retrieval: gallery matches best first
+        (objects with place_id, x, y, altitude, score), or None/empty to localize where the drone is."""
+        if pose is not None:
+            self._see(pose)
+        if instruction.empty:
+            self._reason = "empty instruction ignored"
+            return
+        self.instruction = instruction
+        self._votes.clear()
+        self._target, self._place, self._last_score, self._last_box = None, None, None, None
+        self._approach_z = None
+        if instruction.command in ("stop", "hold"):
+            self._enter(State.HOLD, now, f"{instruction.command}: holding position")
+            self._hold = self._here()
+        elif instruction.command == "return":
+            self._enter(State.RETURN, now, "returning home")
+        else:
+            self._start_goto(now, retrieval)
+
+    def update(self, now: float, pose: Sequence[float], grounding: Optional[Any] = None,
+               target_point: Optional[Sequence[float]] = None) -> MissionOutput:
+        """Advance with the latest pose (x, y, z, yaw ENU) and, while needs_grounding, the latest grounding
+        result (with .box and .score) and the ground point (east, north) under its box (None if off the ground)."""
+        self._see(pose)
+        if grounding is not None:
+            self._last_score = float(getattr(grounding, "score", 0.0))
+            box = getattr(grounding, "box", None)
+            self._last_box = list(box) if box is not None else None
+        step = {State.SEARCH: self._search, State.LOCALIZE: self._localize, State.APPROACH: self._approach,
+                State.RETURN: self._return}.get(self.state)
+        if step is not None:
+            step(now, grounding, target_point)
+        if self.state in (State.HOLD, State.NOT_FOUND, State.LOCALIZE) and self._hold is None:
+            self._hold = self._here()
+        self._waypoint = self._current_waypoint()
+        return MissionOutput(self._waypoint, self.status())
+
+    # ---- per state ------------------------------------------------------------------------------------------
+    def _start_goto(self, now: float, retrieval: Optional[Sequence[Any]]) -> None:
+        best = retrieval[0] if retrieval else None
+        if best is not None and float(best.score) >= self.config.min_place_score:
+            self._place = best
+            self._enter(State.SEARCH, now, f"flying to gallery place {best.place_id}")
+        elif best is not None:
+            self._start_localize(now, f"best gallery place {best.place_id} scores {float(best.score):.2f} "
+                                      f"< min_place_score {self.config.min_place_score}: searching here")
+        else:
+            self._start_localize(now, "no gallery result: looking for the target here")
+
+    def _search(self, now: float, grounding: Any, point: Any) -> None:
+        if now - self._entered > self.config.search_timeout:
+            self._fail(now, f"place {self._place.place_id} not reached in {self.config.search_timeout:.0f} s")
+        elif self._distance_to(self._place.x, self._place.y) <= self.config.place_tolerance:
+            self._start_localize(now, f"at place {self._place.place_id}: looking for the target")
+
+    def _localize(self, now: float, grounding: Any, point: Any) -> None:
+        if self._confident(grounding, point):
+            self._votes.append((float(point[0]), float(point[1])))
+            agreed = self._agreeing_votes()
+            if len(agreed) >= self.config.localize_votes:
+                self._target = (sum(p[0] for p in agreed) / len(agreed), sum(p[1] for p in agreed) / len(agreed))
+                self._enter(State.APPROACH, now, f"target found ({len(agreed)} agreeing frames): approaching")
+                return
+            self._reason = f"target seen {len(agreed)}/{self.config.localize_votes} agreeing frames"
+        if now - self._entered > self.config.localize_timeout:
+            self._fail(now, f"target not localized in {self.config.localize_timeout:.0f} s ({self._reason})")
+
+    def _approach(self, now: float, grounding: Any, point: Any) -> None:
+        if self._confident(grounding, point):
+            dist = math.dist(point[:2], self._target)
+            if dist <= self.config.track_radius:
+                g = self.config.track_gain
+                self._target = (self._target[0] + g * (point[0] - self._target[0]),
+                                self._target[1] + g * (point[1] - self._target[1]))
+                self._reason = "approaching; target refined"
+            else:
+                self._reason = f"approaching; ignored a detection {dist:.1f} m from the target"
+        if self._distance_to(*self._target) <= self.config.arrive_tolerance:
+            self._enter(State.ARRIVED, now, "above the target")
+        elif now - self._entered > self.config.approach_timeout:
+            self._fail(now, f"target not reached in {self.config.approach_timeout:.0f} s")
+
+    def _return(self, now: float, grounding: Any, point: Any) -> None:
+        home = self.home
+        if home is not None and self._distance_to(*home) <= self.config.arrive_tolerance:
+            self._reason = "at home"
+
+    # ---- helpers ----------------------------------------------------------------------------------------------
+    def _confident(self, grounding: Any, point: Any) -> bool:
+        """True when this grounding may move the drone; otherwise records why not in the reason."""
+        if grounding is None:
+            return False
+        score = float(getattr(grounding, "score", 0.0))
+        if getattr(grounding, "box", None) is None:
+            self._reason = f"target not in view ({getattr(grounding, 'reason', 'no box')}); no waypoint from it"
+            return False
+        if not score >= self.config.min_confidence:   # also rejects NaN
+            self._reason = (f"low confidence {score:.2f} < min_confidence {self.config.min_confidence:.2f}: "
+                            "no waypoint from this match")
+            return False
+        if point is None:
+            self._reason = "target box does not map to the ground (above the horizon?): no waypoint from it"
+            return False
+        return True
+
+    def _agreeing_votes(self) -> list[tuple[float, float]]:
+        xs = sorted(p[0] for p in self._votes)
+        ys = sorted(p[1] for p in self._votes)
+        med = (xs[len(xs) // 2], ys[len(ys) // 2])
+        return [p for p in self._votes if math.dist(p, med) <= self.config.vote_radius]
+
+    def _enter(self, state: State, now: float, reason: str) -> None:
+        self.state, self._entered, self._reason = state, float(now), reason
+        self._hold = None
+
+    def _start_localize(self, now: float, reason: str) -> None:
+        self._enter(State.LOCALIZE, now, reason)
+        self._hold = self._here()
+        # The approach keeps the altitude the target was seen from, unless approach_altitude is set.
+        self._approach_z = self._hold.z if self._hold is not None else None
+
+    def _fail(self, now: float, reason: str) -> None:
+        self._enter(State.NOT_FOUND, now, reason)
+        self._hold = self._here()
+
+    def _see(self, pose: Sequence[float]) -> None:
+        try:
+            x, y, z, yaw = (float(v) for v in tuple(pose)[:4])
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"pose must be (x, y, z, yaw) numbers in ENU, got {pose!r:.120}") from e
+        self._pose = (x, y, z, yaw)
+        if self.home is None:
+            self.home = (x, y)
+
+    def _here(self) -> Optional[Waypoint]:
+        return Waypoint(*self._pose) if self._pose is not None else None
+
+    def _distance_to(self, x: float, y: float) -> float:
+        return math.hypot(self._pose[0] - x, self._pose[1] - y) if self._pose is not None else math.inf
+
+    def _yaw(self) -> float:
+        return self._pose[3] if self._pose is not None else 0.0
+
+    def _current_waypoint(self) -> Optional[Waypoint]:
+        s = self.state
+        if s == State.SEARCH:
+            alt = self._place.altitude
+            alt = self.config.search_altitude if alt is None or math.isnan(float(alt)) else float(alt)
+            return Waypoint(float(self._place.x), float(self._place.y), alt, self._yaw())
+        if s in (State.APPROACH, State.ARRIVED) and self._target is not None:
+            return Waypoint(self._target[0], self._target[1], self._approach_altitude(), self._yaw())
+        if s == State.RETURN and self.home is not None:
+            return Waypoint(self.home[0], self.home[1], self.config.return_altitude, self._yaw())
+        if s in (State.LOCALIZE, State.HOLD, State.NOT_FOUND):
+            return self._hold
+        return None
+
+    def _approach_altitude(self) -> float:
+        if self.config.approach_altitude is not None:
+            return float(self.config.approach_altitude)
+        if self._approach_z is not None:
+            return self._approach_z
+        return self._pose[2] if self._pose is not None else self.config.search_altitude
+
+    def status(self) -> dict[str, Any]:
+        """JSON-ready status: state, instruction, phrase, relation, score, box, place, waypoint, reason."""
+        ins = self.instruction
+        place = self._place
+        return {
+            "state": self.state.value,
+            "instruction": ins.raw if ins is not None else None,
+            "phrase": ins.target if ins is not None and ins.target else None,
+            "relation": ins.relation if ins is not None else None,
+            "score": self._last_score,
+            "box": self._last_box,
+            "place": None if place is None else {"place_id": place.place_id, "x": float(place.x),
+                                                 "y": float(place.y), "score": float(place.score)},
+            "waypoint": list(self._waypoint) if self._waypoint is not None else None,
+            "reason": self._reason,
+        }

@@ -1,0 +1,274 @@
+"""Instruction parsing: an operator's sentence -> command, target phrase, anchor(s), relation, image position.
+
+The parser is deliberately forgiving: it never raises on a ``str`` (empty, huge, control characters, non-ASCII,
+injection-like text all produce an Instruction), and anything it does not understand is still grounded as a whole
+sentence (``target`` = the cleaned sentence). Relations are image-relative only ("left of", "above", ...);
+compass words are not interpreted because the camera frame, not the map, defines left/right/up/down.
+
+    >>> parse_instruction("Fly to the red building left of the pool").relation
+    'left of'
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Optional
+
+from geotext_ros.model.text import MAX_WORDS_TEST, clean_caption
+
+COMMANDS = ("goto", "stop", "hold", "return")
+RELATIONS = ("left of", "right of", "above", "below", "between", "next to")
+
+# Input longer than this is cut before any regex runs: bounded work for hostile or accidental 100 kB messages.
+MAX_INPUT_CHARS = 2000
+
+# (h, v) class indices in the 3x3 relation rule that a relation asks of the target relative to the anchor;
+# None = that axis is unconstrained. "between"/"next to" are distance-based and have no label.
+RELATION_LABELS: dict[str, tuple[Optional[int], Optional[int]]] = {
+    "left of": (0, None),
+    "right of": (2, None),
+    "above": (None, 0),
+    "below": (None, 2),
+}
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """A parsed operator instruction.
+
+    command: "goto" | "stop" | "hold" | "return".
+    raw: the input (after truncation to MAX_INPUT_CHARS). text: cleaned sentence (clean_caption, 50 words) —
+    the full sentence used for ITM confidence and the box head. target: phrase to ground; empty only when the
+    input had no words (see `empty`).
+    anchor / anchor2: reference phrase(s) of the relation (anchor2 only for "between").
+    relation: one of RELATIONS or None. position: (h, v) image-position classes (0 left/upper, 1 center/middle,
+    2 right/lower; None = axis not named) or None. truncated: the input was cut (chars or words).
+    """
+
+    command: str
+    raw: str
+    text: str
+    target: str
+    anchor: Optional[str] = None
+    anchor2: Optional[str] = None
+    relation: Optional[str] = None
+    position: Optional[tuple[Optional[int], Optional[int]]] = None
+    truncated: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """True for a goto with nothing to ground (empty or whitespace-only input): callers ignore it."""
+        return self.command == "goto" and not self.target
+
+    @property
+    def anchors(self) -> list[str]:
+        """The anchor phrases present, in order (0, 1 or 2 of them)."""
+        return [a for a in (self.anchor, self.anchor2) if a]
+
+
+# ---- command words ----------------------------------------------------------------------------------------
+
+_FILLER = {"please", "now", "immediately", "drone", "the", "right", "away", "at", "once", "ok", "okay", "and"}
+_STOP = {"stop", "halt", "abort", "freeze", "cancel", "emergency stop", "stop moving", "stop mission"}
+_HOLD = {"hold", "hold position", "hover", "hover here", "stay", "stay here", "wait", "wait here",
+         "hold here", "keep position", "loiter", "pause"}
+_RETURN = {"return", "return home", "return to home", "go home", "come back", "come home", "rtl", "rth",
+           "return to launch", "return to base", "go back home", "fly home", "fly back home", "head home",
+           "return to start", "go back to start", "back home"}
+
+# ---- navigation verbs stripped from the front --------------------------------------------------------------
+
+_VERBS = sorted([
+    "fly to", "fly over to", "fly towards", "fly toward", "fly over", "fly above", "fly", "go to", "go over to",
+    "go towards", "go", "head to", "head over to", "head towards", "head for", "navigate to", "navigate towards",
+    "move to", "move towards", "move over to", "find", "locate", "search for", "look for", "land near",
+    "land next to", "land at", "land on", "land by", "land", "hover over", "hover above", "approach",
+    "take me to", "bring me to", "show me", "where is", "get to", "travel to", "proceed to", "reach",
+    "point at", "point to", "track", "follow", "inspect", "circle", "target", "i want to go to",
+    "can you fly to", "could you fly to", "can you find", "could you find", "please",
+], key=len, reverse=True)
+_VERB_RE = re.compile(r"^(?:" + "|".join(re.escape(v) for v in _VERBS) + r")\b\s*")
+
+# ---- relations (cleaned text: no punctuation, hyphens are spaces) ------------------------------------------
+
+_INTENSIFIERS = r"(?:(?:right|directly|just|immediately|slightly|somewhat|located|situated|that is|which is|" \
+                r"thats|lying|sitting|standing|placed)\s+)*"
+_REL_PATTERNS: list[tuple[str, str]] = [
+    ("between", r"(?:in\s+)?between"),
+    ("left of", r"(?:(?:to|on|at)\s+the\s+)?left(?:\s+(?:hand\s+)?side)?\s+of"),
+    ("right of", r"(?:(?:to|on|at)\s+the\s+)?right(?:\s+(?:hand\s+)?side)?\s+of"),
+    ("above", r"above|(?:on\s+the\s+)?upper\s+side\s+of|higher\s+up\s+than|up\s+from"),
+    ("below", r"below|beneath|underneath|(?:on\s+the\s+)?lower\s+side\s+of|down\s+from"),
+    ("next to", r"next\s+to|beside|besides|near(?:\s+to)?|nearby|close\s+to|adjacent\s+to|alongside|"
+                r"by\s+the\s+side\s+of"),
+]
+_REL_RE = re.compile(
+    r"\s+" + _INTENSIFIERS + r"(?P<rel>" + "|".join(f"(?P<r{i}>{p})" for i, (_, p) in enumerate(_REL_PATTERNS))
+    + r")\s+(?P<rest>\S.*)$")
+
+# ---- image-position words ----------------------------------------------------------------------------------
+
+_P = r"(?:top|upper|uppermost|topmost|bottom|lower|lowermost|bottommost|left|leftmost|right|rightmost|" \
+     r"center|centre|middle|central)"
+_PP = rf"{_P}(?:\s+{_P})?"
+_FRAME = r"(?:\s+of\s+the\s+(?:image|picture|photo|frame|view|screen|scene|camera|camera\s+view|video))?"
+_PART = r"(?:\s+(?:corner|side|part|area|edge|portion|half|region|third|one))?"
+_POS_PREP_RE = re.compile(rf"\s*\b(?:in|at|on|to|towards|near)\s+the\s+(?P<pos>{_PP}){_PART}{_FRAME}\b")
+_POS_ONE_OF_RE = re.compile(
+    rf"\bthe\s+(?P<pos>{_PP})\s+(?:one|1)\s+(?:of|among|from)\s+(?:the\s+)?"
+    r"(?:(?:two|three|four|five|several|many|\d+)\s+)?")
+_POS_ADJ_RE = re.compile(rf"\bthe\s+(?P<pos>{_PP})\s+(?=\S)")
+_POS_TAIL_RE = re.compile(rf"\s+(?P<pos>{_PP}){_FRAME}$")
+
+_POS_ONLY_RE = re.compile(rf"(?:the\s+)?{_PP}{_PART}{_FRAME}|the\s+(?:image|picture|photo|frame|view|screen)")
+
+_H_WORDS = {"left": 0, "leftmost": 0, "right": 2, "rightmost": 2}
+_V_WORDS = {"top": 0, "upper": 0, "uppermost": 0, "topmost": 0, "bottom": 2, "lower": 2, "lowermost": 2,
+            "bottommost": 2}
+_C_WORDS = {"center", "centre", "middle", "central"}
+
+_EMPTY_PHRASES = {"", "the", "a", "an", "one", "the one", "thing", "the thing", "object", "the object", "it",
+                  "that", "this", "there", "here", "something", "target", "the target", "one that"}
+_TRAILING_JUNK_RE = re.compile(r"(?:\s+(?:that|which|who|is|are|located|situated|lying|sitting|standing|placed|"
+                               r"thats|please|now|there|here))+$")
+
+
+def parse_instruction(text: str) -> Instruction:
+    """Parse one operator sentence. Never raises on a str; raises TypeError on anything else."""
+    if not isinstance(text, str):
+        raise TypeError(f"instruction must be a str, got {type(text).__name__}: {text!r:.80}; "
+                        "decode bytes to str (utf-8) before parsing")
+    truncated = len(text) > MAX_INPUT_CHARS
+    raw = text[:MAX_INPUT_CHARS]
+    truncated |= len(_sanitize(raw).split()) > MAX_WORDS_TEST
+    cleaned = clean_caption(_sanitize(raw), MAX_WORDS_TEST)
+    command = _command_of(cleaned)
+    if command != "goto":
+        return Instruction(command=command, raw=raw, text=cleaned, target="", truncated=truncated)
+    if not cleaned:
+        return Instruction(command="goto", raw=raw, text="", target="", truncated=truncated)
+    body = _strip_verbs(cleaned)
+    target, anchor, anchor2, relation = _split_relation(body)
+    target, position = _extract_position(target)
+    target = _tidy(target)
+    if anchor is not None:
+        anchor = _tidy(_extract_position(anchor)[0]) or None
+    if anchor2 is not None:
+        anchor2 = _tidy(_extract_position(anchor2)[0]) or None
+    if relation is not None and (anchor is None or (relation == "between" and anchor2 is None)):
+        relation, anchor, anchor2 = None, None, None   # a relation without its anchor(s) cannot be resolved
+    if target in _EMPTY_PHRASES:
+        # Nothing usable left (e.g. "the one left of the pool"): ground the whole sentence instead.
+        target = _tidy(body) or cleaned
+        if target in _EMPTY_PHRASES:
+            target = cleaned
+    return Instruction(command="goto", raw=raw, text=cleaned, target=target, anchor=anchor,
+                       anchor2=anchor2, relation=relation, position=position, truncated=truncated)
+
+
+def relation_labels_of(relation: Optional[str]) -> tuple[Optional[int], Optional[int]]:
+    """(h, v) class indices that `relation` asks of target relative to anchor; (None, None) if none apply."""
+    return RELATION_LABELS.get(relation or "", (None, None))
+
+
+def _sanitize(text: str) -> str:
+    """NFKC-normalise, turn control/format/separator characters (and lone surrogates) into spaces."""
+    try:
+        text = unicodedata.normalize("NFKC", text)
+    except (ValueError, UnicodeError):
+        pass
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        out.append(" " if cat[0] in "CZ" else ch)
+    return "".join(out)
+
+
+def _command_of(cleaned: str) -> str:
+    words = [w for w in cleaned.split() if w not in _FILLER]
+    phrase = " ".join(words)
+    if phrase in _STOP:
+        return "stop"
+    if phrase in _HOLD:
+        return "hold"
+    if phrase in _RETURN:
+        return "return"
+    return "goto"
+
+
+def _strip_verbs(text: str) -> str:
+    # Repeat: "please fly to ..." / "drone please go to ..." carry several leading fillers.
+    for _ in range(4):
+        text = re.sub(r"^(?:drone|hey drone|ok|okay|now)\b\s*", "", text)
+        new = _VERB_RE.sub("", text, count=1)
+        if new == text:
+            break
+        text = new
+    return text.strip()
+
+
+def _split_relation(body: str) -> tuple[str, Optional[str], Optional[str], Optional[str]]:
+    """target, anchor, anchor2, relation from the first relation phrase that has words on both sides."""
+    m = _REL_RE.search(" " + body) if body else None
+    if m is None:
+        return body, None, None, None
+    relation = next(name for i, (name, _) in enumerate(_REL_PATTERNS) if m.group(f"r{i}"))
+    target = (" " + body)[:m.start()].strip()
+    rest = m.group("rest").strip()
+    if _POS_ONLY_RE.fullmatch(rest):
+        return body, None, None, None   # "near the center of the image" is a position, not an anchor
+    if relation != "between":
+        return target, rest, None, relation
+    parts = re.split(r"\s+and\s+", rest, maxsplit=1)
+    if len(parts) != 2:
+        return target, None, None, None
+    return target, parts[0].strip(), parts[1].strip(), relation
+
+
+def _extract_position(phrase: str) -> tuple[str, Optional[tuple[Optional[int], Optional[int]]]]:
+    """Remove image-position wording from a phrase; return the phrase and (h, v) classes or None."""
+    for regex, repl in ((_POS_ONE_OF_RE, "the "), (_POS_PREP_RE, " "), (_POS_ADJ_RE, "the "),
+                        (_POS_TAIL_RE, "")):
+        m = regex.search(phrase)
+        if m is None:
+            continue
+        position = _position_of(m.group("pos"))
+        if position is None:
+            continue
+        rest = (phrase[:m.start()] + repl + phrase[m.end():]).strip()
+        if _tidy(rest) in _EMPTY_PHRASES:
+            continue   # "the left one" alone: keep the words, there is nothing else to ground
+        return rest, position
+    return phrase, None
+
+
+def _position_of(words: str) -> Optional[tuple[Optional[int], Optional[int]]]:
+    h: Optional[int] = None
+    v: Optional[int] = None
+    centre = False
+    for w in words.split():
+        if w in _H_WORDS:
+            h = _H_WORDS[w]
+        elif w in _V_WORDS:
+            v = _V_WORDS[w]
+        elif w in _C_WORDS:
+            centre = True
+    if centre:
+        # "center" alone = the middle cell; "center left" = middle row, "top center" = middle column.
+        if h is None and v is None:
+            h, v = 1, 1
+        elif h is None:
+            h = 1
+        elif v is None:
+            v = 1
+    if h is None and v is None:
+        return None
+    return h, v
+
+
+def _tidy(phrase: str) -> str:
+    phrase = re.sub(r"\s+", " ", phrase).strip()
+    phrase = _TRAILING_JUNK_RE.sub("", phrase).strip()
+    phrase = re.sub(r"^(?:to|at|on|over|towards|toward|into|in)\s+(?=the\b|a\b|an\b)", "", phrase)
+    return phrase.strip()

@@ -1,0 +1,120 @@
+"""Choosing one candidate box: by spatial relation to anchor box(es), by image position, or by model agreement.
+
+Pure geometry + given probabilities, no model: the Grounder feeds it candidates from dense maps and the relation
+head's probabilities. Relations come from geotext_ros.nav.relations (the 3x3 rule) only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from geotext_ros.nav.candidates import BoxT, Candidate, center_distance, iou
+from geotext_ros.nav.parser import relation_labels_of
+from geotext_ros.nav.relations import image_position_labels, relation_labels
+
+# relation name -> probabilities [K] that each candidate stands in it to the anchor, from the relation head
+RelationProb = Callable[[list[BoxT], BoxT, str], np.ndarray]
+
+
+@dataclass(frozen=True)
+class SelectionWeights:
+    """How a relation choice mixes evidence: 3x3-rule geometry, relation head, candidate score (remainder)."""
+
+    geometry: float = 0.6
+    head: float = 0.3
+    overlap_iou: float = 0.5   # a candidate overlapping an anchor this much is the anchor itself
+    agree_iou: float = 0.3     # the full-sentence box head "agrees" with a candidate at this IoU
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Chosen candidate index (None = none), the relation actually applied, and why."""
+
+    index: Optional[int]
+    relation: Optional[str]
+    reason: str
+
+
+def select_candidate(candidates: Sequence[Candidate], relation: Optional[str] = None,
+                     anchors: Sequence[BoxT] = (), position: Optional[tuple[Optional[int], Optional[int]]] = None,
+                     head_box: Optional[BoxT] = None, relation_prob: Optional[RelationProb] = None,
+                     weights: SelectionWeights = SelectionWeights()) -> Selection:
+    """Pick one candidate.
+
+    relation + anchors: "between" (needs 2 anchors) = closest to the anchors' midpoint; "next to" = nearest to
+    the anchor; "left of"/"right of"/"above"/"below" = best mix of the 3x3-rule match, relation_prob and score.
+    Otherwise position (h, v) classes pick by image position; otherwise the candidate the full-sentence box
+    head overlaps most (>= agree_iou), else the highest score.
+    """
+    if not candidates:
+        return Selection(None, None, "no candidate region")
+    if relation and anchors:
+        return _by_relation(candidates, relation, list(anchors), relation_prob, weights)
+    if position is not None and any(p is not None for p in position):
+        return Selection(_by_position(candidates, position), None, f"image position {position}")
+    return _by_agreement(candidates, head_box, weights)
+
+
+def _by_relation(cands: Sequence[Candidate], relation: str, anchors: list[BoxT],
+                 relation_prob: Optional[RelationProb], weights: SelectionWeights) -> Selection:
+    pool = [i for i, c in enumerate(cands) if all(iou(c.box, a) < weights.overlap_iou for a in anchors)]
+    note = ""
+    if not pool:
+        pool, note = list(range(len(cands))), " (every candidate overlaps the anchor)"
+    if relation == "between":
+        if len(anchors) < 2:
+            relation = "next to"
+            note += " (second anchor not found: nearest to the first)"
+        else:
+            mid = ((anchors[0][0] + anchors[1][0]) / 2, (anchors[0][1] + anchors[1][1]) / 2)
+            best = min(pool, key=lambda i: center_distance(cands[i].box, mid))
+            return Selection(best, "between", "closest to the anchors' midpoint" + note)
+    if relation == "next to":
+        best = min(pool, key=lambda i: center_distance(cands[i].box, anchors[0]))
+        return Selection(best, "next to", "nearest to the anchor" + note)
+    want = relation_labels_of(relation)
+    if want == (None, None):
+        return Selection(max(pool, key=lambda i: cands[i].score), None, f"unknown relation {relation!r}")
+    boxes = [cands[i].box for i in pool]
+    geo = np.array([_matches(relation_labels(b, anchors[0]), want) for b in boxes], dtype=np.float64)
+    head = np.zeros(len(pool)) if relation_prob is None else np.asarray(relation_prob(boxes, anchors[0], relation),
+                                                                         dtype=np.float64).reshape(-1)
+    score = np.array([cands[i].score for i in pool])
+    w_score = max(0.0, 1.0 - weights.geometry - weights.head)
+    total = weights.geometry * geo + weights.head * np.nan_to_num(head) + w_score * score
+    k = int(np.argmax(total))
+    why = "3x3 rule and relation head" if geo[k] else "relation head only (no candidate satisfies the 3x3 rule)"
+    return Selection(pool[k], relation, why + note)
+
+
+def _matches(labels: tuple[int, int], want: tuple[Optional[int], Optional[int]]) -> bool:
+    return all(w is None or w == got for got, w in zip(labels, want))
+
+
+def _by_position(cands: Sequence[Candidate], position: tuple[Optional[int], Optional[int]]) -> int:
+    """Exact 3x3-thirds match first, then the most extreme in the named direction ("the left one of two")."""
+    def score(c: Candidate) -> float:
+        labels = image_position_labels(c.box)
+        total = 0.0
+        for axis, want in enumerate(position):
+            if want is None:
+                continue
+            coord = float(c.box[axis])
+            total += 1.0 if labels[axis] == want else 0.0
+            total += 0.5 * ((1.0 - coord) if want == 0 else coord if want == 2 else 1.0 - 2.0 * abs(coord - 0.5))
+        return total + 0.01 * c.score
+    return max(range(len(cands)), key=lambda i: score(cands[i]))
+
+
+def _by_agreement(cands: Sequence[Candidate], head_box: Optional[BoxT], weights: SelectionWeights) -> Selection:
+    if len(cands) == 1:
+        return Selection(0, None, "single candidate")
+    if head_box is not None:
+        overlaps = [iou(c.box, head_box) for c in cands]
+        best = int(np.argmax(overlaps))
+        if overlaps[best] >= weights.agree_iou:
+            return Selection(best, None, "candidate the full-sentence box head agrees with")
+    best = max(range(len(cands)), key=lambda i: cands[i].score)
+    return Selection(best, None, "highest dense score")

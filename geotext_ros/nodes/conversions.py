@@ -1,0 +1,106 @@
+"""ROS-free conversions between message fields and numpy: images (honouring `step`), poses, camera intrinsics.
+
+Functions take the message's fields (not the message), so they run and test without rclpy and without cv_bridge
+(the pip `cv-bridge` is the ROS 1 copy and breaks under NumPy 2).
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+CHANNELS = {"rgb8": 3, "bgr8": 3, "mono8": 1}
+
+
+def image_to_rgb(height: int, width: int, encoding: str, step: int, data: bytes | Sequence[int]) -> np.ndarray:
+    """sensor_msgs/Image fields -> contiguous uint8 RGB array [height, width, 3].
+
+    Rows are `step` bytes apart (padding at row ends is dropped). ValueError names the bad field.
+    """
+    if encoding not in CHANNELS:
+        raise ValueError(f"unsupported image encoding {encoding!r}; use one of {sorted(CHANNELS)}")
+    if height <= 0 or width <= 0:
+        raise ValueError(f"image has zero size ({width}x{height}); the camera sent an empty frame")
+    channels = CHANNELS[encoding]
+    row_bytes = width * channels
+    if step < row_bytes:
+        raise ValueError(f"image step {step} < width*channels = {width}*{channels} = {row_bytes} for {encoding}")
+    buf = np.frombuffer(memoryview(data) if not isinstance(data, (list, tuple)) else bytes(data), dtype=np.uint8)
+    if buf.size != step * height:
+        raise ValueError(f"image data has {buf.size} bytes, expected step*height = {step}*{height} = {step * height}")
+    rows = buf.reshape(height, step)[:, :row_bytes]
+    if channels == 1:
+        return np.ascontiguousarray(np.repeat(rows[:, :, None], 3, axis=2))
+    pixels = rows.reshape(height, width, 3)
+    if encoding == "bgr8":
+        pixels = pixels[:, :, ::-1]
+    return np.ascontiguousarray(pixels)
+
+
+def rgb_to_image_fields(rgb: np.ndarray, encoding: str = "rgb8") -> dict:
+    """uint8 RGB array [H, W, 3] -> Image fields {height, width, encoding, step, data (bytes)}; no row padding."""
+    arr = np.asarray(rgb)
+    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(f"expected uint8 RGB [H, W, 3], got {arr.dtype} {arr.shape}")
+    if encoding == "bgr8":
+        arr = arr[:, :, ::-1]
+    elif encoding == "mono8":
+        arr = arr.mean(axis=2).round().astype(np.uint8)[:, :, None]
+    elif encoding != "rgb8":
+        raise ValueError(f"unsupported image encoding {encoding!r}; use one of {sorted(CHANNELS)}")
+    arr = np.ascontiguousarray(arr)
+    h, w, c = arr.shape
+    return {"height": h, "width": w, "encoding": encoding, "step": w * c, "data": arr.tobytes()}
+
+
+def intrinsics_from_k(k: Sequence[float], width: int, height: int) -> tuple[float, float, float, float]:
+    """CameraInfo `k` (row-major 3x3) -> (fx, fy, cx, cy); ValueError for an uncalibrated (zero) matrix."""
+    if len(k) != 9:
+        raise ValueError(f"camera matrix k must have 9 values, got {len(k)}")
+    fx, fy, cx, cy = float(k[0]), float(k[4]), float(k[2]), float(k[5])
+    if fx <= 0 or fy <= 0 or width <= 0 or height <= 0:
+        raise ValueError(f"camera info not calibrated: fx={fx} fy={fy} size={width}x{height}")
+    return fx, fy, cx, cy
+
+
+def k_from_fov(width: int, height: int, fov_deg: float) -> list[float]:
+    """Pinhole matrix (square pixels, principal point at the centre) for a horizontal field of view."""
+    if not 0.0 < fov_deg < 180.0:
+        raise ValueError(f"fov_deg must be in (0, 180), got {fov_deg}")
+    f = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
+    return [f, 0.0, width / 2.0, 0.0, f, height / 2.0, 0.0, 0.0, 1.0]
+
+
+def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
+    """Heading (rotation about +z, ENU: 0 = east, counter-clockwise) of a quaternion."""
+    return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
+
+
+def quaternion_from_yaw(yaw: float) -> tuple[float, float, float, float]:
+    """(x, y, z, w) of a pure rotation about +z."""
+    return 0.0, 0.0, math.sin(yaw / 2.0), math.cos(yaw / 2.0)
+
+
+def box_corners_px(box: Sequence[float], width: int, height: int) -> list[tuple[float, float]]:
+    """Normalized (cx, cy, w, h) -> 4 pixel corners, clockwise from top-left (x right, y down)."""
+    cx, cy, bw, bh = (float(v) for v in box[:4])
+    x0, x1 = (cx - bw / 2.0) * width, (cx + bw / 2.0) * width
+    y0, y1 = (cy - bh / 2.0) * height, (cy + bh / 2.0) * height
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+def draw_box(rgb: np.ndarray, box: Sequence[float], color: tuple[int, int, int] = (255, 0, 0),
+             thickness: int = 2) -> np.ndarray:
+    """Copy of `rgb` with the normalized box outlined (clipped to the frame): the annotated image for people."""
+    out = np.array(rgb, dtype=np.uint8, copy=True)
+    h, w = out.shape[:2]
+    (x0, y0), _, (x1, y1), _ = box_corners_px(box, w, h)
+    x0, x1 = int(np.clip(round(x0), 0, w - 1)), int(np.clip(round(x1), 0, w - 1))
+    y0, y1 = int(np.clip(round(y0), 0, h - 1)), int(np.clip(round(y1), 0, h - 1))
+    t = max(1, int(thickness))
+    out[y0:min(y0 + t, h), x0:x1 + 1] = color
+    out[max(y1 - t + 1, 0):y1 + 1, x0:x1 + 1] = color
+    out[y0:y1 + 1, x0:min(x0 + t, w)] = color
+    out[y0:y1 + 1, max(x1 - t + 1, 0):x1 + 1] = color
+    return out

@@ -1,0 +1,306 @@
+"""navigator: the lifecycle node that turns an instruction + camera frames into a target box and a waypoint.
+
+Topics (design.md section 5): /instruction, /camera/image_raw (sensor QoS, depth 1), /camera/camera_info, /odom
+in; /geotext/target, /geotext/waypoint, /geotext/status, /geotext/annotated out.
+
+Lifecycle: configure creates the ROS interfaces; activate loads the engine and the gallery (a missing or
+incompatible engine fails the transition with the reason logged and published on /geotext/status); deactivate
+stops acting; cleanup releases the engine. With `autostart` (default) the node configures and activates itself.
+
+Threading: subscriptions only store the newest message. Grounding runs in a processing timer on its own callback
+group, so a MultiThreadedExecutor keeps serving instructions and odometry while a frame is being grounded, and the
+timer always takes the newest frame (older ones are dropped, never queued). Bad input never kills the node: the
+reason is logged and published as a status, and the node keeps running.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import rclpy
+from geometry_msgs.msg import Point32, PolygonStamped, PoseStamped
+from nav_msgs.msg import Odometry
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import String
+
+from geotext_ros.nodes import conversions
+from geotext_ros.nodes.params import declare_parameters, share_dir
+from geotext_ros.nodes.pipeline import NavPipeline, PipelineError
+
+NODE_NAME = "navigator"
+
+# Best-effort keep-last-1 matches any camera publisher and always holds only the newest frame.
+CAMERA_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
+
+
+class Navigator(LifecycleNode):
+    """Instruction + camera + odometry -> target box, waypoint, status."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self.params = declare_parameters(self, NODE_NAME)
+        self._lock = threading.Lock()
+        self._frame: Optional[tuple[Image, float]] = None      # newest frame and its monotonic arrival time
+        self._info: Optional[CameraInfo] = None
+        self._odom: Optional[tuple[Odometry, float]] = None
+        self._active = False
+        self.pipeline: Optional[NavPipeline] = None
+        self.status: dict[str, Any] = {"state": "unconfigured", "instruction": "", "phrase": "", "relation": None,
+                                       "score": None, "box": None, "place": None, "waypoint": None,
+                                       "latency_ms": None}
+        self.frames_processed = 0
+        self._entities: list[Any] = []
+        # Status goes out from the start, so a failed activation is visible on the topic.
+        self.status_pub = self.create_publisher(String, self.params["status_topic"], 10)
+        if self.params["autostart"]:
+            self._autostart_timer = self.create_timer(0.05, self._autostart)
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+    def _autostart(self) -> None:
+        self.destroy_timer(self._autostart_timer)
+        if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            self.trigger_activate()
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self.params
+        try:
+            rate = float(p["process_rate_hz"])
+            if not rate > 0:
+                raise ValueError(f"process_rate_hz must be > 0, got {rate}")
+            self._create_interfaces(p, rate)
+        except Exception as e:
+            return self._fail(f"configure failed: {e}")
+        self._set_status(state="inactive")
+        return TransitionCallbackReturn.SUCCESS
+
+    def _create_interfaces(self, p: dict[str, Any], rate: float) -> None:
+        make_pub, make_sub = self.create_publisher, self.create_subscription
+        self.target_pub = make_pub(PolygonStamped, p["target_topic"], 10)
+        self.waypoint_pub = make_pub(PoseStamped, p["waypoint_topic"], 10)
+        self.annotated_pub = make_pub(Image, p["annotated_topic"], CAMERA_QOS)
+        self._entities = [
+            self.target_pub, self.waypoint_pub, self.annotated_pub,
+            make_sub(String, p["instruction_topic"], self.on_instruction, 10),
+            make_sub(Image, p["camera_topic"], self.on_image, CAMERA_QOS),
+            make_sub(CameraInfo, p["camera_info_topic"], self.on_camera_info, CAMERA_QOS),
+            make_sub(Odometry, p["odom_topic"], self.on_odom, 10),
+            self.create_timer(1.0 / rate, self.on_process, callback_group=MutuallyExclusiveCallbackGroup()),
+            self.create_timer(1.0 / max(float(p["status_rate_hz"]), 1e-3), self.publish_status),
+        ]
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        engine_dir = self.params["engine_dir"] or str(share_dir() / "engines" / "default")
+        try:
+            self.pipeline = NavPipeline.load(engine_dir, self.params)
+        except Exception as e:   # missing files, wrong manifest, incompatible graphs: all refuse activation
+            return self._fail(f"cannot load engine {engine_dir!r} / gallery {self.params['gallery']!r}: {e}. "
+                              "Pass engine_dir:=<exported engine> (geotext-export) and gallery:=<gallery.json>")
+        self._active = True
+        self._set_status(state="idle")
+        self.get_logger().info(f"active: engine {engine_dir} ({self.pipeline.describe()})")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._active = False
+        self._set_status(state="inactive")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        self._set_status(state="unconfigured")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _release(self) -> None:
+        self._active = False
+        for entity in self._entities:
+            if hasattr(entity, "cancel"):
+                entity.cancel()
+                self.destroy_timer(entity)
+            elif hasattr(entity, "topic_name") and hasattr(entity, "publish"):
+                self.destroy_publisher(entity)
+            else:
+                self.destroy_subscription(entity)
+        self._entities = []
+        if self.pipeline is not None:
+            self.pipeline.close()
+            self.pipeline = None
+
+    def _fail(self, reason: str) -> TransitionCallbackReturn:
+        self.get_logger().error(reason)
+        self._set_status(state="error", error=reason)
+        return TransitionCallbackReturn.FAILURE
+
+    # -- inputs: store the newest only ------------------------------------------------------------------------
+    def on_instruction(self, msg: String) -> None:
+        if not self._active or self.pipeline is None:
+            self._set_status(error=f"instruction {msg.data[:80]!r} ignored: navigator not active "
+                                   f"({self.status['state']})")
+            return
+        try:
+            update = self.pipeline.set_instruction(msg.data, time.monotonic())
+        except Exception as e:   # the parser never raises on str, but a pipeline bug must not kill the node
+            self.get_logger().error(f"instruction {msg.data[:80]!r} failed: {e}")
+            self._set_status(error=f"instruction failed: {e}")
+            return
+        self.get_logger().info(f"instruction {msg.data[:120]!r} -> {update.get('state')}")
+        self._set_status(**update)
+        self._publish_waypoint(self.pipeline.waypoint(self._pose(), time.monotonic(), *self._times()))
+
+    def on_image(self, msg: Image) -> None:
+        with self._lock:
+            self._frame = (msg, time.monotonic())
+
+    def on_camera_info(self, msg: CameraInfo) -> None:
+        with self._lock:
+            self._info = msg
+
+    def on_odom(self, msg: Odometry) -> None:
+        with self._lock:
+            self._odom = (msg, time.monotonic())
+
+    # -- processing -------------------------------------------------------------------------------------------
+    def on_process(self) -> None:
+        if not self._active or self.pipeline is None:
+            return
+        with self._lock:
+            frame, self._frame = self._frame, None
+            info = self._info
+        if frame is not None and self.pipeline.wants_frames:
+            self._process_frame(frame, info)
+        if self.pipeline.has_goal:
+            self._publish_waypoint(self.pipeline.waypoint(self._pose(), time.monotonic(), *self._times()))
+            self._set_status(**self.pipeline.progress(self._pose()))
+
+    def _process_frame(self, frame: tuple[Image, float], info: Optional[CameraInfo]) -> None:
+        msg, arrived = frame
+        if time.monotonic() - arrived > float(self.params["max_image_age_s"]):
+            return
+        try:
+            rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data)
+            if info is None:
+                raise ValueError(f"no camera info yet on {self.params['camera_info_topic']}")
+            k = conversions.intrinsics_from_k(info.k, info.width, info.height)
+            pose = self._pose()
+            if pose is None:
+                raise ValueError(f"no odometry yet on {self.params['odom_topic']}")
+            result = self.pipeline.process_frame(rgb, k, pose, time.monotonic())
+        except (ValueError, PipelineError) as e:
+            self.get_logger().warn(f"frame skipped: {e}", throttle_duration_sec=2.0)
+            self._set_status(error=f"frame skipped: {e}")
+            return
+        except Exception as e:   # a model/runtime failure on one frame: report and keep serving
+            self.get_logger().error(f"frame processing failed: {type(e).__name__}: {e}", throttle_duration_sec=2.0)
+            self._set_status(error=f"frame processing failed: {type(e).__name__}: {e}")
+            return
+        self.frames_processed += 1
+        latency_ms = (time.monotonic() - arrived) * 1000.0
+        if result.get("box") is not None:
+            self._publish_target(msg, result["box"], rgb)
+        self._set_status(latency_ms=round(latency_ms, 1), **result)
+
+    # -- outputs ----------------------------------------------------------------------------------------------
+    def _publish_target(self, msg: Image, box: list[float], rgb: Any) -> None:
+        poly = PolygonStamped()
+        poly.header = msg.header   # the source image's stamp and frame: consumers match box to frame
+        poly.polygon.points = [Point32(x=float(u), y=float(v), z=0.0)
+                               for u, v in conversions.box_corners_px(box, msg.width, msg.height)]
+        self.target_pub.publish(poly)
+        if self.params["publish_annotated"]:
+            fields = conversions.rgb_to_image_fields(conversions.draw_box(rgb, box))
+            img = Image(height=fields["height"], width=fields["width"], encoding="rgb8", step=fields["step"])
+            img.data = fields["data"]
+            img.header = msg.header
+            self.annotated_pub.publish(img)
+
+    def _publish_waypoint(self, waypoint: Optional[tuple[float, float, float, float]]) -> None:
+        if waypoint is None:
+            return
+        x, y, z, yaw = waypoint
+        pose = PoseStamped()
+        pose.header.stamp = self.get_clock().now().to_msg()
+        pose.header.frame_id = self.params["map_frame"]
+        pose.pose.position.x, pose.pose.position.y, pose.pose.position.z = float(x), float(y), float(z)
+        q = conversions.quaternion_from_yaw(yaw)
+        o = pose.pose.orientation
+        o.x, o.y, o.z, o.w = q
+        self.waypoint_pub.publish(pose)
+        self.status["waypoint"] = [round(float(v), 3) for v in waypoint]
+
+    def _set_status(self, **fields: Any) -> None:
+        with self._lock:
+            self.status.update(fields)
+            if "error" not in fields and fields.get("state") not in (None, "error"):
+                self.status.pop("error", None)
+        self.publish_status()
+
+    def publish_status(self) -> None:
+        with self._lock:
+            text = json.dumps(self.status, default=_json_default)
+        self.status_pub.publish(String(data=text))
+
+    # -- state snapshots --------------------------------------------------------------------------------------
+    def _pose(self) -> Optional[tuple[float, float, float, float]]:
+        with self._lock:
+            odom = self._odom
+        if odom is None:
+            return None
+        p, q = odom[0].pose.pose.position, odom[0].pose.pose.orientation
+        return p.x, p.y, p.z, conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w)
+
+    def _times(self) -> tuple[Optional[float], Optional[float]]:
+        """(last camera frame, last odometry) monotonic arrival times, for the safety watchdogs."""
+        with self._lock:
+            cam = self._frame[1] if self._frame is not None else self._last_camera_time()
+            odom = self._odom[1] if self._odom is not None else None
+        return cam, odom
+
+    def _last_camera_time(self) -> Optional[float]:
+        return self.pipeline.last_frame_time if self.pipeline is not None else None
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def create_node(**kwargs: Any) -> Navigator:
+    return Navigator(**kwargs)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    rclpy.init(args=argv if argv is not None else sys.argv)
+    node = Navigator()
+    executor = MultiThreadedExecutor(num_threads=3)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,299 @@
+"""px4_bridge: /geotext/waypoint -> PX4 offboard control over uXRCE-DDS (px4_msgs); VehicleLocalPosition -> /odom.
+
+Thin rclpy layer: parameters, QoS, topics. The logic (frames, safety envelope, heartbeat/arming sequence) is the
+ROS-free `geotext_ros.nav.px4.OffboardBridge`. px4_msgs is imported only here, and only in `load_px4_messages()`:
+without it `main()` exits with one line on stderr and status 2 (px4_msgs is not on pip; build it in a colcon
+workspace matching the PX4 version, see docs/px4_sitl.md).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NamedTuple
+
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.exceptions import ParameterUninitializedException
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import String
+
+from geotext_ros.nav.px4 import (LocalPositionENU, OffboardBridge, OffboardConfig, BridgeTick, command_names,
+                                 local_position_to_enu, make_offboard_control_mode, make_trajectory_setpoint,
+                                 make_vehicle_command, nanoseconds_to_px4_us, quaternion_to_yaw, vehicle_state,
+                                 versioned_topic, yaw_to_quaternion)
+from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
+
+NODE_NAME = "px4_bridge"
+
+# Every parameter with its default; docs/px4_sitl.md holds the same `px4_bridge:` section for config/nav.yaml.
+BRIDGE_DEFAULTS: dict[str, Any] = {
+    "waypoint_topic": "/geotext/waypoint",
+    "instruction_topic": "/instruction",
+    "odom_topic": "/odom",
+    "status_topic": "/geotext/px4_status",
+    "map_frame": "map",
+    "base_frame": "base_link",
+    # PX4 topics; the compiled px4_msgs MESSAGE_VERSION is appended as _v<N> (PX4 >= 1.16) when
+    # append_message_version is true and the name does not already end in _v<N>.
+    "offboard_control_mode_topic": "/fmu/in/offboard_control_mode",
+    "trajectory_setpoint_topic": "/fmu/in/trajectory_setpoint",
+    "vehicle_command_topic": "/fmu/in/vehicle_command",
+    "vehicle_local_position_topic": "/fmu/out/vehicle_local_position",
+    "vehicle_status_topic": "/fmu/out/vehicle_status",
+    "append_message_version": True,
+    "allow_arming": False,            # operator consent: no offboard/arm command is sent without it
+    "heartbeat_rate_hz": 10.0,
+    "warmup_s": 1.0,
+    "request_retry_s": 2.0,
+    "max_requests": 3,
+    "takeoff_altitude_m": 10.0,       # hover height of the setpoint before the first waypoint
+    "status_rate_hz": 1.0,
+    "target_system": 1,
+    "target_component": 1,
+    "source_system": 1,
+    "source_component": 1,
+}
+# The bridge sees no camera, so its envelope has no camera watchdog; all other limits as nav/safety.py.
+BRIDGE_DEFAULTS.update(SafetyConfig(camera_timeout_s=0.0).to_params())
+
+PX4_TOPIC_PARAMS = ("offboard_control_mode_topic", "trajectory_setpoint_topic", "vehicle_command_topic",
+                    "vehicle_local_position_topic", "vehicle_status_topic")
+
+
+class Px4MessagesMissing(RuntimeError):
+    """px4_msgs cannot be imported."""
+
+
+class Px4Messages(NamedTuple):
+    OffboardControlMode: Any
+    TrajectorySetpoint: Any
+    VehicleCommand: Any
+    VehicleLocalPosition: Any
+    VehicleStatus: Any
+
+
+def load_px4_messages() -> Px4Messages:
+    """The five px4_msgs classes; Px4MessagesMissing says how to get them."""
+    try:
+        from px4_msgs.msg import (OffboardControlMode, TrajectorySetpoint, VehicleCommand, VehicleLocalPosition,
+                                  VehicleStatus)
+    except ImportError as e:
+        raise Px4MessagesMissing(
+            f"px4_msgs is not installed ({e}); build PX4/px4_msgs for your PX4 version in a colcon workspace and "
+            "source it (docs/px4_sitl.md)") from e
+    return Px4Messages(OffboardControlMode, TrajectorySetpoint, VehicleCommand, VehicleLocalPosition, VehicleStatus)
+
+
+def px4_qos() -> QoSProfile:
+    """QoS of PX4's uXRCE-DDS topics: best effort, transient local, keep last 1."""
+    return QoSProfile(reliability=ReliabilityPolicy.BEST_EFFORT, durability=DurabilityPolicy.TRANSIENT_LOCAL,
+                      history=HistoryPolicy.KEEP_LAST, depth=1)
+
+
+def declare_bridge_parameters(node: Node) -> dict[str, Any]:
+    """Declare every BRIDGE_DEFAULTS parameter (overrides win, as usual) and return the values in effect."""
+    from rcl_interfaces.msg import ParameterDescriptor
+    from rclpy.parameter import Parameter
+    for name, default in BRIDGE_DEFAULTS.items():
+        if node.has_parameter(name):
+            continue
+        if isinstance(default, list):   # an empty list has no type of its own: declare the type, unset = default
+            node.declare_parameter(name, Parameter.Type.DOUBLE_ARRAY)
+        elif isinstance(default, float):  # accept `home_x: 5` in YAML too; converted to float below
+            node.declare_parameter(name, default, ParameterDescriptor(dynamic_typing=True))
+        else:
+            node.declare_parameter(name, default)
+    values = {name: _param_value(node, name, default) for name, default in BRIDGE_DEFAULTS.items()}
+    for name, default in BRIDGE_DEFAULTS.items():
+        if isinstance(default, float):
+            try:
+                values[name] = float(values[name])
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"parameter {name} = {values[name]!r}: expected a number") from e
+    return values
+
+
+def _param_value(node: Node, name: str, default: Any) -> Any:
+    # A YAML `[]` reaches rclpy as an unset parameter (no element type): that means the default, an empty list.
+    try:
+        value = node.get_parameter(name).value
+    except ParameterUninitializedException:
+        return default
+    return default if value is None else _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, (tuple, list)) or hasattr(value, "tolist") else value
+
+
+def bridge_from_params(params: dict[str, Any], logger: Any = None) -> OffboardBridge:
+    """The ROS-free bridge configured from the node's parameters."""
+    envelope = SafetyEnvelope(SafetyConfig.from_params(params), logger=logger)
+    config = OffboardConfig(allow_arming=bool(params["allow_arming"]), warmup_s=float(params["warmup_s"]),
+                            warmup_setpoints=max(1, int(round(params["warmup_s"] * params["heartbeat_rate_hz"]))),
+                            request_retry_s=float(params["request_retry_s"]), max_requests=int(params["max_requests"]))
+    return OffboardBridge(envelope, config, takeoff_altitude_m=float(params["takeoff_altitude_m"]))
+
+
+def goal_from_pose(msg: PoseStamped) -> tuple[float, float, float, float]:
+    """geometry_msgs/PoseStamped (map, ENU) -> (x, y, z, yaw)."""
+    p, q = msg.pose.position, msg.pose.orientation
+    return p.x, p.y, p.z, quaternion_to_yaw(q.x, q.y, q.z, q.w)
+
+
+def odometry_message(position: LocalPositionENU, stamp: Any, map_frame: str, base_frame: str,
+                     odometry_cls: Any = Odometry) -> Any:
+    """nav_msgs/Odometry in ENU: pose in `map_frame`, twist in the yaw-only body frame `base_frame`."""
+    msg = odometry_cls()
+    msg.header.stamp = stamp
+    msg.header.frame_id = map_frame
+    msg.child_frame_id = base_frame
+    msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = (
+        position.x, position.y, position.z)
+    q = msg.pose.pose.orientation
+    q.x, q.y, q.z, q.w = yaw_to_quaternion(position.yaw)
+    t = msg.twist.twist.linear
+    t.x, t.y, t.z = position.body_velocity()
+    return msg
+
+
+class _LoggerAdapter:
+    """The envelope logs with logging's ("fmt %s", arg) style; rclpy loggers take one string."""
+
+    def __init__(self, logger: Any) -> None:
+        self._logger = logger
+
+    def warning(self, fmt: str, *args: Any) -> None:
+        self._logger.warning(fmt % args if args else fmt)
+
+    def info(self, fmt: str, *args: Any) -> None:
+        self._logger.info(fmt % args if args else fmt)
+
+
+class Px4BridgeNode(Node):
+    """The px4_bridge node. `msgs=None` runs it without a PX4 link (no /fmu topics): tests and dry runs."""
+
+    def __init__(self, msgs: Px4Messages | None, **node_kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **node_kwargs)
+        self.params = declare_bridge_parameters(self)
+        self.bridge = bridge_from_params(self.params, _LoggerAdapter(self.get_logger()))
+        self.msgs = msgs
+        self.px4_topics: dict[str, str] = {}
+        self.last_tick: BridgeTick | None = None
+        p = self.params
+        self._odom_pub = self.create_publisher(Odometry, p["odom_topic"], 10)
+        self._status_pub = self.create_publisher(String, p["status_topic"], 10)
+        self.create_subscription(PoseStamped, p["waypoint_topic"], self._on_waypoint, 10)
+        self.create_subscription(String, p["instruction_topic"], self._on_instruction, 10)
+        self._px4_pubs = self._create_px4_link(msgs) if msgs is not None else {}
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.create_timer(1.0 / float(p["heartbeat_rate_hz"]), self._on_heartbeat)
+        self.create_timer(1.0 / float(p["status_rate_hz"]), self.publish_status)
+        self.get_logger().info(f"px4_bridge up: allow_arming={p['allow_arming']}, PX4 link "
+                               f"{'on ' + str(self.px4_topics) if msgs else 'off'}")
+
+    # -- PX4 side ---------------------------------------------------------------------------------------------
+    def _create_px4_link(self, msgs: Px4Messages) -> dict[str, Any]:
+        qos, p = px4_qos(), self.params
+        classes = dict(zip(PX4_TOPIC_PARAMS, (msgs.OffboardControlMode, msgs.TrajectorySetpoint,
+                                              msgs.VehicleCommand, msgs.VehicleLocalPosition, msgs.VehicleStatus)))
+        self.px4_topics = {name: versioned_topic(p[name], cls if p["append_message_version"] else None)
+                           for name, cls in classes.items()}
+        self.create_subscription(msgs.VehicleLocalPosition, self.px4_topics["vehicle_local_position_topic"],
+                                 self._on_local_position, qos)
+        self.create_subscription(msgs.VehicleStatus, self.px4_topics["vehicle_status_topic"], self._on_status, qos)
+        return {name: self.create_publisher(classes[name], self.px4_topics[name], qos)
+                for name in PX4_TOPIC_PARAMS[:3]}
+
+    def _on_local_position(self, msg: Any) -> None:
+        position = local_position_to_enu(msg)
+        self.bridge.on_local_position(position, self._now())
+        if position.valid:
+            self.publish_odometry(position)
+
+    def _on_status(self, msg: Any) -> None:
+        before = self.bridge.machine.phase
+        self.bridge.on_status(vehicle_state(msg))
+        if self.bridge.machine.phase != before:
+            self.get_logger().info(f"offboard phase {before.value} -> {self.bridge.machine.phase.value}")
+
+    def _on_heartbeat(self) -> None:
+        tick = self.bridge.tick(self._now())
+        self.last_tick = tick
+        if not self._px4_pubs or not tick.offboard.heartbeat:
+            return
+        stamp_us = nanoseconds_to_px4_us(self.get_clock().now().nanoseconds)
+        p, msgs = self.params, self.msgs
+        self._px4_pubs["offboard_control_mode_topic"].publish(
+            make_offboard_control_mode(msgs.OffboardControlMode, stamp_us))
+        self._px4_pubs["trajectory_setpoint_topic"].publish(
+            make_trajectory_setpoint(msgs.TrajectorySetpoint, tick.offboard.setpoint, stamp_us))
+        for command in tick.offboard.commands:
+            self.get_logger().info(f"sending VehicleCommand: {command.name} ({command.command}, "
+                                   f"param1={command.param1:g}, param2={command.param2:g})")
+            self._px4_pubs["vehicle_command_topic"].publish(make_vehicle_command(
+                msgs.VehicleCommand, command, stamp_us, p["target_system"], p["target_component"],
+                p["source_system"], p["source_component"]))
+
+    # -- ROS side ---------------------------------------------------------------------------------------------
+    def publish_odometry(self, position: LocalPositionENU) -> None:
+        self._odom_pub.publish(odometry_message(position, self.get_clock().now().to_msg(),
+                                                self.params["map_frame"], self.params["base_frame"]))
+
+    def _on_waypoint(self, msg: PoseStamped) -> None:
+        if msg.header.frame_id and msg.header.frame_id != self.params["map_frame"]:
+            self.get_logger().warning(f"waypoint in frame '{msg.header.frame_id}' ignored: expected "
+                                      f"'{self.params['map_frame']}' (ENU)")
+            return
+        self.bridge.on_goal(*goal_from_pose(msg))
+
+    def _on_instruction(self, msg: String) -> None:
+        applied = self.bridge.on_instruction(msg.data)
+        if applied:
+            self.get_logger().info(f"operator override: {applied} (instruction {msg.data!r})")
+            self.publish_status()
+
+    def _on_set_parameters(self, params: list) -> SetParametersResult:
+        for param in params:
+            if param.name == "allow_arming":
+                self.bridge.machine.set_allow_arming(bool(param.value))
+                self.get_logger().info(f"allow_arming set to {bool(param.value)}")
+        return SetParametersResult(successful=True)
+
+    def publish_status(self) -> None:
+        status = self.bridge.status()
+        tick = self.last_tick
+        if tick is not None:
+            status["violations"] = [list(v) for v in tick.decision.violations] if tick.decision else []
+            status["commands"] = command_names(tick.offboard.commands)
+        self._status_pub.publish(String(data=json.dumps(status)))
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+
+def main(args: list[str] | None = None) -> int:
+    try:
+        msgs = load_px4_messages()
+    except Px4MessagesMissing as e:
+        print(f"px4_bridge: {e}", file=sys.stderr)
+        return 2
+    rclpy.init(args=args)
+    node = Px4BridgeNode(msgs)
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""sim_world: the built-in aerial world as a ROS 2 node.
+
+Renders the procedural world (geotext_ros.sim) at the drone's pose and publishes /camera/image_raw (rgb8),
+/camera/camera_info and /odom (frame map, ENU); flies the drone toward /geotext/waypoint within speed and
+acceleration limits (geotext_ros.nodes.vehicle). Rendering runs on its own callback group so a slow frame never
+stalls odometry.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+from typing import Any, Optional
+
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image
+
+from geotext_ros.nodes import conversions
+from geotext_ros.nodes.params import declare_parameters
+from geotext_ros.nodes.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
+
+NODE_NAME = "sim_world"
+
+# Sensor-data QoS with depth 1: a subscriber always gets the newest frame, never a backlog.
+CAMERA_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
+
+
+class WorldCamera:
+    """The one place sim_world talks to geotext_ros.sim: world generation and rendering at a pose."""
+
+    def __init__(self, seed: int, n_campuses: int, places_per_campus: int, width: int, height: int,
+                 fov_deg: float) -> None:
+        from geotext_ros.sim.camera import intrinsics_for
+        from geotext_ros.sim.render import Renderer
+        from geotext_ros.sim.world import generate_world
+
+        self.world = generate_world(seed, n_campuses, places_per_campus)
+        self.width, self.height = width, height
+        self.intrinsics = intrinsics_for(width, height, fov_deg)
+        self.k = self.intrinsics.as_k()
+        self.renderer = Renderer(self.world)
+
+    def render(self, state: VehicleState) -> Any:
+        """The camera frame (geotext_ros.sim.render.Frame: .image RGB uint8, .objects) at the vehicle pose."""
+        from geotext_ros.sim.camera import CameraPose
+
+        pose = CameraPose(x=state.x, y=state.y, altitude=max(state.z, 0.5), yaw=state.yaw)
+        return self.renderer.render(pose, self.intrinsics)
+
+
+class SimWorld(Node):
+    """Simulated drone + camera in the built-in world."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        p = self.params = declare_parameters(self, NODE_NAME)
+        self.limits = VehicleLimits(p["max_speed"], p["max_vertical_speed"], p["max_accel"], p["max_yaw_rate"])
+        self.camera = WorldCamera(int(p["world_seed"]), int(p["n_campuses"]), int(p["places_per_campus"]),
+                                  int(p["image_width"]), int(p["image_height"]), float(p["fov_deg"]))
+        self._lock = threading.Lock()
+        self.state = VehicleState(x=p["start_x"], y=p["start_y"], z=p["start_altitude"], yaw=p["start_yaw"])
+        self.setpoint: Optional[Setpoint] = None
+        self._last_step = time.monotonic()
+        self.frames_published = 0
+
+        self.image_pub = self.create_publisher(Image, p["camera_topic"], CAMERA_QOS)
+        self.info_pub = self.create_publisher(CameraInfo, p["camera_info_topic"], CAMERA_QOS)
+        self.odom_pub = self.create_publisher(Odometry, p["odom_topic"], 10)
+        self.create_subscription(PoseStamped, p["waypoint_topic"], self.on_waypoint, 10)
+        self.create_timer(1.0 / p["odom_rate_hz"], self.on_physics)
+        self.create_timer(1.0 / p["camera_rate_hz"], self.on_camera,
+                          callback_group=MutuallyExclusiveCallbackGroup())
+        self.get_logger().info(
+            f"sim world seed {p['world_seed']}: camera {p['image_width']}x{p['image_height']} "
+            f"on {p['camera_topic']}, drone at ({self.state.x:.1f}, {self.state.y:.1f}, {self.state.z:.1f})")
+
+    def on_waypoint(self, msg: PoseStamped) -> None:
+        if msg.header.frame_id != self.params["map_frame"]:
+            self.get_logger().warn(f"waypoint ignored: frame_id {msg.header.frame_id!r}, expected "
+                                   f"{self.params['map_frame']!r}")
+            return
+        pos, q = msg.pose.position, msg.pose.orientation
+        values = (pos.x, pos.y, pos.z, q.x, q.y, q.z, q.w)
+        if not all(math.isfinite(v) for v in values):
+            self.get_logger().warn(f"waypoint ignored: non-finite values {values}")
+            return
+        # An all-zero quaternion means "no heading requested": keep the current yaw.
+        no_yaw = q.x == 0.0 and q.y == 0.0 and q.z == 0.0 and q.w == 0.0
+        yaw = None if no_yaw else conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w)
+        with self._lock:
+            self.setpoint = Setpoint(pos.x, pos.y, pos.z, yaw)
+
+    def on_physics(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            dt, self._last_step = min(now - self._last_step, 0.5), now
+            self.state = step_vehicle(self.state, self.setpoint, dt, self.limits)
+            state = self.state
+        self.odom_pub.publish(self._odometry(state))
+
+    def on_camera(self) -> None:
+        with self._lock:
+            state = self.state
+        stamp = self.get_clock().now().to_msg()
+        try:
+            rgb = self.camera.render(state).image
+        except Exception as e:   # a render bug must not kill the simulation: log and try the next frame
+            self.get_logger().error(f"render failed at {state}: {e}")
+            return
+        fields = conversions.rgb_to_image_fields(rgb)
+        img = Image(height=fields["height"], width=fields["width"], encoding=fields["encoding"],
+                    step=fields["step"], is_bigendian=0)
+        img.data = fields["data"]
+        img.header.stamp, img.header.frame_id = stamp, self.params["camera_frame"]
+        self.image_pub.publish(img)
+        self.info_pub.publish(self._camera_info(stamp, state))
+        self.frames_published += 1
+
+    def _camera_info(self, stamp: Any, state: VehicleState) -> CameraInfo:
+        info = CameraInfo(width=self.camera.width, height=self.camera.height, distortion_model="plumb_bob")
+        info.header.stamp, info.header.frame_id = stamp, self.params["camera_frame"]
+        info.k = self.camera.k
+        info.d = [0.0] * 5
+        info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+        k = self.camera.k
+        info.p = [k[0], 0.0, k[2], 0.0, 0.0, k[4], k[5], 0.0, 0.0, 0.0, 1.0, 0.0]
+        return info
+
+    def _odometry(self, state: VehicleState) -> Odometry:
+        odom = Odometry()
+        odom.header.stamp = self.get_clock().now().to_msg()
+        odom.header.frame_id, odom.child_frame_id = self.params["map_frame"], self.params["base_frame"]
+        pose = odom.pose.pose
+        pose.position.x, pose.position.y, pose.position.z = state.x, state.y, state.z
+        q = conversions.quaternion_from_yaw(state.yaw)
+        pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w = q
+        odom.twist.twist.linear.x, odom.twist.twist.linear.y, odom.twist.twist.linear.z = state.vx, state.vy, state.vz
+        return odom
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    rclpy.init(args=argv if argv is not None else sys.argv)
+    try:
+        node = SimWorld()
+    except Exception as e:
+        print(f"sim_world: cannot start: {e}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 1
+    executor = MultiThreadedExecutor()
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+def create_node(**kwargs: Any) -> SimWorld:
+    return SimWorld(**kwargs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Pinhole nadir camera of the simulator, following the convention of docs/architecture.md exactly.
+
+Pixel (u, v) at altitude h maps to body offsets forward = -(v - cy) h / fy, left = -(u - cx) h / fx, then to ENU:
+east = x + forward cos(yaw) - left sin(yaw), north = y + forward sin(yaw) + left cos(yaw). Image up = heading.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    width: int
+    height: int
+
+    def as_k(self) -> list[float]:
+        """Row-major 3x3 K as in sensor_msgs/CameraInfo."""
+        return [self.fx, 0.0, self.cx, 0.0, self.fy, self.cy, 0.0, 0.0, 1.0]
+
+
+@dataclass(frozen=True)
+class CameraPose:
+    """Camera position in ENU metres, altitude above ground, yaw in radians (0 = east, counter-clockwise)."""
+
+    x: float
+    y: float
+    altitude: float
+    yaw: float
+
+
+def intrinsics_for(width: int, height: int, hfov_deg: float = 60.0) -> Intrinsics:
+    """Square-pixel intrinsics with the principal point at the image centre."""
+    if not 1.0 < hfov_deg < 179.0:
+        raise ValueError(f"hfov_deg={hfov_deg} must be in (1, 179) degrees")
+    fx = (width / 2.0) / math.tan(math.radians(hfov_deg) / 2.0)
+    return Intrinsics(fx=fx, fy=fx, cx=width / 2.0, cy=height / 2.0, width=int(width), height=int(height))
+
+
+def world_to_pixel_matrix(pose: CameraPose, k: Intrinsics) -> np.ndarray:
+    """2x3 affine A with [u, v] = A @ [east, north, 1]: the exact inverse of the pixel -> ENU formula."""
+    if pose.altitude <= 0:
+        raise ValueError(f"camera altitude {pose.altitude} m must be > 0")
+    c, s = math.cos(pose.yaw), math.sin(pose.yaw)
+    ax, ay = k.fx / pose.altitude, k.fy / pose.altitude
+    # forward = dE c + dN s ; left = -dE s + dN c ; u = cx - left ax ; v = cy - forward ay
+    return np.array([
+        [s * ax, -c * ax, k.cx - ax * (s * pose.x - c * pose.y)],
+        [-c * ay, -s * ay, k.cy + ay * (c * pose.x + s * pose.y)],
+    ])
+
+
+def world_to_pixel(pose: CameraPose, k: Intrinsics, pts: np.ndarray) -> np.ndarray:
+    """ENU points [N,2] to pixel coordinates [N,2] (u right, v down)."""
+    a = world_to_pixel_matrix(pose, k)
+    pts = np.asarray(pts, dtype=np.float64)
+    return pts @ a[:, :2].T + a[:, 2]
+
+
+def pixel_to_world(pose: CameraPose, k: Intrinsics, uv: np.ndarray) -> np.ndarray:
+    """Pixel coordinates [N,2] to ENU ground points [N,2], written literally as the architecture formula."""
+    uv = np.asarray(uv, dtype=np.float64)
+    forward = -(uv[:, 1] - k.cy) * pose.altitude / k.fy
+    left = -(uv[:, 0] - k.cx) * pose.altitude / k.fx
+    c, s = math.cos(pose.yaw), math.sin(pose.yaw)
+    return np.stack([pose.x + forward * c - left * s, pose.y + forward * s + left * c], axis=1)
+
+
+def ground_footprint_m(pose: CameraPose, k: Intrinsics) -> tuple[float, float]:
+    """Width and height in metres of the ground area the image covers."""
+    return k.width * pose.altitude / k.fx, k.height * pose.altitude / k.fy

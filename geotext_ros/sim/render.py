@@ -1,0 +1,153 @@
+"""Top-down renderer: numpy + PIL rasterisation of the world seen by a nadir camera (docs/architecture.md).
+
+Every frame gets a style (light, season, shadows, texture noise) from its style seed, so two views of one place
+never share pixels. `Frame.objects` lists what is visible with normalized, frame-clipped (cx, cy, w, h) boxes.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from geotext_ros.sim.camera import CameraPose, Intrinsics, world_to_pixel_matrix
+from geotext_ros.sim.draw import ObjectPainter
+from geotext_ros.sim.palette import GRASS_DRY, NEUTRAL, Style, base_color, jitter
+from geotext_ros.sim.polygons import area, clip_to_rect, normalized_box
+from geotext_ros.sim.world import ELEVATED_KINDS, World, WorldObject, footprint
+
+# Drawing order: lower layers first; shadows are cast between the ground layers and the elevated ones.
+LAYER = {"road": 0, "parking_lot": 1, "soccer_field": 1, "tennis_court": 1, "basketball_court": 1,
+         "running_track": 1, "pool": 1, "pond": 1, "plaza": 1, "solar_panels": 1, "car": 2, "boat": 2,
+         "building": 3, "tree": 4}
+
+
+@dataclass(frozen=True)
+class VisibleObject:
+    """An object in a frame: `bbox` normalized (cx, cy, w, h) clipped to the frame, `visible` = in-frame fraction."""
+
+    object_id: int
+    kind: str
+    color: str
+    shape: str
+    material: str
+    phrase: str
+    bbox: tuple[float, float, float, float]
+    visible: float
+    area: float  # clipped area as a fraction of the frame
+
+
+@dataclass
+class Frame:
+    image: np.ndarray  # uint8 [H, W, 3] RGB
+    objects: list[VisibleObject]
+    pose: CameraPose
+    intrinsics: Intrinsics
+    style: Style = field(default_factory=Style)
+
+
+class Renderer:
+    """Renders `world` from any camera pose; keep one per world (it caches the culling arrays)."""
+
+    def __init__(self, world: World, min_area_frac: float = 0.003, min_visible: float = 0.25):
+        self.world = world
+        self.min_area_frac = min_area_frac
+        self.min_visible = min_visible
+        self._xy, self._r = world.arrays()
+
+    def render(self, pose: CameraPose, intrinsics: Intrinsics, style_seed: int | None = 0,
+               style: Style | None = None) -> Frame:
+        """Frame at `pose`. `style_seed=None` with no `style` renders the neutral style (gallery images)."""
+        rng = np.random.default_rng([0x5EED, style_seed if style_seed is not None else 0])
+        if style is None:
+            style = Style.sample(rng) if style_seed is not None else NEUTRAL
+        a = world_to_pixel_matrix(pose, intrinsics)
+        ppm = intrinsics.fx / pose.altitude
+        objs = self._in_view(pose, intrinsics)
+        img = Image.fromarray(self._ground(rng, style, intrinsics))
+        draw = ImageDraw.Draw(img)
+        ground = [o for o in objs if LAYER[o.kind] < 3]
+        elevated = [o for o in objs if LAYER[o.kind] >= 3]
+        for o in sorted(ground, key=lambda o: (LAYER[o.kind], o.id)):
+            self._paint(draw, o, a, ppm, style, style_seed)
+        img = self._shadows(img, [o for o in objs if o.kind in ELEVATED_KINDS], a, style, intrinsics)
+        draw = ImageDraw.Draw(img)
+        for o in sorted(elevated, key=lambda o: (LAYER[o.kind], o.id)):
+            self._paint(draw, o, a, ppm, style, style_seed)
+        image = self._finish(np.asarray(img), rng, style)
+        return Frame(image, self._visible(objs, a, intrinsics), pose, intrinsics, style)
+
+    def _in_view(self, pose: CameraPose, k: Intrinsics) -> list[WorldObject]:
+        half_diag = 0.5 * math.hypot(k.width / k.fx, k.height / k.fy) * pose.altitude
+        d = np.hypot(self._xy[:, 0] - pose.x, self._xy[:, 1] - pose.y) if len(self._r) else np.zeros(0)
+        idx = np.nonzero(d < half_diag + self._r)[0]
+        return [self.world.objects[i] for i in idx]
+
+    def _ground(self, rng: np.random.Generator, style: Style, k: Intrinsics) -> np.ndarray:
+        """Grass with low-frequency colour patches (season-shifted), as uint8 [H, W, 3]."""
+        patches = rng.uniform(-1, 1, size=(6, 6, 3)).astype(np.float32)
+        patches[..., 1] = patches[..., 0] * 0.6 + patches[..., 1] * 0.4  # keep patches mostly luminance
+        up = np.asarray(Image.fromarray(((patches + 1) * 127.5).astype(np.uint8)).resize(
+            (k.width, k.height), Image.BICUBIC), dtype=np.float32) / 127.5 - 1.0
+        base = np.array(style.grass(), dtype=np.float32)
+        return np.clip(base + up * style.patchiness, 0, 255).astype(np.uint8)
+
+    def _color(self, o: WorldObject, style: Style, style_seed: int | None) -> tuple[int, int, int]:
+        rgb = base_color(o.kind, o.color)
+        if o.kind in ("tree", "soccer_field"):  # vegetation follows the season a little
+            s = style.season * 0.45
+            rgb = tuple(int(round(c * (1 - s) + d * s)) for c, d in zip(rgb, GRASS_DRY))  # type: ignore
+        return jitter(rgb, np.random.default_rng([o.seed, style_seed or 0]), 9)
+
+    def _paint(self, draw: ImageDraw.ImageDraw, o: WorldObject, a: np.ndarray, ppm: float, style: Style,
+               style_seed: int | None) -> None:
+        c, s = math.cos(o.yaw), math.sin(o.yaw)
+        m = a[:, :2] @ np.array([[c, -s], [s, c]])
+        t = a[:, :2] @ np.array([o.x, o.y]) + a[:, 2]
+        ObjectPainter(draw, o, m, t, ppm).paint(self._color(o, style, style_seed))
+
+    def _shadows(self, img: Image.Image, objs: list[WorldObject], a: np.ndarray, style: Style,
+                 k: Intrinsics) -> Image.Image:
+        if not objs or style.shadow_strength <= 0:
+            return img
+        mask = Image.new("L", (k.width, k.height), 0)
+        md = ImageDraw.Draw(mask)
+        sun = np.array([math.cos(style.sun_azimuth), math.sin(style.sun_azimuth)])
+        for o in objs:
+            pts = footprint(o)
+            # Shadow = footprint swept towards the sun azimuth: draw it at a few offsets up to the full length.
+            for f in (0.5, 1.0):
+                shifted = pts + sun * (o.height * style.shadow_length * f)
+                md.polygon((shifted @ a[:, :2].T + a[:, 2]).ravel().tolist(), fill=255)
+        arr = np.asarray(img, dtype=np.float32)
+        m = np.asarray(mask, dtype=np.float32)[..., None] * (style.shadow_strength / 255.0)
+        return Image.fromarray((arr * (1.0 - m)).astype(np.uint8))
+
+    def _finish(self, arr: np.ndarray, rng: np.random.Generator, style: Style) -> np.ndarray:
+        """Global light (brightness, tint, smooth shading) and fine sensor noise."""
+        h, w = arr.shape[:2]
+        light = rng.uniform(0.9, 1.1, size=(4, 4)).astype(np.float32)
+        light = np.asarray(Image.fromarray(light, mode="F").resize((w, h), Image.BILINEAR))
+        gain = (style.brightness * light)[..., None] * np.array(style.tint, dtype=np.float32)
+        noise = rng.standard_normal((h, w, 1), dtype=np.float32) * style.noise_sigma
+        out = arr.astype(np.float32) * gain + noise
+        return np.clip(out, 0, 255).astype(np.uint8)
+
+    def _visible(self, objs: list[WorldObject], a: np.ndarray, k: Intrinsics) -> list[VisibleObject]:
+        from geotext_ros.sim.captions import object_phrase  # captions imports render's VisibleObject
+
+        out = []
+        frame_area = float(k.width * k.height)
+        for o in objs:
+            poly = footprint(o) @ a[:, :2].T + a[:, 2]
+            full = area(poly)
+            clipped = clip_to_rect(poly, k.width, k.height)
+            vis_area = area(clipped)
+            if full <= 0 or vis_area < self.min_area_frac * frame_area or vis_area / full < self.min_visible:
+                continue
+            box = tuple(round(v, 5) for v in normalized_box(clipped, k.width, k.height))
+            out.append(VisibleObject(o.id, o.kind, o.color, o.shape, o.material, object_phrase(o), box,
+                                     round(vis_area / full, 4), round(vis_area / frame_area, 5)))
+        out.sort(key=lambda v: -v.area)
+        return out

@@ -1,0 +1,172 @@
+"""World model of the procedural aerial world: objects, places, campuses, and their footprints.
+
+Coordinates are ENU metres (x east, y north). An object's footprint is defined in its local frame
+(+x along `length`, +y along `width`) and placed by `yaw` (radians, counter-clockwise from east).
+`flip` mirrors the local y axis, which is how a mirrored place keeps chiral shapes (L-shaped buildings) correct.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Kinds that the captions may describe; the rest (roads, trees, cars, boats) are scenery or too small.
+DESCRIBABLE_KINDS = (
+    "building", "parking_lot", "soccer_field", "tennis_court", "basketball_court", "running_track",
+    "pool", "pond", "plaza", "solar_panels",
+)
+ELEVATED_KINDS = ("building", "tree")  # cast shadows and are drawn above the ground layer
+
+
+@dataclass(frozen=True)
+class WorldObject:
+    """One thing on the ground. `shape` names the footprint: rect, square, l_shape, round, long, oval, blob, circle."""
+
+    id: int
+    kind: str
+    color: str
+    shape: str
+    x: float
+    y: float
+    length: float
+    width: float
+    yaw: float
+    place_id: str | None = None
+    height: float = 0.0
+    material: str = ""
+    flip: bool = False
+    seed: int = 0
+
+    @property
+    def radius(self) -> float:
+        """Radius of a circle around (x, y) that contains the whole footprint."""
+        return 0.5 * math.hypot(self.length, self.width)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A cluster of objects around a landmark; `place_id` is a 4-digit string like GeoText-1652 building ids."""
+
+    place_id: str
+    campus: int
+    x: float
+    y: float
+    landmark_id: int
+    object_ids: tuple[int, ...]
+    template: str = ""
+    mirror_of: str | None = None  # place whose layout this one mirrors
+    mirror_axis: str | None = None  # "x" = left/right (east-west) mirror, "y" = up/down (north-south) mirror
+
+
+@dataclass
+class World:
+    """All objects and places; `objects[i].id == i`."""
+
+    seed: int
+    objects: list[WorldObject] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+
+    def place(self, place_id: str) -> Place:
+        for p in self.places:
+            if p.place_id == place_id:
+                return p
+        raise KeyError(f"no place {place_id!r} in this world; known ids: {[p.place_id for p in self.places][:8]}...")
+
+    def campus_places(self, campus: int) -> list[Place]:
+        return [p for p in self.places if p.campus == campus]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(centres [N,2], radii [N]) for fast view culling."""
+        if not self.objects:
+            return np.zeros((0, 2)), np.zeros(0)
+        xy = np.array([(o.x, o.y) for o in self.objects], dtype=np.float64)
+        r = np.array([o.radius for o in self.objects], dtype=np.float64)
+        return xy, r
+
+
+def local_footprint(obj: WorldObject) -> np.ndarray:
+    """Footprint polygon [N,2] in the object's local frame (x along length, y along width)."""
+    half_l, half_w = obj.length / 2.0, obj.width / 2.0
+    s = obj.shape
+    if s in ("rect", "square", "long"):
+        pts = [(-half_l, -half_w), (half_l, -half_w), (half_l, half_w), (-half_l, half_w)]
+    elif s == "l_shape":
+        # A rectangle with its (+x, +y) quadrant cut away: the notch makes the shape chiral.
+        pts = [(-half_l, -half_w), (half_l, -half_w), (half_l, 0.0), (0.0, 0.0), (0.0, half_w), (-half_l, half_w)]
+    elif s in ("round", "circle"):
+        n = 20 if s == "round" else 10
+        t = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+        pts = np.stack([half_l * np.cos(t), half_w * np.sin(t)], axis=1)
+    elif s == "oval":
+        pts = _stadium(half_l, half_w)
+    elif s == "blob":
+        rng = np.random.default_rng(obj.seed)
+        t = np.linspace(0.0, 2.0 * np.pi, 16, endpoint=False)
+        r = 1.0 + 0.18 * np.convolve(np.r_[rng.normal(size=16), rng.normal(size=2)], np.ones(3) / 3, "valid")[:16]
+        pts = np.stack([half_l * r * np.cos(t), half_w * r * np.sin(t)], axis=1)
+    else:
+        raise ValueError(f"unknown footprint shape {s!r} of object {obj.id}; use rect/square/l_shape/round/long/"
+                         "oval/blob/circle")
+    pts = np.asarray(pts, dtype=np.float64)
+    if obj.flip:
+        pts = pts * np.array([1.0, -1.0])
+    return pts
+
+
+def _stadium(half_l: float, half_w: float, n_arc: int = 10) -> np.ndarray:
+    """Running-track outline: two half circles of radius half_w joined by straights."""
+    r = half_w
+    straight = max(half_l - r, 0.0)
+    t = np.linspace(-np.pi / 2, np.pi / 2, n_arc)
+    right = np.stack([straight + r * np.cos(t), r * np.sin(t)], axis=1)
+    left = np.stack([-straight - r * np.cos(t), -r * np.sin(t)], axis=1)
+    return np.concatenate([right, left], axis=0)
+
+
+def to_world(obj: WorldObject, local_pts: np.ndarray) -> np.ndarray:
+    """Local-frame points [N,2] of `obj` to ENU world points (applies flip only via local_footprint)."""
+    c, s = math.cos(obj.yaw), math.sin(obj.yaw)
+    pts = np.asarray(local_pts, dtype=np.float64)
+    return np.stack([obj.x + c * pts[:, 0] - s * pts[:, 1], obj.y + s * pts[:, 0] + c * pts[:, 1]], axis=1)
+
+
+def footprint(obj: WorldObject) -> np.ndarray:
+    """Footprint polygon [N,2] in ENU world metres."""
+    return to_world(obj, local_footprint(obj))
+
+
+def generate_world(seed: int, n_campuses: int, places_per_campus: int | list[int] = 8) -> World:
+    """Deterministic world: the same arguments always give the same objects and places.
+
+    `places_per_campus` may be a list with one count per campus. Campuses are 5 km apart (a drone view never
+    spans two); places within a campus sit on a jittered grid >= 100 m apart.
+    """
+    from geotext_ros.sim.layouts import build_place  # local import: layouts imports this module
+
+    counts = list(places_per_campus) if isinstance(places_per_campus, (list, tuple)) else \
+        [int(places_per_campus)] * int(n_campuses)
+    if len(counts) != n_campuses or any(c < 1 for c in counts):
+        raise ValueError(f"places_per_campus={places_per_campus!r} must be >= 1 per campus for n_campuses="
+                         f"{n_campuses}")
+    if sum(counts) > 10000:
+        raise ValueError(f"{sum(counts)} places do not fit 4-digit place ids; use at most 10000")
+    world = World(seed=seed)
+    next_place = 0
+    for campus, count in enumerate(counts):
+        rng = np.random.default_rng([seed, campus])
+        cols = max(1, math.ceil(math.sqrt(count)))
+        for k in range(count):
+            cx = campus * CAMPUS_SPACING_M + (k % cols) * PLACE_SPACING_M + rng.uniform(-8, 8)
+            cy = (k // cols) * PLACE_SPACING_M + rng.uniform(-8, 8)
+            place_id = f"{next_place:04d}"
+            # Every 4th place (k % 4 == 1) mirrors the one before it: layouts that only spatial words separate.
+            source = world.places[-1] if (k % 4 == 1 and world.places and world.places[-1].campus == campus
+                                          and world.places[-1].mirror_of is None) else None
+            build_place(world, rng, place_id, campus, cx, cy, mirror_source=source)
+            next_place += 1
+    return world
+
+
+CAMPUS_SPACING_M = 5000.0
+PLACE_SPACING_M = 120.0

@@ -1,0 +1,74 @@
+"""PX4 SITL + Gazebo: camera bridge, Micro XRCE-DDS Agent, navigator and px4_bridge (docs/px4_sitl.md).
+
+Start PX4 first, in its own terminal:   cd PX4-Autopilot && make px4_sitl gz_x500_mono_cam_down
+then:                                     ros2 launch geotext_ros sim.launch.py allow_arming:=true
+
+Everything here runs with use_sim_time:=true (Gazebo's /clock is bridged). Parameters come from
+share/geotext_ros/config/nav.yaml unless params_file:= names another file.
+The imports live inside generate_launch_description() so the file loads (for tests) where launch is not installed.
+"""
+
+# Gazebo topics of PX4's x500_mono_cam_down in the "default" world. The sensor is named "imager" in PX4's current
+# gz models and "camera" in older ones: check `gz topic -l | grep image` and pass the names as launch arguments.
+GZ_CAMERA_TOPIC = "/world/default/model/x500_mono_cam_down_0/link/camera_link/sensor/imager/image"
+GZ_CAMERA_INFO_TOPIC = "/world/default/model/x500_mono_cam_down_0/link/camera_link/sensor/imager/camera_info"
+
+
+def generate_launch_description():
+    import os
+
+    from ament_index_python.packages import get_package_share_directory
+    from launch import LaunchDescription
+    from launch.actions import DeclareLaunchArgument, ExecuteProcess
+    from launch.conditions import IfCondition
+    from launch.substitutions import LaunchConfiguration
+    from launch_ros.actions import Node
+    from launch_ros.parameter_descriptions import ParameterValue
+
+    default_params = os.path.join(get_package_share_directory("geotext_ros"), "config", "nav.yaml")
+    arg = LaunchConfiguration
+    use_sim_time = ParameterValue(arg("use_sim_time"), value_type=bool)
+
+    arguments = [
+        DeclareLaunchArgument("params_file", default_value=default_params, description="ROS 2 parameter file"),
+        DeclareLaunchArgument("use_sim_time", default_value="true", description="follow Gazebo's /clock"),
+        DeclareLaunchArgument("allow_arming", default_value="false",
+                              description="operator consent: let px4_bridge switch to offboard and arm"),
+        DeclareLaunchArgument("start_agent", default_value="true",
+                              description="start `MicroXRCEAgent udp4 -p <agent_port>` here"),
+        DeclareLaunchArgument("agent_port", default_value="8888", description="uXRCE-DDS agent UDP port"),
+        DeclareLaunchArgument("gz_camera_topic", default_value=GZ_CAMERA_TOPIC, description="Gazebo image topic"),
+        DeclareLaunchArgument("gz_camera_info_topic", default_value=GZ_CAMERA_INFO_TOPIC,
+                              description="Gazebo camera_info topic"),
+        DeclareLaunchArgument("camera_topic", default_value="/camera/image_raw", description="ROS image topic"),
+        DeclareLaunchArgument("camera_info_topic", default_value="/camera/camera_info",
+                              description="ROS camera_info topic"),
+    ]
+
+    agent = ExecuteProcess(cmd=["MicroXRCEAgent", "udp4", "-p", arg("agent_port")], output="screen",
+                           condition=IfCondition(arg("start_agent")))
+
+    # gz -> ROS only ("[" direction): the camera, its intrinsics and the simulation clock.
+    camera_bridge = Node(
+        package="ros_gz_bridge", executable="parameter_bridge", name="camera_bridge", output="screen",
+        arguments=[[arg("gz_camera_topic"), "@sensor_msgs/msg/Image[gz.msgs.Image"],
+                   [arg("gz_camera_info_topic"), "@sensor_msgs/msg/CameraInfo[gz.msgs.CameraInfo"],
+                   "/clock@rosgraph_msgs/msg/Clock[gz.msgs.Clock"],
+        remappings=[(arg("gz_camera_topic"), arg("camera_topic")),
+                    (arg("gz_camera_info_topic"), arg("camera_info_topic"))],
+    )
+
+    navigator = Node(
+        package="geotext_ros", executable="navigator", name="navigator", output="screen",
+        parameters=[arg("params_file"), {"use_sim_time": use_sim_time,
+                                         "camera_topic": arg("camera_topic"),
+                                         "camera_info_topic": arg("camera_info_topic")}],
+    )
+
+    px4_bridge = Node(
+        package="geotext_ros", executable="px4_bridge", name="px4_bridge", output="screen",
+        parameters=[arg("params_file"), {"use_sim_time": use_sim_time,
+                                         "allow_arming": ParameterValue(arg("allow_arming"), value_type=bool)}],
+    )
+
+    return LaunchDescription(arguments + [agent, camera_bridge, navigator, px4_bridge])

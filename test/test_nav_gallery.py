@@ -1,0 +1,119 @@
+"""Gallery index: build from gallery.json, save/load, checksum refusal, ITC top-k + ITM re-rank, CLI."""
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from geotext_ros.model.config import load_config  # noqa: E402
+from geotext_ros.model.factory import create_model, save_checkpoint  # noqa: E402
+from geotext_ros.nav.gallery import GalleryError, GalleryIndex, backend_checksum, read_gallery_json  # noqa: E402
+from geotext_ros.nav.gallery_cli import main  # noqa: E402
+from geotext_ros.runtime.torch_backend import TorchBackend  # noqa: E402
+
+
+def tiny_backend(seed):
+    torch.manual_seed(seed)
+    model, transform, tokenizer = create_model(load_config("tiny"))
+    return TorchBackend(model, transform, tokenizer, {"model_config": {"name": "tiny"}, "files": {}})
+
+
+@pytest.fixture(scope="module")
+def backend():
+    return tiny_backend(0)
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory):
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("gallery")
+    (root / "img").mkdir()
+    rng = np.random.default_rng(1)
+    places = []
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)).save(root / "img" / f"{i}.png")
+        places.append({"place_id": f"{i:04d}", "image": f"img/{i}.png", "x": 10.0 * i, "y": -5.0 * i,
+                       "altitude": None if i == 5 else 40.0 + i})
+    (root / "gallery.json").write_text(json.dumps({"places": places}))
+    return root / "gallery.json"
+
+
+def test_build_save_load_round_trip(backend, gallery, tmp_path):
+    index = GalleryIndex.build(backend, gallery, batch_size=4)
+    assert len(index) == 6 and index.embeddings.dtype == np.float32
+    assert np.allclose(np.linalg.norm(index.embeddings, axis=1), 1.0, atol=1e-4)
+    assert index.image_tokens.dtype == np.float16 and index.image_tokens.shape[0] == 6
+    path = index.save(tmp_path / "index.npz")
+    loaded = GalleryIndex.load(path, backend)
+    assert loaded.place_ids == [f"{i:04d}" for i in range(6)]
+    assert np.array_equal(loaded.embeddings, index.embeddings)
+    assert loaded.x.tolist() == [0, 10, 20, 30, 40, 50] and np.isnan(loaded.altitude[5])
+    assert loaded.model_checksum == backend_checksum(backend)
+
+
+def test_other_model_is_refused(backend, gallery, tmp_path):
+    path = GalleryIndex.build(backend, gallery, keep_tokens=False).save(tmp_path / "index.npz")
+    with pytest.raises(GalleryError, match="rebuild"):
+        GalleryIndex.load(path, tiny_backend(1))
+    with pytest.raises(GalleryError, match="rebuild"):
+        GalleryIndex.load(path, expected_checksum="0" * 64)
+
+
+def test_query_itc_then_itm_rerank(backend, gallery):
+    index = GalleryIndex.build(backend, gallery)
+    text = "the red building left of the pool"
+    itc_only = index.query(text, k=6, rerank=0)
+    ids, mask = backend.tokenizer([text])
+    _, embed = backend.encode_text(ids, mask)
+    cos = index.embeddings @ embed[0]
+    assert [m.place_id for m in itc_only] == [index.place_ids[i] for i in np.argsort(-cos, kind="stable")]
+    assert all(m.itm is None and m.score == m.itc for m in itc_only)
+
+    reranked = index.query(text, k=6, rerank=3)
+    head, tail = reranked[:3], reranked[3:]
+    assert [m.itm for m in head] == sorted((m.itm for m in head), reverse=True)
+    assert all(0.0 <= m.itm <= 1.0 for m in head) and all(m.itm is None for m in tail)
+    assert {m.place_id for m in head} == {m.place_id for m in itc_only[:3]}
+    assert [m.rank for m in reranked] == list(range(6))
+    best = reranked[0]
+    assert (best.x, best.y) == (index.x[int(best.place_id)], index.y[int(best.place_id)])
+    assert len(index.query(text, k=2)) == 2
+    assert [m.place_id for m in index.search(text, top_k=6)] == [m.place_id for m in index.query(text, k=6)]
+    unbound = GalleryIndex(index.embeddings, index.place_ids, index.x, index.y, index.altitude, "x")
+    with pytest.raises(GalleryError, match="backend"):
+        unbound.query(text)
+    assert len(unbound.query(text, k=3, backend=backend)) == 3
+
+
+def test_bad_gallery_files(tmp_path):
+    bad = tmp_path / "g.json"
+    bad.write_text(json.dumps({"places": [{"place_id": "0001", "image": "a.png"}]}))
+    with pytest.raises(GalleryError, match="place #0"):
+        read_gallery_json(bad)
+    bad.write_text("{not json")
+    with pytest.raises(GalleryError, match="cannot read"):
+        read_gallery_json(bad)
+    with pytest.raises(GalleryError, match="cannot read gallery index"):
+        GalleryIndex.load(tmp_path / "missing.npz")
+
+
+def test_missing_image_is_named(backend, tmp_path):
+    g = tmp_path / "g.json"
+    g.write_text(json.dumps({"places": [{"place_id": "0007", "image": "nope.png", "x": 0, "y": 0}]}))
+    with pytest.raises(GalleryError, match="0007"):
+        GalleryIndex.build(backend, g)
+
+
+def test_cli_build_and_query(backend, gallery, tmp_path, capsys):
+    ckpt = save_checkpoint(tmp_path / "tiny.pt", backend.model, backend.tokenizer, backend.transform)
+    out = tmp_path / "index.npz"
+    assert main(["build", "--engine", str(ckpt), "--gallery", str(gallery), "--out", str(out)]) == 0
+    built = json.loads(capsys.readouterr().out)
+    assert built["places"] == 6 and out.is_file()
+    assert main(["query", "--index", str(out), "--engine", str(ckpt), "-k", "3", "the pool"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["matches"]) == 3 and result["matches"][0]["rank"] == 0
+    assert main(["query", "--index", str(tmp_path / "none.npz"), "--engine", str(ckpt), "x"]) == 2
+    assert "geotext-gallery" in capsys.readouterr().err

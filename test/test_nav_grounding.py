@@ -1,0 +1,273 @@
+"""Grounding: candidate extraction, selection by relation/position, and the pipeline on backends.
+
+The in-test backend below is a deterministic stand-in ONLY for the selection-logic tests: it returns fixed dense
+maps per phrase so that which candidate gets chosen is a pure geometry question. One test runs the real torch
+backend on a tiny untrained model (shapes / no crash).
+"""
+import numpy as np
+import pytest
+
+from geotext_ros.nav.candidates import Candidate, dense_candidates
+from geotext_ros.nav.grounding import Grounder, GroundingResult
+from geotext_ros.nav.parser import parse_instruction
+from geotext_ros.nav.relations import relation_labels
+from geotext_ros.nav.selection import select_candidate
+
+G = 12
+
+
+def blob_map(*cells_lists, value=0.9):
+    """A GxG map with value at the given (row, col) cells, 0.05 elsewhere."""
+    m = np.full((G, G), 0.05, dtype=np.float32)
+    for cells in cells_lists:
+        for r, c in cells:
+            m[r, c] = value
+    return m
+
+
+def square(r, c, size=2):
+    return [(r + i, c + j) for i in range(size) for j in range(size)]
+
+
+class FixedMapBackend:
+    """Deterministic backend: each phrase has a fixed dense map; relation probs come from the 3x3 rule."""
+
+    def __init__(self, maps, itm=0.8, box=(0.5, 0.5, 0.1, 0.1), relation_from_geometry=True):
+        self.maps = maps
+        self.phrases = []
+        self.itm, self.box = itm, box
+        self.relation_from_geometry = relation_from_geometry
+        self.transform = lambda rgb: np.zeros((3, 8, 8), np.float32)
+        self.calls = {"encode_image": 0}
+
+    def tokenizer(self, texts):
+        ids = []
+        for t in texts:
+            if t not in self.phrases:
+                self.phrases.append(t)
+            ids.append([self.phrases.index(t) + 1])
+        ids = np.array(ids, np.int64)
+        return ids, np.ones_like(ids)
+
+    def encode_image(self, pixels):
+        self.calls["encode_image"] += 1
+        return np.zeros((pixels.shape[0], 1 + G * G, 4), np.float32), np.zeros((pixels.shape[0], 4), np.float32)
+
+    def encode_text(self, ids, mask):
+        return ids[:, :, None].astype(np.float32), ids.astype(np.float32)
+
+    def dense(self, image_tokens, text_embed):
+        assert image_tokens.shape[0] == text_embed.shape[0]
+        phrases = [self.phrases[int(e[0]) - 1] for e in text_embed]
+        return np.stack([self.maps.get(p, np.zeros((G, G), np.float32)) for p in phrases])
+
+    def fuse(self, image_tokens, text_tokens, mask):
+        b = text_tokens.shape[0]
+        return {"itm": np.full(b, self.itm, np.float32), "box": np.tile(np.array(self.box, np.float32), (b, 1))}
+
+    def relation(self, image_tokens, box_a, box_b):
+        h = np.full((len(box_a), 3), 1 / 3, np.float32)
+        v = np.full((len(box_a), 3), 1 / 3, np.float32)
+        if self.relation_from_geometry:
+            for k, (a, b) in enumerate(zip(box_a, box_b)):
+                hh, vv = relation_labels(a, b)
+                h[k] = 0.05
+                h[k, hh] = 0.9
+                v[k] = 0.05
+                v[k, vv] = 0.9
+        return h, v
+
+
+RGB = np.zeros((64, 64, 3), np.uint8)
+
+
+# ---- candidates ---------------------------------------------------------------------------------------------
+
+def test_components_give_one_box_each():
+    cands = dense_candidates(blob_map(square(1, 1), square(8, 9)), threshold=0.5)
+    assert len(cands) == 2
+    boxes = sorted(c.box for c in cands)
+    assert boxes[0] == pytest.approx((2 / 12, 2 / 12, 2 / 12, 2 / 12))
+    assert boxes[1] == pytest.approx((10 / 12, 9 / 12, 2 / 12, 2 / 12))
+
+
+def test_diagonal_cells_are_separate_components():
+    assert len(dense_candidates(blob_map([(0, 0), (1, 1)]), threshold=0.5)) == 2
+
+
+def test_nothing_above_threshold_gives_no_candidate():
+    assert dense_candidates(np.full((G, G), 0.2), threshold=0.5) == []
+
+
+def test_relative_threshold_splits_weak_bridge():
+    m = blob_map(square(5, 1), square(5, 8))
+    m[5:7, 3:8] = 0.55    # weak bridge between the two blobs
+    assert len(dense_candidates(m, threshold=0.5)) == 1
+    assert len(dense_candidates(m, threshold=0.5, relative=0.7)) == 2
+
+
+def test_best_candidate_first():
+    m = blob_map(square(1, 1))
+    m[8, 8] = 0.99
+    assert dense_candidates(m, 0.5)[0].score == pytest.approx(0.99)
+
+
+# ---- selection (pure geometry) ------------------------------------------------------------------------------
+
+def C(cx, cy, w=0.1, h=0.1, score=0.9):
+    return Candidate((cx, cy, w, h), score, 4)
+
+
+ANCHOR = (0.5, 0.5, 0.2, 0.2)
+
+
+@pytest.mark.parametrize("relation, expect", [("left of", 0), ("right of", 1), ("above", 2), ("below", 3)])
+def test_relation_picks_the_matching_side(relation, expect):
+    cands = [C(0.2, 0.5), C(0.8, 0.5), C(0.5, 0.15), C(0.5, 0.85)]
+    sel = select_candidate(cands, relation, [ANCHOR])
+    assert sel.index == expect and sel.relation == relation
+
+
+def test_relation_beats_higher_score():
+    cands = [C(0.8, 0.5, score=0.99), C(0.2, 0.5, score=0.6)]
+    assert select_candidate(cands, "left of", [ANCHOR]).index == 1
+
+
+def test_anchor_itself_is_not_a_candidate():
+    # "the building left of the building": the anchor's own component is excluded.
+    cands = [C(0.5, 0.5, 0.2, 0.2, score=0.99), C(0.9, 0.5), C(0.1, 0.5)]
+    assert select_candidate(cands, "left of", [ANCHOR]).index == 2
+
+
+def test_relation_head_breaks_geometry_ties():
+    cands = [C(0.1, 0.5), C(0.2, 0.5)]           # both left of the anchor
+    prob = lambda boxes, anchor, rel: np.array([0.1, 0.9])
+    assert select_candidate(cands, "left of", [ANCHOR], relation_prob=prob).index == 1
+
+
+def test_between_is_closest_to_midpoint():
+    cands = [C(0.1, 0.1), C(0.52, 0.48), C(0.9, 0.9)]
+    sel = select_candidate(cands, "between", [(0.2, 0.5, 0.1, 0.1), (0.8, 0.5, 0.1, 0.1)])
+    assert sel.index == 1 and sel.relation == "between"
+
+
+def test_between_with_one_anchor_falls_back_to_nearest():
+    sel = select_candidate([C(0.1, 0.1), C(0.35, 0.5)], "between", [(0.2, 0.5, 0.1, 0.1)])
+    assert sel.index == 1 and sel.relation == "next to"
+
+
+def test_next_to_is_nearest():
+    cands = [C(0.1, 0.1), C(0.7, 0.5), C(0.95, 0.95)]
+    assert select_candidate(cands, "next to", [ANCHOR]).index == 1
+
+
+@pytest.mark.parametrize("position, expect", [((0, None), 0), ((2, None), 1), ((None, 0), 2), ((1, 1), 3),
+                                              ((2, 2), 1)])
+def test_position_words(position, expect):
+    cands = [C(0.1, 0.6), C(0.9, 0.9), C(0.45, 0.05), C(0.5, 0.5)]
+    assert select_candidate(cands, position=position).index == expect
+
+
+def test_left_one_of_two_in_the_same_third():
+    cands = [C(0.30, 0.5), C(0.20, 0.5)]
+    assert select_candidate(cands, position=(0, None)).index == 1
+
+
+def test_no_relation_uses_box_head_agreement_then_score():
+    cands = [C(0.2, 0.2, score=0.95), C(0.8, 0.8, score=0.7)]
+    assert select_candidate(cands, head_box=(0.8, 0.8, 0.12, 0.12)).index == 1
+    assert select_candidate(cands, head_box=(0.5, 0.5, 0.01, 0.01)).index == 0
+    assert select_candidate([], head_box=None).index is None
+
+
+# ---- pipeline with the fixed-map backend ---------------------------------------------------------------------
+
+def two_buildings_and_pool():
+    # two "red building" blobs (left and right), a pool in the middle
+    return {"the red building": blob_map(square(5, 1), square(5, 9)),
+            "the pool": blob_map(square(5, 5))}
+
+
+@pytest.mark.parametrize("text, expect_cx", [
+    ("fly to the red building left of the pool", 2 / 12),
+    ("fly to the red building right of the pool", 10 / 12),
+    ("the red building on the right", 10 / 12),
+])
+def test_pipeline_resolves_relation(text, expect_cx):
+    backend = FixedMapBackend(two_buildings_and_pool(), box=(0.5, 0.1, 0.05, 0.05))
+    res = Grounder(backend, min_score=0.5).ground(RGB, parse_instruction(text))
+    assert res.box is not None and res.box[0] == pytest.approx(expect_cx)
+    assert len(res.candidates) == 2 and res.score == pytest.approx(0.8)
+    assert backend.calls["encode_image"] == 1
+
+
+def test_pipeline_anchor_box_and_relation_reported():
+    res = Grounder(FixedMapBackend(two_buildings_and_pool())).ground(
+        RGB, parse_instruction("the red building left of the pool"))
+    assert res.anchor_box == pytest.approx((0.5, 0.5, 2 / 12, 2 / 12))
+    assert res.relation == "left of" and res.phrase == "the red building"
+    assert isinstance(res.to_dict()["candidates"], list)
+
+
+def test_pipeline_missing_anchor_is_said():
+    maps = {"the red building": blob_map(square(5, 1), square(5, 9))}
+    res = Grounder(FixedMapBackend(maps)).ground(RGB, parse_instruction("the red building left of the pool"))
+    assert res.box is not None and res.relation is None and "not found" in res.reason
+
+
+def test_pipeline_no_candidate():
+    res = Grounder(FixedMapBackend({})).ground(RGB, parse_instruction("fly to the red building"))
+    assert res.box is None and res.chosen is None and "min_score" in res.reason
+
+
+def test_pipeline_refines_with_box_head_when_it_overlaps():
+    maps = {"the pool": blob_map(square(5, 5))}
+    head = (0.49, 0.49, 0.15, 0.15)
+    res = Grounder(FixedMapBackend(maps, box=head)).ground(RGB, parse_instruction("the pool"))
+    assert res.box == pytest.approx(head) and "refined" in res.reason
+    res = Grounder(FixedMapBackend(maps, box=head), refine=False).ground(RGB, parse_instruction("the pool"))
+    assert res.box == pytest.approx((0.5, 0.5, 2 / 12, 2 / 12))
+
+
+def test_pipeline_commands_and_empty_have_no_box():
+    g = Grounder(FixedMapBackend({}))
+    for text in ("stop", "", "return home"):
+        res = g.ground(RGB, parse_instruction(text))
+        assert res.box is None and res.reason
+
+
+def test_itm_probability_is_clipped_and_nan_safe():
+    maps = {"the pool": blob_map(square(5, 5))}
+    assert Grounder(FixedMapBackend(maps, itm=float("nan"))).ground(RGB, parse_instruction("the pool")).score == 0.0
+    assert Grounder(FixedMapBackend(maps, itm=1.7)).ground(RGB, parse_instruction("the pool")).score == 1.0
+
+
+def test_bad_image_and_threshold_rejected():
+    with pytest.raises(ValueError, match="rgb"):
+        Grounder(FixedMapBackend({})).ground(np.zeros((8, 8), np.uint8), parse_instruction("the pool"))
+    with pytest.raises(ValueError, match="min_score"):
+        Grounder(FixedMapBackend({}), min_score=2.0)
+
+
+# ---- real torch backend on a tiny untrained model -------------------------------------------------------------
+
+def test_torch_backend_tiny_model_runs():
+    torch = pytest.importorskip("torch")
+    from geotext_ros.model.config import load_config
+    from geotext_ros.model.factory import create_model
+    from geotext_ros.runtime.torch_backend import TorchBackend
+
+    torch.manual_seed(0)
+    model, transform, tokenizer = create_model(load_config("tiny"))
+    backend = TorchBackend(model, transform, tokenizer, {"model_config": {"name": "tiny"}})
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    # min_score 0 makes every cell count, so candidates, anchors and the relation head all run.
+    grounder = Grounder(backend, min_score=0.0, relative_threshold=0.9)
+    for text in ("fly to the red building left of the pool", "the tree between the pool and the road",
+                 "the car in the upper left", "stop"):
+        res = grounder.ground(rgb, parse_instruction(text))
+        assert isinstance(res, GroundingResult) and 0.0 <= res.score <= 1.0
+        if text != "stop":
+            assert res.box is not None and all(0.0 <= v <= 1.0 for v in res.box) and len(res.box) == 4
+            assert res.candidates and res.chosen is not None

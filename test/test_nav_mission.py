@@ -1,0 +1,202 @@
+"""Mission state machine: SEARCH -> LOCALIZE -> APPROACH -> ARRIVED, timeouts, preemption, stop/hold/return,
+and never a waypoint from a low-confidence match."""
+import json
+
+import pytest
+
+from geotext_ros.nav.gallery import PlaceMatch
+from geotext_ros.nav.grounding import GroundingResult
+from geotext_ros.nav.mission import Mission, MissionConfig, State, Waypoint
+from geotext_ros.nav.parser import parse_instruction
+
+GOTO = parse_instruction("fly to the red building left of the pool")
+BOX = (0.4, 0.5, 0.1, 0.1)
+
+
+def place(pid="0042", x=100.0, y=50.0, altitude=35.0, score=0.9):
+    return PlaceMatch(pid, x, y, altitude, 0, 0.3, score, score)
+
+
+def seen(score=0.9, box=BOX):
+    return GroundingResult(box=box, score=score, reason="test")
+
+
+def mission(**kw):
+    return Mission(MissionConfig(**kw))
+
+
+def test_idle_has_no_waypoint():
+    out = mission().update(0.0, (0, 0, 10, 0))
+    assert out.waypoint is None and out.status["state"] == "IDLE"
+    assert set(out.status) == {"state", "instruction", "phrase", "relation", "score", "box", "place", "waypoint",
+                               "reason"}
+
+
+def test_full_mission_search_localize_approach_arrive():
+    m = mission(localize_votes=3)
+    m.instruct(GOTO, 0.0, (0, 0, 20, 0.3), retrieval=[place()])
+    out = m.update(1.0, (0, 0, 20, 0.3))
+    assert m.state == State.SEARCH and out.waypoint == Waypoint(100.0, 50.0, 35.0, 0.3)
+    assert out.status["place"]["place_id"] == "0042" and not m.needs_grounding
+    out = m.update(30.0, (98, 51, 35, 0.3))                        # within place_tolerance
+    assert m.state == State.LOCALIZE and m.needs_grounding
+    assert out.waypoint == Waypoint(98, 51, 35, 0.3)               # hold while localizing
+    for t, pt in ((31, (120.0, 60.0)), (32, (121.0, 59.0))):
+        out = m.update(t, (98, 51, 35, 0.3), seen(), pt)
+        assert m.state == State.LOCALIZE and out.waypoint == Waypoint(98, 51, 35, 0.3)
+    out = m.update(33, (98, 51, 35, 0.3), seen(), (119.0, 61.0))
+    assert m.state == State.APPROACH
+    assert out.waypoint.x == pytest.approx(120.0) and out.waypoint.y == pytest.approx(60.0)
+    assert out.waypoint.z == 35 and out.status["score"] == 0.9 and out.status["box"] == list(BOX)
+    out = m.update(40, (119.5, 60.5, 35, 0.3))
+    assert m.state == State.ARRIVED and out.waypoint.x == pytest.approx(120.0)
+    assert json.loads(json.dumps(out.status))["state"] == "ARRIVED"
+
+
+def test_without_gallery_localizes_in_place():
+    m = mission(localize_votes=1)
+    m.instruct(GOTO, 0.0, (5, 6, 30, 0))
+    assert m.state == State.LOCALIZE
+    out = m.update(1.0, (5, 6, 30, 0), seen(), (15.0, 6.0))
+    assert m.state == State.APPROACH and out.waypoint == Waypoint(15.0, 6.0, 30.0, 0.0)
+
+
+def test_outlier_votes_do_not_agree():
+    m = mission(localize_votes=3, vote_radius=5.0)
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0))
+    for t, pt in enumerate([(10, 0), (60, 0), (-40, 20), (10.5, 0.5)], start=1):
+        m.update(float(t), (0, 0, 30, 0), seen(), pt)
+    assert m.state == State.LOCALIZE and "2/3" in m.status()["reason"]
+    m.update(5.0, (0, 0, 30, 0), seen(), (9.5, -0.5))
+    assert m.state == State.APPROACH
+
+
+def test_low_confidence_never_moves():
+    m = mission(localize_votes=1, min_confidence=0.6, localize_timeout=10.0)
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0))
+    hold = Waypoint(0, 0, 30, 0)
+    for t in range(1, 10):
+        out = m.update(float(t), (0, 0, 30, 0), seen(score=0.59), (50.0, 50.0))
+        assert out.waypoint == hold and m.state == State.LOCALIZE
+        assert "low confidence" in out.status["reason"] and out.status["score"] == 0.59
+    out = m.update(11.0, (0, 0, 30, 0), seen(score=float("nan")), (50.0, 50.0))
+    assert m.state == State.NOT_FOUND and out.waypoint == hold
+
+
+def test_low_confidence_does_not_pull_the_target_while_approaching():
+    m = mission(localize_votes=1, min_confidence=0.5)
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0))
+    m.update(1.0, (0, 0, 30, 0), seen(), (20.0, 0.0))
+    out = m.update(2.0, (2, 0, 30, 0), seen(score=0.2), (25.0, 5.0))
+    assert out.waypoint[:2] == (20.0, 0.0) and "low confidence" in out.status["reason"]
+    out = m.update(3.0, (4, 0, 30, 0), seen(score=0.9), (22.0, 0.0))
+    assert out.waypoint.x == pytest.approx(21.0)                   # track_gain 0.5 toward the new point
+    out = m.update(4.0, (5, 0, 30, 0), seen(score=0.9), (80.0, 0.0))
+    assert out.waypoint.x == pytest.approx(21.0) and "ignored" in out.status["reason"]
+
+
+def test_no_box_or_off_ground_is_not_a_vote():
+    m = mission(localize_votes=1)
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0))
+    m.update(1.0, (0, 0, 30, 0), GroundingResult(None, 0.9, reason="nothing above min_score"), None)
+    assert m.state == State.LOCALIZE and "not in view" in m.status()["reason"]
+    m.update(2.0, (0, 0, 30, 0), seen(), None)
+    assert m.state == State.LOCALIZE and "ground" in m.status()["reason"]
+
+
+def test_timeouts_give_not_found_and_hold():
+    m = mission(search_timeout=10.0)
+    m.instruct(GOTO, 0.0, (0, 0, 20, 0), retrieval=[place()])
+    m.update(5.0, (10, 0, 20, 0))
+    out = m.update(10.5, (20, 0, 20, 0))
+    assert m.state == State.NOT_FOUND and out.waypoint == Waypoint(20, 0, 20, 0)
+    assert "not reached" in out.status["reason"]
+
+    m = mission(localize_votes=1, approach_timeout=5.0)
+    m.instruct(GOTO, 0.0, (0, 0, 20, 0))
+    m.update(1.0, (0, 0, 20, 0), seen(), (100.0, 0.0))
+    out = m.update(7.0, (30, 0, 20, 0))
+    assert m.state == State.NOT_FOUND and out.waypoint == Waypoint(30, 0, 20, 0)
+
+
+def test_low_place_score_skips_search():
+    m = mission(min_place_score=0.5)
+    m.instruct(GOTO, 0.0, (0, 0, 20, 0), retrieval=[place(score=0.2)])
+    assert m.state == State.LOCALIZE and "min_place_score" in m.status()["reason"]
+
+
+def test_place_without_altitude_uses_search_altitude():
+    m = mission(search_altitude=42.0)
+    m.instruct(GOTO, 0.0, (0, 0, 20, 0), retrieval=[place(altitude=None)])
+    assert m.update(1.0, (0, 0, 20, 0)).waypoint.z == 42.0
+
+
+@pytest.mark.parametrize("word", ["stop", "hold"])
+def test_stop_and_hold_preempt_and_hold_position(word):
+    m = mission()
+    m.instruct(GOTO, 0.0, (0, 0, 20, 0), retrieval=[place()])
+    m.update(1.0, (10, 5, 25, 0.1))
+    m.instruct(parse_instruction(word), 2.0, (12, 6, 25, 0.1))
+    out = m.update(3.0, (13, 6.5, 25, 0.1))
+    assert m.state == State.HOLD and out.waypoint == Waypoint(12, 6, 25, 0.1)
+    assert out.status["place"] is None and word in out.status["reason"]
+    assert m.update(50.0, (14, 7, 25, 0.1)).waypoint == Waypoint(12, 6, 25, 0.1)
+
+
+def test_return_flies_home():
+    m = mission(return_altitude=30.0, arrive_tolerance=2.0)
+    m.update(0.0, (1, 2, 0, 0))                                    # first pose = home
+    m.instruct(GOTO, 1.0, (1, 2, 20, 0), retrieval=[place()])
+    m.update(5.0, (50, 20, 35, 0.5))
+    m.instruct(parse_instruction("return to home"), 6.0)
+    out = m.update(7.0, (50, 20, 35, 0.5))
+    assert m.state == State.RETURN and out.waypoint == Waypoint(1, 2, 30, 0.5)
+    assert m.update(9.0, (1.5, 2, 30, 0.5)).status["reason"] == "at home"
+
+
+def test_configured_home():
+    m = mission(home=(-5.0, 7.0))
+    m.instruct(parse_instruction("go home"), 0.0, (3, 3, 10, 0))
+    assert m.update(1.0, (3, 3, 10, 0)).waypoint[:2] == (-5.0, 7.0)
+
+
+def test_new_instruction_preempts_and_resets_votes():
+    m = mission(localize_votes=2)
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0))
+    m.update(1.0, (0, 0, 30, 0), seen(), (10.0, 0.0))
+    other = parse_instruction("the pool in the upper left")
+    m.instruct(other, 2.0, (0, 0, 30, 0), retrieval=[place("0007", 5, 5)])
+    out = m.update(3.0, (0, 0, 30, 0))
+    assert m.state == State.SEARCH and out.status["phrase"] == "the pool" and out.status["score"] is None
+    assert out.status["place"]["place_id"] == "0007"
+    m.update(4.0, (5, 5, 30, 0))                                    # reached: LOCALIZE, votes start from zero
+    m.update(5.0, (5, 5, 30, 0), seen(), (10.0, 0.0))
+    assert m.state == State.LOCALIZE
+
+
+def test_empty_instruction_is_ignored():
+    m = mission()
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0))
+    m.instruct(parse_instruction("   "), 1.0)
+    assert m.state == State.LOCALIZE and m.instruction is GOTO and "empty" in m.status()["reason"]
+
+
+def test_bad_config_and_pose_rejected():
+    with pytest.raises(ValueError, match="min_confidence"):
+        MissionConfig(min_confidence=1.5)
+    with pytest.raises(ValueError, match="localize_votes"):
+        MissionConfig(localize_votes=5, vote_window=3)
+    with pytest.raises(ValueError, match="pose"):
+        mission().update(0.0, (0, 0, "up", 0))
+
+
+def test_status_is_json_serialisable_in_every_state():
+    m = mission(localize_votes=1)
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0), retrieval=[place()])
+    states = set()
+    for t, pose, g, pt in [(1, (0, 0, 30, 0), None, None), (2, (100, 50, 35, 0), None, None),
+                           (3, (100, 50, 35, 0), seen(), (110.0, 50.0)), (4, (110, 50, 35, 0), None, None)]:
+        out = m.update(float(t), pose, g, pt)
+        states.add(out.status["state"])
+        json.dumps(out.status)
+    assert states == {"SEARCH", "LOCALIZE", "APPROACH", "ARRIVED"}

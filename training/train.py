@@ -1,0 +1,239 @@
+"""geotext-train: train a GeoText/HCCM model on a GeoText-1652-format folder (real or synthetic).
+
+    geotext-train --data out/data --preset geotext --model-config tiny --out out/runs/geotext --steps 2000
+    geotext-train --data out/data --out out/runs/geotext --resume out/runs/geotext/last.pt --steps 4000
+    torchrun --nproc-per-node 2 -m training.train --data ... (DDP: gloo on CPU, nccl on CUDA)
+
+Writes RUN_DIR/metrics.jsonl (one line per log step: every named loss term, lr, step time), checkpoints
+(`save_checkpoint`: the checkpoint alone rebuilds the model), RUN_DIR/loss_curve.png and train_config.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import torch
+import torch.distributed as dist
+
+from geotext_ros.model.factory import create_model, load_checkpoint, save_checkpoint
+from geotext_ros.model.tokenizer import WordPieceTokenizer
+from training.loss_batch import collate, to_device
+from training.losses.config import LossConfig
+from training.losses.objective import Objective
+from training.plots import plot_loss_curve
+from training.presets import load_preset
+from training.train_data import TrainSamples, caption_corpus, micro_batch, read_records
+from training.train_state import capture_rng, lr_at, restore_rng, seed_everything
+
+log = logging.getLogger("geotext-train")
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="geotext-train", description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True, help="GeoText-1652 folder (train.json + images/)")
+    p.add_argument("--preset", default="default", help="preset name (training/presets) or JSON path")
+    p.add_argument("--model-config", default="tiny", help="model config name or JSON path")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--steps", type=int, help="optimizer steps (overrides the preset)")
+    p.add_argument("--epochs", type=float, help="epochs instead of steps")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--grad-accum", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--log-every", type=int)
+    p.add_argument("--save-every", type=int, help="also keep a checkpoint every N steps (0 = only at the end)")
+    p.add_argument("--resume", help="checkpoint to continue from (model, optimizer, queues, RNG, data order)")
+    p.add_argument("--no-cache-images", action="store_true", help="decode images per step instead of once")
+    p.add_argument("--limit", type=int, help="use only the first N train records (smoke runs)")
+    p.add_argument("--no-plot", action="store_true")
+    return p.parse_args(argv)
+
+
+def merged_train_config(preset: dict, args: argparse.Namespace) -> dict[str, Any]:
+    cfg = dict(preset["train"])
+    for key in ("steps", "epochs", "batch_size", "lr", "grad_accum", "seed", "log_every", "save_every"):
+        value = getattr(args, key)
+        if value is not None:
+            cfg[key] = value
+    if args.no_cache_images:
+        cfg["cache_images"] = False
+    return cfg
+
+
+def init_distributed() -> tuple[int, int, torch.device]:
+    """(rank, world, device). WORLD_SIZE>1 (torchrun) starts a process group; otherwise nothing changes."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    cuda = torch.cuda.is_available()
+    if world > 1:
+        dist.init_process_group("nccl" if cuda else "gloo")
+        rank, local = dist.get_rank(), int(os.environ.get("LOCAL_RANK", "0"))
+        if cuda:
+            torch.cuda.set_device(local)
+        return rank, world, torch.device("cuda", local) if cuda else torch.device("cpu")
+    return 0, 1, torch.device("cuda" if cuda else "cpu")
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """No weight decay for biases, norms and scalars (temperature), as BERT/X-VLM fine-tuning does."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+class Trainer:
+    """Holds model, objective, optimizer and position; `run()` trains to the configured step count."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.rank, self.world, self.device = init_distributed()
+        self.out = Path(args.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        resume = load_checkpoint(args.resume) if args.resume else None
+        if resume is not None:
+            saved = resume.meta["train_config"]
+            self.preset = saved["preset"]
+            self.cfg = merged_train_config({"train": saved["train"]}, args)
+        else:
+            self.preset = load_preset(args.preset)
+            self.cfg = merged_train_config(self.preset, args)
+        seed_everything(int(self.cfg["seed"]) + self.rank)
+        records = read_records(args.data, "train.json")
+        if args.limit:
+            records = records[: args.limit]
+        if resume is not None:
+            self.model, self.transform, self.tokenizer = resume.model, resume.transform, resume.tokenizer
+        else:
+            tok = WordPieceTokenizer.build_vocab(caption_corpus(records))
+            self.model, self.transform, self.tokenizer = create_model(args.model_config, tokenizer=tok)
+        self.model.to(self.device).train()
+        self.data = TrainSamples(args.data, records, self.transform, bool(self.cfg["cache_images"]))
+        self.loss_cfg = LossConfig.from_dict(self.preset)
+        self.objective = Objective(self.model, self.loss_cfg).to(self.device)
+        self.optimizer = torch.optim.AdamW(param_groups(self.model, float(self.cfg["weight_decay"])),
+                                           lr=float(self.cfg["lr"]))
+        self.total_steps = self._total_steps()
+        self.step, self.micro = 0, 0
+        if resume is not None:
+            self._restore(resume)
+        elif self.world > 1:
+            for p in list(self.model.parameters()) + list(self.objective.buffers()):
+                dist.broadcast(p.data, 0)
+        self.amp = self.device.type == "cuda"  # autocast only where CUDA is present
+
+    def _total_steps(self) -> int:
+        if self.cfg.get("epochs"):
+            per_epoch = max(len(self.data) // (self.world * int(self.cfg["batch_size"])), 1)
+            return max(int(float(self.cfg["epochs"]) * per_epoch / int(self.cfg["grad_accum"])), 1)
+        return int(self.cfg["steps"])
+
+    def _restore(self, resume: Any) -> None:
+        extra = resume.meta["extra"]
+        self.objective.load_state_dict(extra["objective"])
+        self.optimizer.load_state_dict(resume.meta["optimizer"])
+        self.step, self.micro = int(resume.meta["step"]), int(extra["micro"])
+        restore_rng(extra["rng"][min(self.rank, len(extra["rng"]) - 1)])
+
+    def next_batch(self) -> dict[str, torch.Tensor]:
+        idx, _ = micro_batch(len(self.data), int(self.cfg["batch_size"]), self.micro, int(self.cfg["seed"]),
+                             self.rank, self.world)
+        self.micro += 1
+        batch = collate([self.data[i] for i in idx], self.tokenizer, need_dense=self.loss_cfg.on("dense"))
+        return to_device(batch, self.device)
+
+    def train_step(self) -> dict[str, float]:
+        accum = int(self.cfg["grad_accum"])
+        lr = lr_at(self.step, self.total_steps, float(self.cfg["lr"]), float(self.cfg["warmup"]))
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.optimizer.zero_grad(set_to_none=True)
+        sums: dict[str, float] = {}
+        for _ in range(accum):
+            batch = self.next_batch()
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
+                terms = self.objective(self.model, batch)
+            (terms["loss"] / accum).backward()
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach()) / accum
+        self._sync_grads()
+        if float(self.cfg["clip_grad"]) > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), float(self.cfg["clip_grad"]))
+        self.optimizer.step()
+        self.model.clamp_temp_()
+        self.step += 1
+        sums["lr"] = lr
+        return sums
+
+    def _sync_grads(self) -> None:
+        """DDP: average gradients across ranks (the model is called through its methods, not forward(), so
+        DistributedDataParallel's hooks would not fire; an explicit all-reduce is equivalent)."""
+        if self.world == 1:
+            return
+        for p in self.model.parameters():
+            if p.grad is not None:
+                dist.all_reduce(p.grad)
+                p.grad /= self.world
+
+    def save(self, path: Path) -> None:
+        rng = [capture_rng()]
+        if self.world > 1:
+            gathered: list[Any] = [None] * self.world
+            dist.all_gather_object(gathered, rng[0])
+            rng = gathered
+        if self.rank != 0:
+            return
+        train_config = {"preset": self.preset, "train": self.cfg, "data": str(self.args.data),
+                        "world_size": self.world}
+        save_checkpoint(path, self.model, self.tokenizer, self.transform, train_config=train_config,
+                        step=self.step, optimizer=self.optimizer.state_dict(),
+                        extra={"objective": self.objective.state_dict(), "micro": self.micro, "rng": rng})
+
+    def run(self) -> Path:
+        from tqdm import tqdm
+
+        metrics = self.out / "metrics.jsonl"
+        if self.rank == 0:
+            (self.out / "train_config.json").write_text(json.dumps(
+                {"preset": self.preset, "train": self.cfg, "total_steps": self.total_steps,
+                 "data": str(self.args.data), "world_size": self.world}, indent=2))
+        every, save_every = int(self.cfg["log_every"]), int(self.cfg["save_every"] or 0)
+        bar = tqdm(total=self.total_steps, initial=self.step, disable=self.rank != 0, desc="train")
+        while self.step < self.total_steps:
+            t0 = time.perf_counter()
+            row = self.train_step()
+            row.update(step=self.step, step_time_s=time.perf_counter() - t0, temp=float(self.model.temp.detach()))
+            bar.update(1)
+            bar.set_postfix(loss=f"{row['loss']:.3f}")
+            if self.rank == 0 and (self.step % every == 0 or self.step == self.total_steps or self.step == 1):
+                with open(metrics, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(row) + "\n")
+            if save_every and self.step % save_every == 0:
+                self.save(self.out / f"checkpoint_step{self.step:06d}.pt")
+        bar.close()
+        last = self.out / "last.pt"
+        self.save(last)
+        if self.rank == 0 and not self.args.no_plot and metrics.exists():
+            plot_loss_curve(metrics, self.out / "loss_curve.png")
+        return last
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    args = parse_args(argv)
+    trainer = Trainer(args)
+    last = trainer.run()
+    if trainer.rank == 0:
+        log.info("done: %d steps, checkpoint %s", trainer.step, last)
+    if trainer.world > 1:
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
