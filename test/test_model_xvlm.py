@@ -83,8 +83,12 @@ def test_swin_encoder_exports_to_onnx_with_dynamic_batch(tmp_path):
     model.eval()
 
     class Enc(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
         def forward(self, x):
-            return model.encode_image(x)
+            return self.model.encode_image(x)
 
     path = tmp_path / "swin.onnx"
     torch.onnx.export(Enc(), (torch.randn(1, 3, 96, 96),), str(path), opset_version=17, dynamo=False,

@@ -117,3 +117,22 @@ def test_cli_build_and_query(backend, gallery, tmp_path, capsys):
     assert len(result["matches"]) == 3 and result["matches"][0]["rank"] == 0
     assert main(["query", "--index", str(tmp_path / "none.npz"), "--engine", str(ckpt), "x"]) == 2
     assert "geotext-gallery" in capsys.readouterr().err
+
+
+def test_cli_with_exported_engine_dir_across_backends(backend, gallery, tmp_path, capsys):
+    """An index built with onnxruntime serves the torch backend of the same engine (same model checksum)."""
+    pytest.importorskip("onnxruntime")
+    from training.export import export
+
+    ckpt = save_checkpoint(tmp_path / "tiny.pt", backend.model, backend.tokenizer, backend.transform)
+    manifest = export(ckpt, tmp_path / "engine", allow_trt_issues=True)
+    out = tmp_path / "index.npz"
+    engine = str(tmp_path / "engine")
+    assert main(["build", "--engine", engine, "--kind", "onnxruntime", "--gallery", str(gallery),
+                 "--out", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out)["model_checksum"] == manifest["model_checksum"]
+    assert main(["query", "--index", str(out), "--engine", engine, "--kind", "torch", "-k", "2", "a pool"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["matches"]) == 2
+    # the same weights opened from the checkpoint have no manifest checksum: refused, with the fix named
+    assert main(["query", "--index", str(out), "--engine", str(ckpt), "a pool"]) == 2
+    assert "rebuild" in capsys.readouterr().err

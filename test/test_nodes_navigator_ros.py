@@ -104,7 +104,7 @@ def graph(engine_dir):
     executor.add_node(driver)
     thread = threading.Thread(target=executor.spin, daemon=True)
     thread.start()
-    assert wait_for(lambda: nav.status["state"] == "idle", 30.0), nav.status
+    assert wait_for(lambda: nav.status["state"] == "IDLE", 30.0), nav.status
     # discovery: the driver must see the navigator's subscriptions before one-shot messages are sent
     assert wait_for(lambda: driver.instruction.get_subscription_count() > 0
                     and driver.image.get_subscription_count() > 0, 10.0)
@@ -148,7 +148,7 @@ def test_new_instruction_preempts_the_old_one(graph) -> None:
     assert wait_for(lambda: _latest(driver).get("instruction") == "go to the parking lot below the tennis court")
     assert nav.pipeline.instruction.target != "blue pool"
     assert nav.pipeline.instruction.relation == "below"
-    assert wait_for(lambda: _latest(driver).get("state") in ("localizing", "approaching"), 5.0)
+    assert wait_for(lambda: _latest(driver).get("state") in ("LOCALIZE", "APPROACH", "NOT_FOUND"), 5.0)
 
 
 def test_stop_holds_position(graph) -> None:
@@ -156,7 +156,7 @@ def test_stop_holds_position(graph) -> None:
     driver.send_odom(x=10.0, y=-5.0, z=30.0)
     time.sleep(0.3)
     driver.instruction.publish(String(data="stop"))
-    assert wait_for(lambda: _latest(driver).get("state") == "stopped")
+    assert wait_for(lambda: _latest(driver).get("state") == "HOLD")
     driver.send_odom(x=12.0, y=-4.0, z=31.0)   # drift while stopped: the hold point must not follow it
     driver.waypoints.clear()
     for sec in range(60, 64):   # frames keep coming: a stopped navigator must not chase anything
@@ -166,7 +166,7 @@ def test_stop_holds_position(graph) -> None:
     for wp in driver.waypoints[-3:]:
         p = wp.pose.position
         assert (round(p.x, 3), round(p.y, 3), round(p.z, 3)) == (10.0, -5.0, 30.0)
-    assert _latest(driver)["state"] == "stopped"
+    assert _latest(driver)["state"] == "HOLD"
     driver.send_odom(x=10.0, y=-5.0, z=30.0)
 
 
@@ -194,7 +194,7 @@ def test_missing_engine_fails_activation_with_a_reason(tmp_path) -> None:
         from rclpy.lifecycle import TransitionCallbackReturn
         assert nav.trigger_configure() == TransitionCallbackReturn.SUCCESS
         assert nav.trigger_activate() == TransitionCallbackReturn.FAILURE
-        assert nav.status["state"] == "error" and "nope" in nav.status["error"]
+        assert nav.status["state"] == "ERROR" and "nope" in nav.status["error"]
         assert nav._state_machine.current_state[1] == "inactive"
         nav.on_instruction(String(data="fly to the pool"))   # ignored, not fatal
         assert "not active" in nav.status["error"]

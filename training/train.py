@@ -27,7 +27,7 @@ from training.losses.config import LossConfig
 from training.losses.objective import Objective
 from training.plots import plot_loss_curve
 from training.presets import load_preset
-from training.train_data import TrainSamples, caption_corpus, micro_batch, read_records
+from training.train_data import TrainSamples, caption_corpus, micro_batch, read_train_records
 from training.train_state import capture_rng, lr_at, restore_rng, seed_everything
 
 log = logging.getLogger("geotext-train")
@@ -104,7 +104,7 @@ class Trainer:
             self.preset = load_preset(args.preset)
             self.cfg = merged_train_config(self.preset, args)
         seed_everything(int(self.cfg["seed"]) + self.rank)
-        records = read_records(args.data, "train.json")
+        records = read_train_records(args.data)
         if args.limit:
             records = records[: args.limit]
         if resume is not None:
@@ -113,7 +113,7 @@ class Trainer:
             tok = WordPieceTokenizer.build_vocab(caption_corpus(records))
             self.model, self.transform, self.tokenizer = create_model(args.model_config, tokenizer=tok)
         self.model.to(self.device).train()
-        self.data = TrainSamples(args.data, records, self.transform, bool(self.cfg["cache_images"]))
+        self.data = TrainSamples(records, self.transform, bool(self.cfg["cache_images"]))
         self.loss_cfg = LossConfig.from_dict(self.preset)
         self.objective = Objective(self.model, self.loss_cfg).to(self.device)
         self.optimizer = torch.optim.AdamW(param_groups(self.model, float(self.cfg["weight_decay"])),

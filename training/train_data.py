@@ -1,9 +1,8 @@
-"""Training samples from GeoText-1652 train records: images decoded once (optionally cached in memory as one
-uint8 tensor, already resized to the model's input size), captions cleaned to 30 words, one int id per image
+"""Training samples from GeoText-1652 train records (training.data reader): images decoded once (optionally cached
+in memory as one uint8 tensor, already resized to the model's input size), one int id per image
 (captions of the same image are positives of each other), and a resumable, seeded, shard-aware order."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -13,26 +12,16 @@ from PIL import Image
 from torch.utils.data.distributed import DistributedSampler
 
 from geotext_ros.model.preprocess import ImageTransform
-from geotext_ros.model.text import MAX_WORDS_TRAIN, clean_caption
+from training.data.geotext1652 import TrainRecord, load_train
 
 
-def read_records(data_dir: str | Path, split: str = "train.json") -> list[dict[str, Any]]:
-    """The records of one GeoText-1652 JSON file under data_dir (a list of dicts)."""
-    path = Path(data_dir) / split
-    try:
-        with open(path, encoding="utf-8") as f:
-            records = json.load(f)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f"{path} not found: --data must be a GeoText-1652 folder with {split} and "
-                                "images/ (make one with `geotext-data`)") from e
-    if not isinstance(records, list) or not records:
-        raise ValueError(f"{path} must hold a non-empty JSON list of records, got {type(records).__name__}")
+def read_train_records(data_dir: str | Path, split: str = "train.json") -> list[TrainRecord]:
+    """Validated train records (captions cleaned to 30 words) via the GeoText-1652 reader."""
+    records = load_train(Path(data_dir) / split, Path(data_dir) / "images")
+    if not records:
+        raise ValueError(f"{Path(data_dir) / split} holds no records; --data must be a GeoText-1652 folder "
+                         "with train.json and images/ (make one with `geotext-data`)")
     return records
-
-
-def image_path(data_dir: str | Path, record: dict) -> Path:
-    """GeoText-1652 layout: record["image"] is relative to <data>/images."""
-    return Path(data_dir) / "images" / record["image"]
 
 
 def load_resized(path: Path, size: int) -> np.ndarray:
@@ -44,18 +33,18 @@ def load_resized(path: Path, size: int) -> np.ndarray:
         raise FileNotFoundError(f"image {path} listed in the split file is missing") from e
     if pil.size != (size, size):
         pil = pil.resize((size, size), Image.BILINEAR)
-    return np.asarray(pil, dtype=np.uint8)
+    return np.array(pil, dtype=np.uint8)  # a writable copy (torch.from_numpy warns on read-only arrays)
 
 
 class TrainSamples(torch.utils.data.Dataset):
     """Item i = one caption record -> {"pixels", "caption", "id", "sentences", "bboxes", "objects"}."""
 
-    def __init__(self, data_dir: str | Path, records: Sequence[dict], transform: ImageTransform,
-                 cache_images: bool = True) -> None:
-        self.data_dir, self.records, self.transform = Path(data_dir), list(records), transform
-        keys = sorted({r["image_id"] for r in self.records})
+    def __init__(self, records: Sequence[TrainRecord], transform: ImageTransform, cache_images: bool = True
+                 ) -> None:
+        self.records, self.transform = list(records), transform
+        keys = sorted({r.image_id for r in self.records})
         self.image_index = {k: i for i, k in enumerate(keys)}
-        self.paths = {self.image_index[r["image_id"]]: image_path(data_dir, r) for r in self.records}
+        self.paths = {self.image_index[r.image_id]: r.image_path for r in self.records}
         self.cache: Optional[torch.Tensor] = None
         if cache_images:
             self.cache = torch.stack([torch.from_numpy(load_resized(self.paths[i], transform.size))
@@ -66,21 +55,22 @@ class TrainSamples(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         r = self.records[i]
-        img_id = self.image_index[r["image_id"]]
+        img_id = self.image_index[r.image_id]
         rgb = self.cache[img_id].numpy() if self.cache is not None else load_resized(self.paths[img_id],
                                                                                    self.transform.size)
-        return {"pixels": self.transform(rgb), "caption": clean_caption(r["caption"], MAX_WORDS_TRAIN),
-                "id": img_id, "sentences": r.get("sentences"), "bboxes": r.get("bboxes"),
-                "objects": r.get("objects")}
+        return {"pixels": self.transform(rgb), "caption": r.caption, "id": img_id,
+                "sentences": list(r.sentences) if r.sentences else None,
+                "bboxes": [list(b) if b else None for b in r.bboxes] if r.bboxes else None,
+                "objects": r.extras.get("objects")}
 
 
-def caption_corpus(records: Sequence[dict]) -> list[str]:
-    """Every caption and region sentence (the tokenizer's vocabulary source)."""
+def caption_corpus(records: Sequence[TrainRecord]) -> list[str]:
+    """Every caption, region sentence and object phrase (the tokenizer's vocabulary source)."""
     out = []
     for r in records:
-        out.append(r["caption"])
-        out.extend(s for s in r.get("sentences") or [] if isinstance(s, str))
-        out.extend(o["phrase"] for o in r.get("objects") or [] if isinstance(o.get("phrase"), str))
+        out.append(r.caption)
+        out.extend(s for s in r.sentences or () if isinstance(s, str))
+        out.extend(o["phrase"] for o in r.extras.get("objects") or [] if isinstance(o.get("phrase"), str))
     return out
 
 

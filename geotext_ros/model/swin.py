@@ -7,6 +7,8 @@ Every stage's resolution must be a multiple of its window (no padding: keeps the
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -26,6 +28,18 @@ def window_reverse(win: torch.Tensor, ws: int, h: int, w: int) -> torch.Tensor:
     c = win.shape[-1]
     x = win.reshape(-1, h // ws, w // ws, ws, ws, c).permute(0, 1, 3, 2, 4, 5)
     return x.reshape(-1, h, w, c)
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_index(ws: int) -> torch.Tensor:
+    with torch.device("cpu"):  # also under a meta-device context: small, computed once per window size
+        return relative_position_index(ws)
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_shift_mask(res: int, ws: int, shift: int) -> torch.Tensor:
+    with torch.device("cpu"):
+        return shift_mask(res, res, ws, shift)
 
 
 def relative_position_index(ws: int) -> torch.Tensor:
@@ -53,7 +67,7 @@ class WindowAttention(nn.Module):
         self.ws, self.heads, self.head_dim = ws, heads, dim // heads
         self.scale = self.head_dim ** -0.5
         self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * ws - 1) ** 2, heads))
-        self.register_buffer("relative_position_index", relative_position_index(ws), persistent=False)
+        self.register_buffer("relative_position_index", _cached_index(ws).clone(), persistent=False)
         self.qkv = nn.Linear(dim, dim * 3)
         self.proj = nn.Linear(dim, dim)
         nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
@@ -85,7 +99,7 @@ class SwinTransformerBlock(nn.Module):
         self.attn = WindowAttention(dim, ws, heads)
         self.norm2 = nn.LayerNorm(dim, eps=eps)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
-        mask = shift_mask(res, res, ws, shift) if shift > 0 else None
+        mask = _cached_shift_mask(res, ws, shift).clone() if shift > 0 else None
         self.register_buffer("attn_mask", mask, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

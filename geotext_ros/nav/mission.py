@@ -15,7 +15,7 @@ never produces a waypoint: it is ignored and the status says so.
 Typical loop (the navigator node):
 
     mission = Mission(MissionConfig())
-    mission.instruct(parse_instruction(text), now, pose, retrieval=index.query(backend, text))
+    mission.instruct(parse_instruction(text), now, pose, retrieval=index.query(text))
     ...
     result = grounder.ground(rgb, instruction) if mission.needs_grounding else None
     point = box_center_to_ground(result.box, ...) if result and result.box else None

@@ -52,9 +52,10 @@ class Navigator(LifecycleNode):
         self._frame: Optional[tuple[Image, float]] = None      # newest frame and its monotonic arrival time
         self._info: Optional[CameraInfo] = None
         self._odom: Optional[tuple[Odometry, float]] = None
+        self._last_frame_time: Optional[float] = None
         self._active = False
         self.pipeline: Optional[NavPipeline] = None
-        self.status: dict[str, Any] = {"state": "unconfigured", "instruction": "", "phrase": "", "relation": None,
+        self.status: dict[str, Any] = {"state": "UNCONFIGURED", "instruction": "", "phrase": "", "relation": None,
                                        "score": None, "box": None, "place": None, "waypoint": None,
                                        "latency_ms": None}
         self.frames_processed = 0
@@ -79,7 +80,7 @@ class Navigator(LifecycleNode):
             self._create_interfaces(p, rate)
         except Exception as e:
             return self._fail(f"configure failed: {e}")
-        self._set_status(state="inactive")
+        self._set_status(state="INACTIVE")
         return TransitionCallbackReturn.SUCCESS
 
     def _create_interfaces(self, p: dict[str, Any], rate: float) -> None:
@@ -105,18 +106,18 @@ class Navigator(LifecycleNode):
             return self._fail(f"cannot load engine {engine_dir!r} / gallery {self.params['gallery']!r}: {e}. "
                               "Pass engine_dir:=<exported engine> (geotext-export) and gallery:=<gallery.json>")
         self._active = True
-        self._set_status(state="idle")
+        self._set_status(state="IDLE")
         self.get_logger().info(f"active: engine {engine_dir} ({self.pipeline.describe()})")
         return TransitionCallbackReturn.SUCCESS
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._active = False
-        self._set_status(state="inactive")
+        self._set_status(state="INACTIVE")
         return TransitionCallbackReturn.SUCCESS
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._release()
-        self._set_status(state="unconfigured")
+        self._set_status(state="UNCONFIGURED")
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -144,7 +145,7 @@ class Navigator(LifecycleNode):
 
     def _fail(self, reason: str) -> TransitionCallbackReturn:
         self.get_logger().error(reason)
-        self._set_status(state="error", error=reason)
+        self._set_status(state="ERROR", error=reason)
         return TransitionCallbackReturn.FAILURE
 
     # -- inputs: store the newest only ------------------------------------------------------------------------
@@ -154,18 +155,19 @@ class Navigator(LifecycleNode):
                                    f"({self.status['state']})")
             return
         try:
-            update = self.pipeline.set_instruction(msg.data, time.monotonic())
+            update = self.pipeline.set_instruction(msg.data, time.monotonic(), self._pose())
         except Exception as e:   # the parser never raises on str, but a pipeline bug must not kill the node
             self.get_logger().error(f"instruction {msg.data[:80]!r} failed: {e}")
             self._set_status(error=f"instruction failed: {e}")
             return
-        self.get_logger().info(f"instruction {msg.data[:120]!r} -> {update.get('state')}")
+        self.get_logger().info(f"instruction {msg.data[:120]!r} -> {update.get('state')}: {update.get('reason')}")
         self._set_status(**update)
-        self._publish_waypoint(self.pipeline.waypoint(self._pose(), time.monotonic(), *self._times()))
+        self._tick()
 
     def on_image(self, msg: Image) -> None:
         with self._lock:
             self._frame = (msg, time.monotonic())
+            self._last_frame_time = self._frame[1]
 
     def on_camera_info(self, msg: CameraInfo) -> None:
         with self._lock:
@@ -182,11 +184,22 @@ class Navigator(LifecycleNode):
         with self._lock:
             frame, self._frame = self._frame, None
             info = self._info
-        if frame is not None and self.pipeline.wants_frames:
+        if frame is not None and self.pipeline.needs_grounding:
             self._process_frame(frame, info)
-        if self.pipeline.has_goal:
-            self._publish_waypoint(self.pipeline.waypoint(self._pose(), time.monotonic(), *self._times()))
-            self._set_status(**self.pipeline.progress(self._pose()))
+        self._tick()
+
+    def _tick(self) -> None:
+        """Advance the mission; publish the safety-checked waypoint and the status."""
+        if self.pipeline is None:
+            return
+        with self._lock:
+            cam_t = self._last_frame_time
+            odom_t = self._odom[1] if self._odom is not None else None
+        waypoint, status = self.pipeline.tick(self._pose(), time.monotonic(), cam_t, odom_t)
+        self._publish_waypoint(waypoint)
+        # The status carries what was actually sent (after the safety envelope), not the mission's request.
+        status["waypoint"] = [round(float(v), 3) for v in waypoint] if waypoint is not None else None
+        self._set_status(**status)
 
     def _process_frame(self, frame: tuple[Image, float], info: Optional[CameraInfo]) -> None:
         msg, arrived = frame
@@ -200,7 +213,7 @@ class Navigator(LifecycleNode):
             pose = self._pose()
             if pose is None:
                 raise ValueError(f"no odometry yet on {self.params['odom_topic']}")
-            result = self.pipeline.process_frame(rgb, k, pose, time.monotonic())
+            result, status = self.pipeline.process_frame(rgb, k, pose, time.monotonic())
         except (ValueError, PipelineError) as e:
             self.get_logger().warn(f"frame skipped: {e}", throttle_duration_sec=2.0)
             self._set_status(error=f"frame skipped: {e}")
@@ -211,9 +224,12 @@ class Navigator(LifecycleNode):
             return
         self.frames_processed += 1
         latency_ms = (time.monotonic() - arrived) * 1000.0
-        if result.get("box") is not None:
-            self._publish_target(msg, result["box"], rgb)
-        self._set_status(latency_ms=round(latency_ms, 1), **result)
+        if result is None:
+            return
+        if result.box is not None:
+            self._publish_target(msg, result.box, rgb)
+        status.pop("waypoint", None)
+        self._set_status(latency_ms=round(latency_ms, 1), **status)
 
     # -- outputs ----------------------------------------------------------------------------------------------
     def _publish_target(self, msg: Image, box: list[float], rgb: Any) -> None:
@@ -241,19 +257,18 @@ class Navigator(LifecycleNode):
         o = pose.pose.orientation
         o.x, o.y, o.z, o.w = q
         self.waypoint_pub.publish(pose)
-        self.status["waypoint"] = [round(float(v), 3) for v in waypoint]
 
     def _set_status(self, **fields: Any) -> None:
         with self._lock:
             self.status.update(fields)
-            if "error" not in fields and fields.get("state") not in (None, "error"):
+            if "error" not in fields and fields.get("state") not in (None, "ERROR"):
                 self.status.pop("error", None)
         self.publish_status()
 
     def publish_status(self) -> None:
+        # Serialize and publish under the lock: statuses leave in the order they were made (never a stale last).
         with self._lock:
-            text = json.dumps(self.status, default=_json_default)
-        self.status_pub.publish(String(data=text))
+            self.status_pub.publish(String(data=json.dumps(self.status, default=_json_default)))
 
     # -- state snapshots --------------------------------------------------------------------------------------
     def _pose(self) -> Optional[tuple[float, float, float, float]]:
@@ -263,16 +278,6 @@ class Navigator(LifecycleNode):
             return None
         p, q = odom[0].pose.pose.position, odom[0].pose.pose.orientation
         return p.x, p.y, p.z, conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w)
-
-    def _times(self) -> tuple[Optional[float], Optional[float]]:
-        """(last camera frame, last odometry) monotonic arrival times, for the safety watchdogs."""
-        with self._lock:
-            cam = self._frame[1] if self._frame is not None else self._last_camera_time()
-            odom = self._odom[1] if self._odom is not None else None
-        return cam, odom
-
-    def _last_camera_time(self) -> Optional[float]:
-        return self.pipeline.last_frame_time if self.pipeline is not None else None
 
 
 def _json_default(value: Any) -> Any:

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from geotext_ros.sim.camera import CameraPose, Intrinsics, world_to_pixel_matrix
 from geotext_ros.sim.draw import ObjectPainter
@@ -88,10 +88,9 @@ class Renderer:
         """Grass with low-frequency colour patches (season-shifted), as uint8 [H, W, 3]."""
         patches = rng.uniform(-1, 1, size=(6, 6, 3)).astype(np.float32)
         patches[..., 1] = patches[..., 0] * 0.6 + patches[..., 1] * 0.4  # keep patches mostly luminance
-        up = np.asarray(Image.fromarray(((patches + 1) * 127.5).astype(np.uint8)).resize(
-            (k.width, k.height), Image.BICUBIC), dtype=np.float32) / 127.5 - 1.0
-        base = np.array(style.grass(), dtype=np.float32)
-        return np.clip(base + up * style.patchiness, 0, 255).astype(np.uint8)
+        small = np.clip(np.array(style.grass(), dtype=np.float32) + patches * style.patchiness, 0, 255)
+        # Upsampling the already-coloured 6x6 grid in PIL keeps the full-size work in C.
+        return np.asarray(Image.fromarray(small.astype(np.uint8)).resize((k.width, k.height), Image.BICUBIC))
 
     def _color(self, o: WorldObject, style: Style, style_seed: int | None) -> tuple[int, int, int]:
         rgb = base_color(o.kind, o.color)
@@ -120,19 +119,20 @@ class Renderer:
             for f in (0.5, 1.0):
                 shifted = pts + sun * (o.height * style.shadow_length * f)
                 md.polygon((shifted @ a[:, :2].T + a[:, 2]).ravel().tolist(), fill=255)
-        arr = np.asarray(img, dtype=np.float32)
-        m = np.asarray(mask, dtype=np.float32)[..., None] * (style.shadow_strength / 255.0)
-        return Image.fromarray((arr * (1.0 - m)).astype(np.uint8))
+        k_dark = 1.0 - style.shadow_strength
+        dark = img.point([int(v * k_dark) for v in range(256)] * 3)  # LUT: shadows darken multiplicatively
+        return Image.composite(dark, img, mask)
 
     def _finish(self, arr: np.ndarray, rng: np.random.Generator, style: Style) -> np.ndarray:
         """Global light (brightness, tint, smooth shading) and fine sensor noise."""
         h, w = arr.shape[:2]
-        light = rng.uniform(0.9, 1.1, size=(4, 4)).astype(np.float32)
-        light = np.asarray(Image.fromarray(light, mode="F").resize((w, h), Image.BILINEAR))
-        gain = (style.brightness * light)[..., None] * np.array(style.tint, dtype=np.float32)
-        noise = rng.standard_normal((h, w, 1), dtype=np.float32) * style.noise_sigma
-        out = arr.astype(np.float32) * gain + noise
-        return np.clip(out, 0, 255).astype(np.uint8)
+        gain = [style.brightness * t / 0.9 for t in style.tint]  # /0.9: the shading map below averages 0.9
+        img = Image.fromarray(arr).point([min(255, int(v * g)) for g in gain for v in range(256)])
+        light = rng.uniform(0.8, 1.0, size=(4, 4, 1)).repeat(3, axis=2)
+        light = Image.fromarray((light * 255).astype(np.uint8)).resize((w, h), Image.BILINEAR)
+        shaded = np.asarray(ImageChops.multiply(img, light), dtype=np.int16)
+        noise = (rng.standard_normal((h, w, 1), dtype=np.float32) * style.noise_sigma).astype(np.int16)
+        return np.clip(shaded + noise, 0, 255).astype(np.uint8)
 
     def _visible(self, objs: list[WorldObject], a: np.ndarray, k: Intrinsics) -> list[VisibleObject]:
         from geotext_ros.sim.captions import object_phrase  # captions imports render's VisibleObject

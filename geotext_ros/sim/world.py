@@ -17,6 +17,8 @@ DESCRIBABLE_KINDS = (
     "pool", "pond", "plaza", "solar_panels",
 )
 ELEVATED_KINDS = ("building", "tree")  # cast shadows and are drawn above the ground layer
+CAMPUS_SPACING_M = 5000.0  # a drone view never spans two campuses
+PLACE_SPACING_M = 120.0  # grid pitch of places in a campus (jitter +-8 m keeps them >= 100 m apart)
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,3 @@ def generate_world(seed: int, n_campuses: int, places_per_campus: int | list[int
             next_place += 1
     return world
 
-
-CAMPUS_SPACING_M = 5000.0
-PLACE_SPACING_M = 120.0

@@ -1,0 +1,76 @@
+"""`geotext-data`: synthetic dataset generation and format checks.
+
+    geotext-data synth --out data/synth --preset tiny|default|large [--places N --test-places N --views N
+                       --size PX --seed S --test-wording train|heldout --preview sheet.png]
+    geotext-data check --root DIR [--split train|test|test24g] [--skip-invalid]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from training.data.synth import PRESETS
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="geotext-data", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("synth", help="write a synthetic dataset in the GeoText-1652 format")
+    s.add_argument("--out", required=True, help="output directory")
+    s.add_argument("--preset", default="tiny", choices=sorted(PRESETS))
+    s.add_argument("--places", type=int, help="train places (overrides the preset)")
+    s.add_argument("--test-places", type=int, help="test places (overrides the preset)")
+    s.add_argument("--views", type=int, help="drone views per place")
+    s.add_argument("--size", type=int, help="image side in pixels")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--test-wording", choices=("train", "heldout"), help="caption wording of the test split")
+    s.add_argument("--preview", help="write a contact sheet PNG of train images with boxes and sentences")
+    s.add_argument("--no-progress", action="store_true")
+    c = sub.add_parser("check", help="load a GeoText-1652-format dataset and report counts or the first error")
+    c.add_argument("--root", required=True, help="directory with train.json / test_*.json and images/")
+    c.add_argument("--split", default="all", choices=("all", "train", "test", "test24g"))
+    c.add_argument("--skip-invalid", action="store_true", help="skip bad records (counted) instead of failing")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.cmd == "synth":
+        from training.data.synth import write_dataset
+        summary = write_dataset(args.out, preset=args.preset, seed=args.seed, places=args.places,
+                                test_places=args.test_places, views=args.views, size=args.size,
+                                test_wording=args.test_wording, preview=args.preview,
+                                progress=not args.no_progress)
+        print(json.dumps(summary, indent=2, sort_keys=True))
+        return 0
+    return _check(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from training.data.geotext1652 import DataFormatError, load_test, load_train
+
+    root = Path(args.root)
+    files = {"train": "train.json", "test": "test_951_version.json", "test24g": "test_24G_version.json"}
+    splits = list(files) if args.split == "all" else [args.split]
+    try:
+        for split in splits:
+            path = root / files[split]
+            if split == "train":
+                recs = load_train(path, root / "images", skip_invalid=args.skip_invalid)
+                print(f"{split}: {len(recs)} captions, {len({r.image_id for r in recs})} images, "
+                      f"{len({r.building_id for r in recs})} buildings")
+            else:
+                recs = load_test(path, root / "images", skip_invalid=args.skip_invalid)
+                print(f"{split}: {len(recs)} images, {sum(len(r.captions) for r in recs)} captions, "
+                      f"{len({r.building_id for r in recs})} buildings")
+    except DataFormatError as e:
+        print(f"geotext-data check: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Synthetic dataset writer: the procedural world rendered into EXACTLY the GeoText-1652 layout and format.
+
+    out/train.json  test_951_version.json  test_24G_version.json  gallery.json  synth_meta.json
+    out/images/train/<place>/image-NN.jpeg + <place>.jpg (satellite)
+    out/images/test/gallery_no_train/<place>/image-NN.jpeg + <place>.jpg
+
+Deterministic: the same arguments give byte-identical files (fixed JPEG settings, sorted JSON keys, per-image
+seeds derived from (seed, place, view), no timestamps). Train and test places come from disjoint campuses.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from geotext_ros.sim import CameraPose, Frame, Place, Renderer, annotate, generate_world, intrinsics_for
+
+TEST_DIR = "test/gallery_no_train"
+SATELLITE_YAW = math.pi / 2  # satellite images are north-up: image up = heading = north
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    train_places: int
+    test_places: int
+    views: int  # drone views per place
+    size: int  # square image side in pixels
+    places_per_campus: int = 8
+    hfov_deg: float = 60.0
+    altitude_m: tuple[float, float] = (45.0, 85.0)
+    offset_m: float = 12.0  # horizontal jitter of the drone around the place centre
+    satellite_altitude_m: float = 85.0
+    jpeg_quality: int = 90
+    test_wording: str = "train"  # "heldout": test captions use templates/synonyms never seen in train
+    test_24g_fraction: float = 0.5  # share of test places in the small test split
+
+
+PRESETS: dict[str, SynthConfig] = {
+    "tiny": SynthConfig(train_places=4, test_places=4, views=3, size=128, places_per_campus=2),
+    "default": SynthConfig(train_places=150, test_places=48, views=12, size=256, places_per_campus=10),
+    "large": SynthConfig(train_places=600, test_places=120, views=24, size=384, places_per_campus=12),
+}
+
+
+def resolve_config(preset: str = "tiny", **overrides) -> SynthConfig:
+    """Preset with the non-None overrides applied (places -> train_places)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; use one of {sorted(PRESETS)}")
+    if "places" in overrides:
+        overrides["train_places"] = overrides.pop("places")
+    cfg = replace(PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
+    for name in ("train_places", "test_places", "views", "size"):
+        if getattr(cfg, name) < 1:
+            raise ValueError(f"{name}={getattr(cfg, name)} must be >= 1")
+    if cfg.views > 99:
+        raise ValueError(f"views={cfg.views}: image-NN.jpeg names allow at most 99 views per place")
+    return cfg
+
+
+def _campus_counts(n: int, per: int) -> list[int]:
+    return [per] * (n // per) + ([n % per] if n % per else [])
+
+
+def write_dataset(out_dir: str | Path, preset: str = "tiny", seed: int = 0, places: int | None = None,
+                  test_places: int | None = None, views: int | None = None, size: int | None = None,
+                  test_wording: str | None = None, preview: str | Path | None = None,
+                  progress: bool = False) -> dict:
+    """Write a GeoText-1652-format dataset to `out_dir`; returns a summary dict (counts, paths, seconds)."""
+    t0 = time.perf_counter()
+    cfg = resolve_config(preset, places=places, test_places=test_places, views=views, size=size,
+                         test_wording=test_wording)
+    out = Path(out_dir)
+    train_counts = _campus_counts(cfg.train_places, cfg.places_per_campus)
+    test_counts = _campus_counts(cfg.test_places, cfg.places_per_campus)
+    world = generate_world(seed, len(train_counts) + len(test_counts), train_counts + test_counts)
+    n_train_campuses = len(train_counts)
+    train = [p for p in world.places if p.campus < n_train_campuses]
+    test = [p for p in world.places if p.campus >= n_train_campuses]
+    writer = _Writer(world, cfg, seed, out)
+    train_records, test_records, gallery = [], [], []
+    for place in _progress(train + test, progress):
+        is_test = place.campus >= n_train_campuses
+        recs = writer.place_records(place, is_test)
+        (test_records if is_test else train_records).extend(recs)
+        if is_test:
+            gallery.append(writer.gallery_entry(place))
+    n_small = max(1, math.ceil(len(test) * cfg.test_24g_fraction))
+    small_ids = {p.place_id for p in test[:n_small]}
+    _dump(out / "train.json", train_records)
+    _dump(out / "test_951_version.json", test_records)
+    _dump(out / "test_24G_version.json", [r for r in test_records if r["image_id"][:4] in small_ids])
+    _dump(out / "gallery.json", {"places": gallery})
+    meta = {"generator": "geotext_ros.sim", "format_version": 1, "seed": seed, "preset": preset,
+            "config": asdict(cfg), "world": {"n_campuses": len(train_counts) + len(test_counts),
+                      "places_per_campus": train_counts + test_counts},
+            "train_places": [p.place_id for p in train], "test_places": [p.place_id for p in test],
+            "mirror_pairs": [[p.mirror_of, p.place_id, p.mirror_axis] for p in world.places if p.mirror_of]}
+    _dump(out / "synth_meta.json", meta)
+    if preview is not None:
+        from training.data.preview import contact_sheet
+        contact_sheet(out, train_records, preview)
+    return {"out_dir": str(out), "train_places": len(train), "test_places": len(test),
+            "train_images": len(train_records) // 3, "train_captions": len(train_records),
+            "test_images": len(test_records), "test_captions": 3 * len(test_records),
+            "test_24g_images": sum(r["image_id"][:4] in small_ids for r in test_records),
+            "mirror_pairs": len(meta["mirror_pairs"]), "bytes": _du(out),
+            "seconds": round(time.perf_counter() - t0, 2)}
+
+
+class _Writer:
+    """Renders and writes the images of one place and builds its records."""
+
+    def __init__(self, world, cfg: SynthConfig, seed: int, out: Path):
+        self.cfg, self.seed, self.out = cfg, seed, out
+        self.renderer = Renderer(world)
+        self.k = intrinsics_for(cfg.size, cfg.size, cfg.hfov_deg)
+
+    def place_records(self, place: Place, is_test: bool) -> list[dict]:
+        split_dir = TEST_DIR if is_test else "train"
+        folder = self.out / "images" / split_dir / place.place_id
+        folder.mkdir(parents=True, exist_ok=True)
+        self._save(self.satellite(place), folder / f"{place.place_id}.jpg")
+        records = []
+        wording = self.cfg.test_wording if is_test else "train"
+        for k in range(self.cfg.views):
+            rng = np.random.default_rng([self.seed, int(place.place_id), k])
+            frame = self.drone_view(place, rng)
+            name = f"image-{k + 1:02d}.jpeg"
+            self._save(frame, folder / name)
+            anns = annotate(frame.objects, rng, wording)
+            base = {"image_id": f"{place.place_id}/{name}", "image": f"{split_dir}/{place.place_id}/{name}",
+                    "objects": _objects(frame), "view": _view(frame, "drone", self.cfg.hfov_deg)}
+            if place.mirror_of is not None:
+                base["mirror_of"] = place.mirror_of
+            if is_test:
+                records.append({**base, "caption": [a.caption for a in anns],
+                                "regions": [{"sentences": a.sentences, "bboxes": a.bboxes} for a in anns]})
+            else:
+                records.extend({**base, "caption": a.caption, "sentences": a.sentences, "bboxes": a.bboxes}
+                               for a in anns)
+        return records
+
+    def drone_view(self, place: Place, rng: np.random.Generator) -> Frame:
+        lo, hi = self.cfg.altitude_m
+        r, t = self.cfg.offset_m * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+        pose = CameraPose(round(place.x + r * math.cos(t), 3), round(place.y + r * math.sin(t), 3),
+                          round(float(rng.uniform(lo, hi)), 3), round(float(rng.uniform(0, 2 * math.pi)), 5))
+        return self.renderer.render(pose, self.k, style_seed=int(rng.integers(2**31)))
+
+    def satellite(self, place: Place) -> Frame:
+        pose = CameraPose(place.x, place.y, self.cfg.satellite_altitude_m, SATELLITE_YAW)
+        return self.renderer.render(pose, self.k, style_seed=None)
+
+    def gallery_entry(self, place: Place) -> dict:
+        return {"place_id": place.place_id, "image": f"images/{TEST_DIR}/{place.place_id}/{place.place_id}.jpg",
+                "x": round(place.x, 3), "y": round(place.y, 3), "altitude": self.cfg.satellite_altitude_m,
+                "yaw": round(SATELLITE_YAW, 6), "hfov_deg": self.cfg.hfov_deg, "campus": place.campus,
+                "mirror_of": place.mirror_of}
+
+    def _save(self, frame: Frame, path: Path) -> None:
+        # Fixed encoder settings: byte-identical output for identical pixels.
+        Image.fromarray(frame.image).save(path, format="JPEG", quality=self.cfg.jpeg_quality, optimize=False,
+                                          subsampling=0)
+
+
+def _objects(frame: Frame) -> list[dict]:
+    return [{"object_id": o.object_id, "kind": o.kind, "color": o.color, "phrase": o.phrase, "bbox": list(o.bbox),
+             "visible": o.visible} for o in frame.objects]
+
+
+def _view(frame: Frame, kind: str, hfov_deg: float) -> dict:
+    p = frame.pose
+    return {"type": kind, "x": p.x, "y": p.y, "altitude": p.altitude, "yaw": p.yaw, "hfov_deg": hfov_deg}
+
+
+def _dump(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, sort_keys=True, ensure_ascii=True) + "\n", encoding="utf-8")
+
+
+def _du(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _progress(items: list, enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+    return tqdm(items, desc="places", unit="place")
