@@ -91,8 +91,11 @@ def evaluate_retrieval(gallery: Gallery, text_buildings: Sequence[str], image_bu
     t2i, i2t = streaming_similarity_topk(gallery.txt_embed, gallery.img_embed, k, chunk)
     report = {"itc": retrieval_report(t2i.index.numpy(), i2t.index.numpy(), text_buildings, image_buildings)}
     if k_test > 0 and model is not None and gallery.img_tokens is not None:
-        t2i_r = rerank(model, gallery, t2i.index[:, :k_test], True, device=device)
-        i2t_r = rerank(model, gallery, i2t.index[:, :k_test], False, device=device)
+        # re-scored top k first, then the rest of the ITC order (the reference gives those a flat -100)
+        t2i_r = np.concatenate((rerank(model, gallery, t2i.index[:, :k_test], True, device=device),
+                                t2i.index[:, k_test:].numpy()), axis=1)
+        i2t_r = np.concatenate((rerank(model, gallery, i2t.index[:, :k_test], False, device=device),
+                                i2t.index[:, k_test:].numpy()), axis=1)
         report["itm"] = retrieval_report(t2i_r, i2t_r, text_buildings, image_buildings)
     report["final"] = report.get("itm", report["itc"])
     return report

@@ -50,6 +50,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--n-texts", type=int, default=165681)
     p.add_argument("--n-buildings", type=int, default=951)
     p.add_argument("--embed-dim", type=int, default=256)
+    p.add_argument("--noise", type=float, default=1.3, help="synthetic-scale: noise norm around a building")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     return p.parse_args(argv)
 
@@ -174,7 +175,9 @@ def synthetic_embeddings(n: int, owners: np.ndarray, centres: torch.Tensor, seed
     for s in range(0, n, chunk):
         g = torch.Generator().manual_seed(seed * 1_000_003 + s)
         e = min(s + chunk, n)
-        x = centres[torch.as_tensor(owners[s:e])] + noise * torch.randn(e - s, centres.shape[1], generator=g)
+        # noise is given as the expected norm of the perturbation, so difficulty does not depend on the dim
+        x = centres[torch.as_tensor(owners[s:e])] + noise / centres.shape[1] ** 0.5 * torch.randn(
+            e - s, centres.shape[1], generator=g)
         out[s:e] = torch.nn.functional.normalize(x, dim=1)
     return out
 
@@ -187,8 +190,8 @@ def run_synthetic_scale(args: argparse.Namespace) -> dict[str, Any]:
     centres = torch.nn.functional.normalize(torch.randn(args.n_buildings, args.embed_dim, generator=g), dim=1)
     img_b = np.sort(np.arange(args.n_images) % args.n_buildings)
     txt_img = np.arange(args.n_texts) * args.n_images // args.n_texts
-    img = synthetic_embeddings(args.n_images, img_b, centres, 1, 0.11)
-    txt = synthetic_embeddings(args.n_texts, img_b[txt_img], centres, 2, 0.11)
+    img = synthetic_embeddings(args.n_images, img_b, centres, 1, args.noise)
+    txt = synthetic_embeddings(args.n_texts, img_b[txt_img], centres, 2, args.noise)
     t_embed = time.perf_counter() - t0
     k = max(args.k_test, 10)
     t2i, i2t = streaming_similarity_topk(txt, img, k, args.chunk)
