@@ -60,7 +60,7 @@ def test_itm_rerank_with_full_k_is_a_permutation(tiny_run):
 def test_synthetic_scale_matches_full_matrix(tmp_path):
     out = tmp_path / "scale.json"
     args = ["--synthetic-scale", "--n-images", "300", "--n-texts", "900", "--n-buildings", "30",
-            "--embed-dim", "16", "--k-test", "20", "--chunk", "64", "--out", str(out)]
+            "--embed-dim", "16", "--noise", "1.3", "--k-test", "20", "--chunk", "64", "--out", str(out)]
     assert eval_main(args) == 0
     res = json.loads(out.read_text())
     from training.evaluate import synthetic_embeddings

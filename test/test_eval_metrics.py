@@ -67,3 +67,16 @@ def test_streaming_topk_k_larger_than_first_block():
     acc.update(slice(0, 1), torch.tensor([[0.5, 0.1]]), 0)
     acc.update(slice(0, 1), torch.tensor([[0.9, 0.2]]), 2)
     assert acc.index.tolist() == [[2, 0, 3]]
+
+
+def test_mirror_accuracy_hand_made_scores_and_ties():
+    from training.eval_probes import mirror_accuracy
+    # 3 captions; image scores are looked up in a table: image 0/1 own places, 2/3 their mirror twins
+    itc_table = torch.tensor([[0.9, 0.1, 0.5, 0.1], [0.2, 0.4, 0.2, 0.6], [0.3, 0.3, 0.3, 0.3]])
+    itm_table = torch.tensor([[2.0, 0.0, 1.0, 0.0], [0.0, 3.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
+    pairs = [(0, 0, 2), (1, 1, 3), (2, 0, 2)]
+    res = mirror_accuracy(pairs, lambda t, i: itc_table[t, i], lambda t, i: itm_table[t, i])
+    assert res["n"] == 3
+    assert res["relation_blind_acc"] == pytest.approx(100 * (1 + 0 + 0.5) / 3)  # caption 2 ties: half
+    assert res["spatial_aware_acc"] == pytest.approx(100 * (1 + 1 + 0.5) / 3)
+    assert mirror_accuracy([], None, None) == {"n": 0}

@@ -65,6 +65,11 @@ def mirror_accuracy(pairs: Sequence[tuple[int, int, int]], itc: Callable[[list[i
         return {"n": 0}
     texts = [p[0] for p in pairs]
     own, twin = [p[1] for p in pairs], [p[2] for p in pairs]
-    blind = (itc(texts, own) > itc(texts, twin)).float().mean()
-    aware = (itm(texts, own) > itm(texts, twin)).float().mean()
+    blind = _wins(itc(texts, own), itc(texts, twin))
+    aware = _wins(itm(texts, own), itm(texts, twin))
     return {"n": len(pairs), "relation_blind_acc": float(100 * blind), "spatial_aware_acc": float(100 * aware)}
+
+
+def _wins(right: torch.Tensor, wrong: torch.Tensor) -> torch.Tensor:
+    """Share of rows where the right image scores higher; an exact tie counts half (a coin flip)."""
+    return ((right > wrong).float() + 0.5 * (right == wrong).float()).mean()

@@ -50,7 +50,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--n-texts", type=int, default=165681)
     p.add_argument("--n-buildings", type=int, default=951)
     p.add_argument("--embed-dim", type=int, default=256)
-    p.add_argument("--noise", type=float, default=1.3, help="synthetic-scale: noise norm around a building")
+    p.add_argument("--noise", type=float, default=3.0, help="synthetic-scale: noise norm around a building")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     return p.parse_args(argv)
 
@@ -78,11 +78,14 @@ class TestSet:
         self.text_buildings = [self.image_buildings[i] for i in self.txt2img]
 
     def regions(self) -> list[tuple[int, str, list[float]]]:
+        """(image, sentence, box) from top-level sentences/bboxes or per-caption `regions` entries."""
         out = []
         for i, r in enumerate(self.raw):
-            for s, b in zip(r.get("sentences") or [], r.get("bboxes") or []):
-                if isinstance(s, str) and s.strip() and b is not None:
-                    out.append((i, s, [float(v) for v in b]))
+            groups = [r] + [g for g in r.get("regions") or [] if isinstance(g, dict)]
+            for g in groups:
+                for s, b in zip(g.get("sentences") or [], g.get("bboxes") or []):
+                    if isinstance(s, str) and s.strip() and b is not None:
+                        out.append((i, s, [float(v) for v in b]))
         return out
 
     def object_boxes(self) -> list[tuple[int, list[list[float]]]]:

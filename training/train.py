@@ -98,7 +98,9 @@ class Trainer:
         resume = load_checkpoint(args.resume) if args.resume else None
         if resume is not None:
             saved = resume.meta["train_config"]
-            self.preset = saved["preset"]
+            self.preset = saved["preset"]  # the run continues with its own preset; --preset is ignored
+            log.info("resuming %s at step %s with preset %r", args.resume, resume.meta["step"],
+                     self.preset.get("name"))
             self.cfg = merged_train_config({"train": saved["train"]}, args)
         else:
             self.preset = load_preset(args.preset)
@@ -115,6 +117,7 @@ class Trainer:
         self.model.to(self.device).train()
         self.data = TrainSamples(records, self.transform, bool(self.cfg["cache_images"]))
         self.loss_cfg = LossConfig.from_dict(self.preset)
+        self._cap_queue()
         self.objective = Objective(self.model, self.loss_cfg).to(self.device)
         self.optimizer = torch.optim.AdamW(param_groups(self.model, float(self.cfg["weight_decay"])),
                                            lr=float(self.cfg["lr"]))
@@ -126,6 +129,15 @@ class Trainer:
             for p in list(self.model.parameters()) + list(self.objective.buffers()):
                 dist.broadcast(p.data, 0)
         self.amp = self.device.type == "cuda"  # autocast only where CUDA is present
+
+    def _cap_queue(self) -> None:
+        """A queue longer than half the train set holds only stale copies of the same images (their ids make
+        them positives and flatten the targets); cap it. Deterministic in the data, so resume agrees."""
+        mom = self.loss_cfg.momentum
+        cap = max(len(self.data) // 2, int(self.cfg["batch_size"]))
+        if mom.enabled and mom.queue_size > cap:
+            log.info("momentum queue %d -> %d (half of %d train captions)", mom.queue_size, cap, len(self.data))
+            mom.queue_size = cap
 
     def _total_steps(self) -> int:
         if self.cfg.get("epochs"):

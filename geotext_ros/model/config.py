@@ -81,6 +81,10 @@ class ModelConfig:
     roi_size: int = 3                  # ROI Align output grid (mean-pooled to one feature)
     roi_sampling_ratio: int = 2
     dropout: float = 0.0
+    # "cls": embeddings and the fused summary come from the [CLS] position (X-VLM, pretrained weights).
+    # "mean": masked mean of the tokens; a from-scratch post-LN encoder's [CLS] starts nearly identical for
+    # every input and contrastive/matching losses then stall at chance (measured on the tiny config).
+    pooling: str = "cls"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -119,6 +123,8 @@ def _validate(cfg: ModelConfig) -> None:
         raise ValueError(f"text.hidden {t.hidden} is not divisible by text.heads {t.heads}")
     if cfg.max_text_len > t.max_position:
         raise ValueError(f"max_text_len {cfg.max_text_len} exceeds text.max_position {t.max_position}")
+    if cfg.pooling not in ("cls", "mean"):
+        raise ValueError(f"pooling must be 'cls' or 'mean', got {cfg.pooling!r}")
     if len(cfg.image_mean) != 3 or len(cfg.image_std) != 3:
         raise ValueError(f"image_mean/image_std need 3 values, got {cfg.image_mean} / {cfg.image_std}")
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,6 @@ from geotext_ros.model.geotext_model import GeoTextModel
 from geotext_ros.model.preprocess import ImageTransform
 from geotext_ros.model.tokenizer import WordPieceTokenizer
 
-log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = 1
 VOCAB_DIR = Path(__file__).resolve().parent / "vocab"
 

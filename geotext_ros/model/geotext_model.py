@@ -56,16 +56,25 @@ class GeoTextModel(nn.Module):
     def encode_image(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """images [B, 3, S, S] -> tokens [B, 1+G*G, Dv] (0 = CLS), embed [B, E] L2-normed."""
         tokens = self.vision_encoder(images)
-        return tokens, F.normalize(self.vision_proj(tokens[:, 0]), dim=-1)
+        summary = tokens[:, 1:].mean(dim=1) if self.config.pooling == "mean" else tokens[:, 0]
+        return tokens, F.normalize(self.vision_proj(summary), dim=-1)
 
     def encode_text(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """ids, mask [B, L] -> tokens [B, L, Dt], embed [B, E] L2-normed (from [CLS])."""
+        """ids, mask [B, L] -> tokens [B, L, Dt], embed [B, E] L2-normed (from [CLS] or the masked mean)."""
         tokens = self.text_encoder.text(ids, mask)
-        return tokens, F.normalize(self.text_proj(tokens[:, 0]), dim=-1)
+        summary = masked_mean(tokens, mask) if self.config.pooling == "mean" else tokens[:, 0]
+        return tokens, F.normalize(self.text_proj(summary), dim=-1)
 
     def fuse(self, img_tokens: torch.Tensor, txt_tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Fusion layers: text tokens cross-attend to the image tokens -> [B, L, Dt]."""
-        return self.text_encoder.fuse(txt_tokens, mask, img_tokens)
+        """Fusion layers: text tokens cross-attend to the image tokens -> [B, L, Dt].
+
+        Position 0 is the pair's summary that the ITM and box heads read: [CLS], or with pooling "mean" the
+        masked mean of the fused tokens (so every consumer keeps reading fused[:, 0]).
+        """
+        fused = self.text_encoder.fuse(txt_tokens, mask, img_tokens)
+        if self.config.pooling != "mean":
+            return fused
+        return torch.cat([masked_mean(fused, mask).unsqueeze(1), fused[:, 1:]], dim=1)
 
     # --- heads --------------------------------------------------------------------------------------------
     def box_head(self, fused_cls: torch.Tensor) -> torch.Tensor:
@@ -121,6 +130,12 @@ class GeoTextModel(nn.Module):
         fused = self.fuse(img_tokens, txt_tokens, mask)
         return {"img_embed": img_embed, "txt_embed": txt_embed, "itm": self.itm_head(fused[:, 0]),
                 "box": self.box_head(fused[:, 0])}
+
+
+def masked_mean(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the positions where mask is 1: [B, L, D], [B, L] -> [B, D]."""
+    weights = mask.to(tokens.dtype).unsqueeze(-1)
+    return (tokens * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
 
 
 def _init_weights(module: nn.Module) -> None:
