@@ -12,7 +12,6 @@ venv: $(STAMP)
 
 $(STAMP): setup.py setup.cfg package.xml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
 	# Pinned CPU build first: an unpinned torch would pull a multi-GB CUDA build.
 	$(PIP) install -q $(TORCH_PIN)
 	$(PIP) install -q -e ".[ros,train,export,dev]"

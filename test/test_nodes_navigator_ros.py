@@ -1,6 +1,6 @@
 """navigator with real rclpy + real DDS and a real (tiny, untrained) exported engine.
 
-The engine is exported once per module from a randomly initialised tiny model (training.export, ~5 s); grounding
+The engine is the session's tiny exported engine (test/conftest.py, randomly initialised, ~5 s); grounding
 thresholds are set to 0 through the node's parameters so an untrained model still yields a box every frame —
 what is tested here is the node: topics, headers, frames, lifecycle, preemption, stop, bad input.
 """
@@ -28,19 +28,8 @@ W, H = 96, 80
 
 
 @pytest.fixture(scope="module")
-def engine_dir(tmp_path_factory) -> Path:
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("onnxruntime")
-    from geotext_ros.model.config import load_config
-    from geotext_ros.model.factory import create_model, save_checkpoint
-    from training.export import export
-
-    out = tmp_path_factory.mktemp("engine")
-    torch.manual_seed(0)
-    model, transform, tokenizer = create_model(load_config("tiny"))
-    save_checkpoint(out / "tiny.pt", model, tokenizer=tokenizer, transform=transform)
-    export(out / "tiny.pt", out / "engine", allow_trt_issues=True)
-    return out / "engine"
+def engine_dir(tiny_engine_dir) -> Path:
+    return tiny_engine_dir   # the session's tiny exported engine (test/conftest.py)
 
 
 class Driver(Node):

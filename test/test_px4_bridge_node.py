@@ -18,10 +18,13 @@ from std_msgs.msg import String  # noqa: E402
 
 from geotext_ros.nav.px4 import LocalPositionENU  # noqa: E402
 from geotext_ros.nodes import px4_bridge  # noqa: E402
-from geotext_ros.nodes.px4_bridge import (BRIDGE_DEFAULTS, Px4BridgeNode, goal_from_pose,  # noqa: E402
-                                          odometry_message, px4_qos)
+from geotext_ros.nav.safety import SafetyConfig  # noqa: E402
+from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.nodes.px4_bridge import (Px4BridgeNode, goal_from_pose, odometry_message,  # noqa: E402
+                                          px4_qos)
 
 ROOT = Path(__file__).resolve().parents[1]
+BRIDGE_DEFAULTS = load_node_params("px4_bridge")   # config/nav.yaml: the one place the defaults live
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +64,7 @@ def test_px4_qos_is_best_effort_transient_local_keep_last_1():
     assert qos.history == HistoryPolicy.KEEP_LAST and qos.depth == 1
 
 
-def test_documented_parameter_section_matches_the_node_defaults():
+def test_documented_parameter_section_matches_config_nav_yaml():
     text = (ROOT / "docs" / "px4_sitl.md").read_text()
     block = re.search(r"```yaml\n(px4_bridge:\n.*?)```", text, re.S)
     assert block, "docs/px4_sitl.md must hold a ```yaml px4_bridge: section"
@@ -73,6 +76,32 @@ def test_documented_parameter_section_matches_the_node_defaults():
         else:
             flat[key] = value
     assert flat == BRIDGE_DEFAULTS
+
+
+def test_nav_yaml_bridge_safety_section_is_every_safety_field_with_the_camera_watchdog_off():
+    safety = {k: v for k, v in BRIDGE_DEFAULTS.items() if k.startswith("safety.")}
+    assert safety == SafetyConfig(camera_timeout_s=0.0).to_params()
+
+
+def test_create_node_without_px4_msgs_runs_with_the_link_off(ros):
+    from geotext_ros.nodes import graph
+    spec = next(s for s in graph.GRAPH if s.name == "px4_bridge")
+    node = graph.create_node(spec, graph.node_parameters(spec, graph.launch_defaults()))
+    try:
+        assert isinstance(node, Px4BridgeNode) and node.msgs is None and node.px4_topics == {}
+        assert node.params == BRIDGE_DEFAULTS
+    finally:
+        node.destroy_node()
+
+
+def test_integer_for_a_float_parameter_is_accepted_and_a_string_named(ros):
+    node = Px4BridgeNode(None, parameter_overrides=[rclpy.parameter.Parameter("safety.home_x", value=5)])
+    try:
+        assert node.params["safety.home_x"] == 5.0 and isinstance(node.params["safety.home_x"], float)
+    finally:
+        node.destroy_node()
+    with pytest.raises(ValueError, match="safety.home_y"):
+        Px4BridgeNode(None, parameter_overrides=[rclpy.parameter.Parameter("safety.home_y", value="north")])
 
 
 def test_parameters_declared_with_defaults_and_overrides_reach_the_bridge(ros):

@@ -229,7 +229,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    res = run_synthetic_scale(args) if args.synthetic_scale else run_model_eval(args)
+    try:
+        res = run_synthetic_scale(args) if args.synthetic_scale else run_model_eval(args)
+    except (OSError, ValueError, KeyError) as e:   # bad paths, malformed data or checkpoint: one line, no trace
+        print(f"geotext-eval: error: {e}", file=sys.stderr)
+        return 2
     print(format_table(res))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ Writes RUN_DIR/metrics.jsonl (one line per log step: every named loss term, lr, 
 from __future__ import annotations
 
 import argparse
+import sys
 import json
 import logging
 import os
@@ -238,7 +239,11 @@ class Trainer:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     args = parse_args(argv)
-    trainer = Trainer(args)
+    try:
+        trainer = Trainer(args)
+    except (OSError, ValueError, KeyError) as e:   # bad data folder, preset or resume checkpoint: one line
+        print(f"geotext-train: error: {e}", file=sys.stderr)
+        return 2
     last = trainer.run()
     if trainer.rank == 0:
         log.info("done: %d steps, checkpoint %s", trainer.step, last)

@@ -227,7 +227,7 @@ class SafetyEnvelope:
                               "vertical step {:.1f} m from the vehicle clamped to {:g} m", violations)
         if self._last_setpoint is not None and self._last_time is not None:
             dt = max(0.0, now - self._last_time)
-            last = self._last_setpoint
+            last = self._speed_reference(self._last_setpoint, pose, violations)
             if cfg.max_horizontal_speed_mps > 0:
                 x, y = _clamp_planar(last[:2], (x, y), cfg.max_horizontal_speed_mps * dt, "max_speed",
                                      "setpoint moved {:.2f} m in " + f"{dt:.2f} s, clamped to " + "{:.2f} m "
@@ -243,6 +243,23 @@ class SafetyEnvelope:
             violations.append(("geofence", f"limited setpoint ({x:.1f}, {y:.1f}) projected onto the geofence"))
             x, y = fenced
         return x, y, z, yaw
+
+    def _speed_reference(self, last: Pose, pose: Pose, violations: list[Violation]) -> Pose:
+        """The point the speed limit measures from: the last setpoint, unless it lies beyond one step from the
+        vehicle (odometry jumped, e.g. an EKF reset): then the vehicle itself, so the speed limit cannot pull the
+        setpoint back to a place that is now far from the vehicle."""
+        cfg = self.config
+        x, y, z = last[0], last[1], last[2]
+        gap = math.hypot(x - pose[0], y - pose[1])
+        if cfg.max_step_m > 0 and gap > cfg.max_step_m + _EPS:
+            violations.append(("max_step", f"last setpoint {gap:.1f} m from the vehicle (odometry jump?): "
+                                           "speed limit restarts from the vehicle"))
+            x, y = pose[0], pose[1]
+        if cfg.max_vertical_step_m > 0 and abs(z - pose[2]) > cfg.max_vertical_step_m + _EPS:
+            violations.append(("max_vertical_step", f"last setpoint {abs(z - pose[2]):.1f} m above/below the "
+                                                    "vehicle: vertical speed limit restarts from the vehicle"))
+            z = pose[2]
+        return x, y, z, last[3]
 
     def _fence(self, x: float, y: float) -> tuple[float, float]:
         """(x, y) itself when inside the fence, else the nearest point on the fence."""

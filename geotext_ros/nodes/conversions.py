@@ -59,8 +59,10 @@ def intrinsics_from_k(k: Sequence[float], width: int, height: int) -> tuple[floa
     if len(k) != 9:
         raise ValueError(f"camera matrix k must have 9 values, got {len(k)}")
     fx, fy, cx, cy = float(k[0]), float(k[4]), float(k[2]), float(k[5])
-    if fx <= 0 or fy <= 0 or width <= 0 or height <= 0:
+    if not (fx > 0 and fy > 0) or width <= 0 or height <= 0:   # `not >` also catches NaN
         raise ValueError(f"camera info not calibrated: fx={fx} fy={fy} size={width}x{height}")
+    if not all(math.isfinite(v) for v in (fx, fy, cx, cy)):
+        raise ValueError(f"camera info k holds a non-finite value: fx={fx} fy={fy} cx={cx} cy={cy}")
     return fx, fy, cx, cy
 
 

@@ -68,7 +68,8 @@ def create_node(spec: NodeSpec, params: dict[str, Any]) -> Any:
     from rclpy.node import Node
     from rclpy.parameter import Parameter
 
-    overrides = [Parameter(k, value=v) for k, v in params.items()]
+    # An empty list has no element type (rclpy would call it a byte array): leave it unset = the node's default.
+    overrides = [Parameter(k, value=v) for k, v in params.items() if not (isinstance(v, list) and not v)]
     module = importlib.import_module(f"{PACKAGE}.nodes.{spec.executable}")
     factory = getattr(module, "create_node", None)
     if factory is None:   # fall back to the module's own Node subclass

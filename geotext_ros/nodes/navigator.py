@@ -106,6 +106,8 @@ class Navigator(LifecycleNode):
             return self._fail(f"cannot load engine {engine_dir!r} / gallery {self.params['gallery']!r}: {e}. "
                               "Pass engine_dir:=<exported engine> (geotext-export) and gallery:=<gallery.json>")
         self._active = True
+        with self._lock:   # a new pipeline counts instructions from 0 again
+            self.status.pop("generation", None)
         self._set_status(state="IDLE")
         self.get_logger().info(f"active: engine {engine_dir} ({self.pipeline.describe()})")
         return TransitionCallbackReturn.SUCCESS
@@ -174,6 +176,14 @@ class Navigator(LifecycleNode):
             self._info = msg
 
     def on_odom(self, msg: Odometry) -> None:
+        p, q = msg.pose.pose.position, msg.pose.pose.orientation
+        values = (p.x, p.y, p.z, q.x, q.y, q.z, q.w)
+        if not all(math.isfinite(v) for v in values):
+            # Dropped, not stored: a NaN pose would poison target votes and ground points. The last good pose
+            # ages out through the odometry watchdog (safety.odom_timeout_s), which then holds.
+            self.get_logger().warning(f"odometry dropped: pose {values} is not finite", throttle_duration_sec=2.0)
+            self._set_status(error=f"odometry dropped: pose (x, y, z, qx, qy, qz, qw) = {values} is not finite")
+            return
         with self._lock:
             self._odom = (msg, time.monotonic())
 
@@ -199,6 +209,7 @@ class Navigator(LifecycleNode):
         self._publish_waypoint(waypoint)
         # The status carries what was actually sent (after the safety envelope), not the mission's request.
         status["waypoint"] = [round(float(v), 3) for v in waypoint] if waypoint is not None else None
+        status.setdefault("safety", [])   # always set: a violation that has ended must leave the status too
         self._set_status(**status)
 
     def _process_frame(self, frame: tuple[Image, float], info: Optional[CameraInfo]) -> None:
@@ -215,7 +226,7 @@ class Navigator(LifecycleNode):
                 raise ValueError(f"no odometry yet on {self.params['odom_topic']}")
             result, status = self.pipeline.process_frame(rgb, k, pose, time.monotonic())
         except (ValueError, PipelineError) as e:
-            self.get_logger().warn(f"frame skipped: {e}", throttle_duration_sec=2.0)
+            self.get_logger().warning(f"frame skipped: {e}", throttle_duration_sec=2.0)
             self._set_status(error=f"frame skipped: {e}")
             return
         except Exception as e:   # a model/runtime failure on one frame: report and keep serving
@@ -260,6 +271,11 @@ class Navigator(LifecycleNode):
 
     def _set_status(self, **fields: Any) -> None:
         with self._lock:
+            generation = fields.get("generation")
+            if generation is not None and generation < self.status.get("generation", -1):
+                # made (on another executor thread) for an older instruction after the newer one's status went
+                # out: publishing it would show the old instruction again, so the stream stays in order
+                return
             self.status.update(fields)
             if "error" not in fields and fields.get("state") not in (None, "ERROR"):
                 self.status.pop("error", None)

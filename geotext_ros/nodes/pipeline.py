@@ -15,7 +15,8 @@ from typing import Any, Mapping, Optional
 
 from geotext_ros.nav.camera import Intrinsics, box_center_to_ground
 from geotext_ros.nav.mission import Mission, MissionConfig
-from geotext_ros.nav.parser import parse_instruction
+from geotext_ros.model.text import MAX_WORDS_TEST
+from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 
 Pose4 = tuple[float, float, float, float]
@@ -66,7 +67,13 @@ class NavPipeline:
         gallery = None
         if params.get("gallery"):
             from geotext_ros.nav.gallery import GalleryIndex
-            gallery = GalleryIndex.load(params["gallery"], backend)
+            try:
+                gallery = GalleryIndex.load(params["gallery"], backend)
+            except Exception:
+                close = getattr(backend, "close", None)
+                if close is not None:   # a refused gallery must not leave the engine's sessions behind
+                    close()
+                raise
         grounder = Grounder(backend, min_score=float(params.get("grounding.min_score", 0.5)),
                             relative_threshold=float(params.get("grounding.relative_threshold", 0.5)))
         return cls(grounder, mission, safety, gallery, backend, params.get("search_top_k", 5))
@@ -87,6 +94,12 @@ class NavPipeline:
     def needs_grounding(self) -> bool:
         return self.mission.needs_grounding
 
+    def _status(self, status: dict[str, Any]) -> dict[str, Any]:
+        """A copy of a mission status stamped with the instruction generation it belongs to (`generation`, one
+        more per instruction): a status made on one thread can reach the node after a newer instruction's, and the
+        node uses this to drop it instead of publishing the old instruction again."""
+        return {**status, "generation": self._generation}
+
     # -- instructions ---------------------------------------------------------------------------------------
     def set_instruction(self, text: str, now: float, pose: Optional[Pose4]) -> dict[str, Any]:
         """Start (or preempt) a mission; stop/hold hold position where the command arrived."""
@@ -101,7 +114,12 @@ class NavPipeline:
                 self.safety.stop()       # the envelope holds too, whatever is requested later, until resumed
             elif not ins.empty:
                 self.safety.resume()
-            return self.mission.status()
+            status = self._status(self.mission.status())
+        if ins.truncated:   # the operator must learn that only the first part of the message is acted on
+            note = (f"instruction truncated to its first {MAX_INPUT_CHARS} characters / {MAX_WORDS_TEST} words "
+                    f"(received {len(text)} characters)")
+            status["reason"] = f"{status['reason']}; {note}" if status.get("reason") else note
+        return status
 
     # -- frames ---------------------------------------------------------------------------------------------
     def process_frame(self, rgb: Any, k: tuple[float, float, float, float], pose: Pose4,
@@ -111,7 +129,7 @@ class NavPipeline:
             self.last_frame_time = now
             instruction, generation = self.mission.instruction, self._generation
             if instruction is None or not self.mission.needs_grounding:
-                return None, self.mission.status()
+                return None, self._status(self.mission.status())
         result = self.grounder.ground(rgb, instruction)      # the slow part, outside the lock
         height, width = rgb.shape[:2]
         point = None
@@ -119,9 +137,9 @@ class NavPipeline:
             point = box_center_to_ground(result.box, (width, height), Intrinsics(*k), pose)
         with self._lock:
             if generation != self._generation:   # preempted while grounding: the result answers the old one
-                return None, self.mission.status()
+                return None, self._status(self.mission.status())
             self.mission.update(now, pose, result, point)
-            return result, self.mission.status()
+            return result, self._status(self.mission.status())
 
     # -- every cycle ----------------------------------------------------------------------------------------
     def tick(self, pose: Optional[Pose4], now: float, camera_time: Optional[float],
@@ -129,14 +147,14 @@ class NavPipeline:
         """Advance the mission with the pose; the safety-checked waypoint to send now (or None) and the status."""
         with self._lock:
             if pose is None:
-                return None, self.mission.status()
+                return None, self._status(self.mission.status())
             out = self.mission.update(now, pose)
             if out.waypoint is None:
-                return None, out.status
+                return None, self._status(out.status)
             # The mission already gates on grounding confidence; the envelope only checks limits here.
             decision = self.safety.check(tuple(out.waypoint), pose, now, confidence=1.0,
                                          last_camera_time=camera_time, last_odom_time=odom_time)
-            status = dict(out.status)
+            status = self._status(out.status)
             if decision.violations:
                 status["safety"] = decision.codes
             return decision.waypoint, status

@@ -15,7 +15,6 @@ import rclpy
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.exceptions import ParameterUninitializedException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -26,40 +25,11 @@ from geotext_ros.nav.px4 import (LocalPositionENU, OffboardBridge, OffboardConfi
                                  make_vehicle_command, nanoseconds_to_px4_us, quaternion_to_yaw, vehicle_state,
                                  versioned_topic, yaw_to_quaternion)
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
+from geotext_ros.nodes.params import declare_parameters
 
 NODE_NAME = "px4_bridge"
 
-# Every parameter with its default; docs/px4_sitl.md holds the same `px4_bridge:` section for config/nav.yaml.
-BRIDGE_DEFAULTS: dict[str, Any] = {
-    "waypoint_topic": "/geotext/waypoint",
-    "instruction_topic": "/instruction",
-    "odom_topic": "/odom",
-    "status_topic": "/geotext/px4_status",
-    "map_frame": "map",
-    "base_frame": "base_link",
-    # PX4 topics; the compiled px4_msgs MESSAGE_VERSION is appended as _v<N> (PX4 >= 1.16) when
-    # append_message_version is true and the name does not already end in _v<N>.
-    "offboard_control_mode_topic": "/fmu/in/offboard_control_mode",
-    "trajectory_setpoint_topic": "/fmu/in/trajectory_setpoint",
-    "vehicle_command_topic": "/fmu/in/vehicle_command",
-    "vehicle_local_position_topic": "/fmu/out/vehicle_local_position",
-    "vehicle_status_topic": "/fmu/out/vehicle_status",
-    "append_message_version": True,
-    "allow_arming": False,            # operator consent: no offboard/arm command is sent without it
-    "heartbeat_rate_hz": 10.0,
-    "warmup_s": 1.0,
-    "request_retry_s": 2.0,
-    "max_requests": 3,
-    "takeoff_altitude_m": 10.0,       # hover height of the setpoint before the first waypoint
-    "status_rate_hz": 1.0,
-    "target_system": 1,
-    "target_component": 1,
-    "source_system": 1,
-    "source_component": 1,
-}
-# The bridge sees no camera, so its envelope has no camera watchdog; all other limits as nav/safety.py.
-BRIDGE_DEFAULTS.update(SafetyConfig(camera_timeout_s=0.0).to_params())
-
+# Every parameter and its default live in the `px4_bridge:` section of config/nav.yaml (docs/px4_sitl.md shows it).
 PX4_TOPIC_PARAMS = ("offboard_control_mode_topic", "trajectory_setpoint_topic", "vehicle_command_topic",
                     "vehicle_local_position_topic", "vehicle_status_topic")
 
@@ -95,39 +65,8 @@ def px4_qos() -> QoSProfile:
 
 
 def declare_bridge_parameters(node: Node) -> dict[str, Any]:
-    """Declare every BRIDGE_DEFAULTS parameter (overrides win, as usual) and return the values in effect."""
-    from rcl_interfaces.msg import ParameterDescriptor
-    from rclpy.parameter import Parameter
-    for name, default in BRIDGE_DEFAULTS.items():
-        if node.has_parameter(name):
-            continue
-        if isinstance(default, list):   # an empty list has no type of its own: declare the type, unset = default
-            node.declare_parameter(name, Parameter.Type.DOUBLE_ARRAY)
-        elif isinstance(default, float):  # accept `home_x: 5` in YAML too; converted to float below
-            node.declare_parameter(name, default, ParameterDescriptor(dynamic_typing=True))
-        else:
-            node.declare_parameter(name, default)
-    values = {name: _param_value(node, name, default) for name, default in BRIDGE_DEFAULTS.items()}
-    for name, default in BRIDGE_DEFAULTS.items():
-        if isinstance(default, float):
-            try:
-                values[name] = float(values[name])
-            except (TypeError, ValueError) as e:
-                raise ValueError(f"parameter {name} = {values[name]!r}: expected a number") from e
-    return values
-
-
-def _param_value(node: Node, name: str, default: Any) -> Any:
-    # A YAML `[]` reaches rclpy as an unset parameter (no element type): that means the default, an empty list.
-    try:
-        value = node.get_parameter(name).value
-    except ParameterUninitializedException:
-        return default
-    return default if value is None else _plain(value)
-
-
-def _plain(value: Any) -> Any:
-    return list(value) if isinstance(value, (tuple, list)) or hasattr(value, "tolist") else value
+    """Declare every px4_bridge parameter with its nav.yaml default (overrides win); the values in effect."""
+    return declare_parameters(node, NODE_NAME)
 
 
 def bridge_from_params(params: dict[str, Any], logger: Any = None) -> OffboardBridge:
@@ -274,6 +213,20 @@ class Px4BridgeNode(Node):
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
+
+
+def create_node(**node_kwargs: Any) -> Px4BridgeNode:
+    """The node for geotext-nav (graph.py): with px4_msgs when it imports, else without the PX4 link (logged)."""
+    try:
+        msgs: Px4Messages | None = load_px4_messages()
+    except Px4MessagesMissing as e:
+        msgs = None
+        reason = str(e)
+    node = Px4BridgeNode(msgs, **node_kwargs)
+    if msgs is None:
+        node.get_logger().warning(f"PX4 link off: {reason}. The bridge still applies its safety envelope and "
+                                  "publishes its status, but sends nothing to PX4 and publishes no /odom")
+    return node
 
 
 def main(args: list[str] | None = None) -> int:

@@ -36,6 +36,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (OSError, ValueError) as e:   # DataFormatError is a ValueError: it names the file and record
+        print(f"geotext-data: error: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.cmd == "synth":
         from training.data.synth import write_dataset
         summary = write_dataset(args.out, preset=args.preset, seed=args.seed, places=args.places,

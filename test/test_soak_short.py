@@ -1,0 +1,43 @@
+"""A short soak (bench/soak.py at lower rates): a navigator process fed frames and instructions over DDS keeps
+taking the newest frame, loses and reorders no instruction in its status stream, keeps its memory flat and its
+latency within 2x of idle. The full 60 s / 30 Hz / 1920x1080 run is `python bench/soak.py`."""
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("rclpy")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import soak  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def report(tiny_engine_dir):
+    return soak.run_soak(tiny_engine_dir, seconds=8.0, camera_hz=10.0, instruction_hz=5.0, width=640, height=360,
+                         idle_seconds=3.0, idle_camera_hz=3.0)
+
+
+def test_navigator_survives_and_processes_frames(report) -> None:
+    assert report["navigator_alive"], report
+    assert report["frames"]["processed"] >= 5, report["frames"]
+
+
+def test_no_instruction_lost_or_reordered_in_the_status_stream(report) -> None:
+    ins = report["instructions"]
+    assert ins["sent"] == 40 and ins["n_lost"] == 0 and ins["out_of_order"] == 0, ins
+
+
+def test_newest_frame_is_processed_and_no_queue_builds_up(report) -> None:
+    age = report["frame_age_ms"]
+    assert age["max"] < 2000.0, age   # the navigator's max_image_age_s: nothing older is ever processed
+    assert age["last_third_p50"] <= 2.0 * age["first_third_p50"] + 100.0, age   # a queue would grow
+
+
+def test_memory_stays_flat(report) -> None:
+    rss = report["rss_mb"]
+    assert rss["end"] - rss["middle"] < 40.0, rss
+
+
+def test_latency_under_load_within_twice_idle(report) -> None:
+    assert report["latency_ms"]["ratio_p95"] is not None and report["latency_ms"]["ratio_p95"] <= 2.0, \
+        report["latency_ms"]
