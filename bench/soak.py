@@ -63,7 +63,12 @@ def _start_navigator(engine_dir: Path, extra: dict[str, Any], transports: str) -
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     if transports:
         env[TRANSPORTS_ENV] = transports
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # The log goes to a file: an unread pipe fills after ~64 kB of log lines and then blocks the navigator.
+    log = tempfile.NamedTemporaryFile("w+", prefix="soak_navigator_", suffix=".log", delete=False)
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    log.close()
+    proc.log_path = Path(log.name)   # type: ignore[attr-defined]
+    return proc
 
 
 class SoakDriver:
@@ -235,7 +240,7 @@ def run_soak(engine_dir: Path, seconds: float = 60.0, camera_hz: float = 30.0, i
     try:
         if not driver.wait_for_navigator(startup_timeout):
             proc.terminate()
-            raise RuntimeError(f"navigator did not come up: {proc.stderr.read()[-2000:] if proc.poll() else ''}")
+            raise RuntimeError(f"navigator did not come up; its log: {_log_tail(proc)}")
         nav = psutil.Process(proc.pid)
         # idle: one instruction, slow frames
         n_idle = len(driver.statuses)
@@ -261,6 +266,7 @@ def run_soak(engine_dir: Path, seconds: float = 60.0, camera_hz: float = 30.0, i
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        proc.log_path.unlink(missing_ok=True)
     ages = [(r - s) * 1000.0 for r, s in load_targets]
     third = max(len(ages) // 3, 1)
     idle_lat = _latencies(idle_statuses)
@@ -289,6 +295,11 @@ def run_soak(engine_dir: Path, seconds: float = 60.0, camera_hz: float = 30.0, i
                        "ratio_p95": round(_percentile(load_lat, 95) / _percentile(idle_lat, 95), 2)
                        if idle_lat and load_lat else None},
     }
+
+
+def _log_tail(proc: subprocess.Popen) -> str:
+    path = getattr(proc, "log_path", None)
+    return path.read_text()[-2000:] if path is not None and path.is_file() else "(no log)"
 
 
 def _latencies(statuses: list[dict]) -> list[float]:

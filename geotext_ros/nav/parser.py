@@ -87,6 +87,11 @@ _VERBS = sorted([
     "take me to", "bring me to", "show me", "where is", "get to", "travel to", "proceed to", "reach",
     "point at", "point to", "track", "follow", "inspect", "circle", "target", "i want to go to",
     "can you fly to", "could you fly to", "can you find", "could you find", "please",
+    # requests and verbs that end in a relation word ("above", "over") must be stripped before relations are split
+    "get above", "get over", "get over to", "get on top of", "position above", "position over", "hover on top of",
+    "take the drone to", "take the drone over to", "take us to", "take us over to", "i need eyes on",
+    "i want eyes on", "give me eyes on", "put the drone above", "put the drone over", "can you", "could you",
+    "would you", "i need you to", "i want you to",
 ], key=len, reverse=True)
 _VERB_RE = re.compile(r"^(?:" + "|".join(re.escape(v) for v in _VERBS) + r")\b\s*")
 

@@ -44,6 +44,15 @@ def mission_config(params: Mapping[str, Any]) -> MissionConfig:
     return MissionConfig(**values)
 
 
+def open_gallery(path: str | Path, backend: Any) -> Any:
+    """GalleryIndex for the `gallery` parameter: a gallery.json (a few places) is embedded now with `backend`;
+    anything else is a prebuilt index (geotext-gallery build), refused when another model built it."""
+    from geotext_ros.nav.gallery import GalleryIndex
+
+    path = Path(str(path))
+    return GalleryIndex.build(backend, path) if path.suffix == ".json" else GalleryIndex.load(path, backend)
+
+
 class NavPipeline:
     """One mission at a time. Thread-safe: instructions and frames may arrive on different executor threads."""
 
@@ -57,23 +66,31 @@ class NavPipeline:
 
     @classmethod
     def load(cls, engine_dir: str | Path, params: Mapping[str, Any]) -> "NavPipeline":
-        """Open the engine (runtime.open_backend), the gallery index (if given), mission and safety settings."""
-        from geotext_ros.nav.grounding import Grounder
+        """Open the engine (runtime.open_backend), the gallery (if given: gallery.json, embedded at load, or an
+        index .npz), mission and safety settings."""
         from geotext_ros.runtime.open_backend import open_backend
 
-        safety = SafetyEnvelope(SafetyConfig.from_params(params))   # bad limits fail before loading the model
-        mission = Mission(mission_config(params))
+        SafetyConfig.from_params(params)   # bad limits fail before loading the model
+        mission_config(params)
         backend = open_backend(engine_dir, params.get("backend", "auto"))
         gallery = None
-        if params.get("gallery"):
-            from geotext_ros.nav.gallery import GalleryIndex
-            try:
-                gallery = GalleryIndex.load(params["gallery"], backend)
-            except Exception:
-                close = getattr(backend, "close", None)
-                if close is not None:   # a refused gallery must not leave the engine's sessions behind
-                    close()
-                raise
+        try:
+            if params.get("gallery"):
+                gallery = open_gallery(params["gallery"], backend)
+            return cls.from_backend(backend, params, gallery)
+        except Exception:
+            close = getattr(backend, "close", None)
+            if close is not None:   # a refused gallery must not leave the engine's sessions behind
+                close()
+            raise
+
+    @classmethod
+    def from_backend(cls, backend: Any, params: Mapping[str, Any], gallery: Any = None) -> "NavPipeline":
+        """A pipeline with fresh mission and safety state on an already open backend (and gallery index)."""
+        from geotext_ros.nav.grounding import Grounder
+
+        safety = SafetyEnvelope(SafetyConfig.from_params(params))
+        mission = Mission(mission_config(params))
         grounder = Grounder(backend, min_score=float(params.get("grounding.min_score", 0.5)),
                             relative_threshold=float(params.get("grounding.relative_threshold", 0.5)))
         return cls(grounder, mission, safety, gallery, backend, params.get("search_top_k", 5))

@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from geotext_ros.sim import CameraPose, Frame, Place, Renderer, annotate, generate_world, intrinsics_for
+from geotext_ros.sim.gallery import GALLERY_YAW, gallery_entry, render_place, save_jpeg
 
 TEST_DIR = "test/gallery_no_train"
-SATELLITE_YAW = math.pi / 2  # satellite images are north-up: image up = heading = north
+SATELLITE_YAW = GALLERY_YAW  # satellite images are north-up (geotext_ros.sim.gallery: the gallery conventions)
 
 
 @dataclass(frozen=True)
@@ -153,19 +153,14 @@ class _Writer:
         return self.renderer.render(pose, self.k, style_seed=int(rng.integers(2**31)))
 
     def satellite(self, place: Place) -> Frame:
-        pose = CameraPose(place.x, place.y, self.cfg.satellite_altitude_m, SATELLITE_YAW)
-        return self.renderer.render(pose, self.k, style_seed=None)
+        return render_place(self.renderer, place, self.cfg.size, self.cfg.hfov_deg, self.cfg.satellite_altitude_m)
 
     def gallery_entry(self, place: Place) -> dict:
-        return {"place_id": place.place_id, "image": f"images/{TEST_DIR}/{place.place_id}/{place.place_id}.jpg",
-                "x": round(place.x, 3), "y": round(place.y, 3), "altitude": self.cfg.satellite_altitude_m,
-                "yaw": round(SATELLITE_YAW, 6), "hfov_deg": self.cfg.hfov_deg, "campus": place.campus,
-                "mirror_of": place.mirror_of}
+        return gallery_entry(place, f"images/{TEST_DIR}/{place.place_id}/{place.place_id}.jpg",
+                             self.cfg.satellite_altitude_m, self.cfg.hfov_deg)
 
     def _save(self, frame: Frame, path: Path) -> None:
-        # Fixed encoder settings: byte-identical output for identical pixels.
-        Image.fromarray(frame.image).save(path, format="JPEG", quality=self.cfg.jpeg_quality, optimize=False,
-                                          subsampling=0)
+        save_jpeg(frame.image, path, self.cfg.jpeg_quality)
 
 
 def _objects(frame: Frame) -> list[dict]:
