@@ -30,6 +30,7 @@ Pose = tuple[float, float, float, float]          # x, y, z, yaw (ENU, metres / 
 Violation = tuple[str, str]                       # (code, human-readable message)
 
 GEOFENCE_ACTIONS = ("clamp", "reject")
+_FENCE_ITERATIONS = 50
 _EPS = 1e-6
 
 _log = logging.getLogger("geotext_ros.safety")
@@ -219,30 +220,44 @@ class SafetyEnvelope:
     def _limit_motion(self, target: Pose, pose: Pose, now: float, violations: list[Violation]) -> Pose:
         cfg = self.config
         x, y, z, yaw = target
-        if cfg.max_step_m > 0:
-            x, y = _clamp_planar(pose[:2], (x, y), cfg.max_step_m, "max_step",
-                                 "horizontal step {:.1f} m from the vehicle clamped to {:g} m", violations)
-        if cfg.max_vertical_step_m > 0:
-            z = _clamp_scalar(pose[2], z, cfg.max_vertical_step_m, "max_vertical_step",
-                              "vertical step {:.1f} m from the vehicle clamped to {:g} m", violations)
+        dt, last = None, None
         if self._last_setpoint is not None and self._last_time is not None:
             dt = max(0.0, now - self._last_time)
             last = self._speed_reference(self._last_setpoint, pose, violations)
-            if cfg.max_horizontal_speed_mps > 0:
-                x, y = _clamp_planar(last[:2], (x, y), cfg.max_horizontal_speed_mps * dt, "max_speed",
-                                     "setpoint moved {:.2f} m in " + f"{dt:.2f} s, clamped to " + "{:.2f} m "
-                                     f"(safety.max_horizontal_speed_mps {cfg.max_horizontal_speed_mps:g})",
-                                     violations)
-            if cfg.max_vertical_speed_mps > 0:
-                z = _clamp_scalar(last[2], z, cfg.max_vertical_speed_mps * dt, "max_vertical_speed",
-                                  "setpoint climbed {:.2f} m in " + f"{dt:.2f} s, clamped to " + "{:.2f} m",
-                                  violations)
-        # Clamping towards the vehicle can leave a non-convex fence (or start outside it): project back in.
-        fenced = self._fence(x, y)
-        if fenced != (x, y):
+        x, y = self._limit_horizontal((x, y), pose, last, dt, violations)
+        # Clamping towards the vehicle can leave a non-convex fence (or start outside it): project back in, then
+        # re-apply the motion limits. Alternating projections onto the fence and the reachable disc converge to
+        # a point inside both when they intersect; a vehicle far outside its fence gets the motion-limited point
+        # that moves it towards the fence (the motion limits win: a jump is never the safe answer).
+        for _ in range(_FENCE_ITERATIONS):
+            fenced = self._fence(x, y)
+            if math.hypot(fenced[0] - x, fenced[1] - y) <= _EPS:
+                break
             violations.append(("geofence", f"limited setpoint ({x:.1f}, {y:.1f}) projected onto the geofence"))
-            x, y = fenced
+            x, y = self._limit_horizontal(fenced, pose, last, dt, [])
+        if cfg.max_vertical_step_m > 0:
+            z = _clamp_scalar(pose[2], z, cfg.max_vertical_step_m, "max_vertical_step",
+                              "vertical step {:.1f} m from the vehicle clamped to {:g} m", violations)
+        if last is not None and cfg.max_vertical_speed_mps > 0:
+            z = _clamp_scalar(last[2], z, cfg.max_vertical_speed_mps * dt, "max_vertical_speed",
+                              "setpoint climbed {:.2f} m in " + f"{dt:.2f} s, clamped to " + "{:.2f} m",
+                              violations)
         return x, y, z, yaw
+
+    def _limit_horizontal(self, xy: tuple[float, float], pose: Pose, last: Pose | None, dt: float | None,
+                          violations: list[Violation]) -> tuple[float, float]:
+        """The step limit around the vehicle, then the speed limit around the last setpoint."""
+        cfg = self.config
+        x, y = xy
+        if cfg.max_step_m > 0:
+            x, y = _clamp_planar(pose[:2], (x, y), cfg.max_step_m, "max_step",
+                                 "horizontal step {:.1f} m from the vehicle clamped to {:g} m", violations)
+        if last is not None and cfg.max_horizontal_speed_mps > 0:
+            x, y = _clamp_planar(last[:2], (x, y), cfg.max_horizontal_speed_mps * dt, "max_speed",
+                                 "setpoint moved {:.2f} m in " + f"{dt:.2f} s, clamped to " + "{:.2f} m "
+                                 f"(safety.max_horizontal_speed_mps {cfg.max_horizontal_speed_mps:g})",
+                                 violations)
+        return x, y
 
     def _speed_reference(self, last: Pose, pose: Pose, violations: list[Violation]) -> Pose:
         """The point the speed limit measures from: the last setpoint, unless it lies beyond one step from the
