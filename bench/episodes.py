@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import sys
 import tempfile
@@ -196,6 +197,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     from geotext_ros.nodes.pipeline import open_gallery
     from geotext_ros.runtime.open_backend import open_backend
 
+    logging.getLogger("geotext_ros.safety").setLevel(logging.ERROR)   # clamps of long SEARCH legs are expected
     mode = "search" if args.search else "localize"
     max_s = args.max_seconds or (240.0 if args.search else 90.0)
     out_path = args.out or ROOT / "out" / "bench" / f"episodes{'_search' if args.search else ''}.json"

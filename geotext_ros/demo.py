@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -277,8 +279,9 @@ def plot(run: dict[str, Any], camera: Any, out: Path) -> Path:
     overview = camera.renderer.render(CameraPose(cx, cy, half, math.pi / 2), intrinsics_for(768, 768, 90.0),
                                       style_seed=None).image
     n = max(1, len(results))
-    fig = plt.figure(figsize=(10 + 4 * min(n, 3), 8))
-    grid = fig.add_gridspec(min(n, 3), 2, width_ratios=[10, 4 * 1.0])
+    rows = min(n, 3)
+    fig = plt.figure(figsize=(9 + 9 / rows, 9))
+    grid = fig.add_gridspec(rows, 2, width_ratios=[rows, 1])
     ax = fig.add_subplot(grid[:, 0])
     # yaw = pi/2 puts north up; the image spans [cx - half, cx + half] x [cy - half, cy + half] metres.
     ax.imshow(overview, extent=(cx - half, cx + half, cy - half, cy + half))
@@ -304,7 +307,7 @@ def plot(run: dict[str, Any], camera: Any, out: Path) -> Path:
         kind = "target box" if r["box_shown"] else "last camera frame, no box"
         sub.set_title(f"{i + 1}: {r['state']} {r['error_m']} m ({kind})\nplace {r['retrieved_place']} "
                       f"(true {r['place_id']})", fontsize=9)
-        sub.set_xlabel(r["instruction"][:60], fontsize=8)
+        sub.set_xlabel("\n".join(textwrap.wrap(r["instruction"], 48)), fontsize=8)
         sub.set_xticks([])
         sub.set_yticks([])
     path = out / "trajectory.png"
@@ -332,6 +335,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
         print(f"No model in engines/default yet: wrote the world's contact sheet {sheet} and {args.out}/summary.json.")
         return 0
+    # Long SEARCH legs are clamped by the safety envelope on every cycle (max_step, max_speed): that is its normal
+    # work here and the status carries the codes; the terminal shows the mission's progress instead.
+    logging.getLogger("geotext_ros.safety").setLevel(logging.ERROR)
     params = sim_params()
     camera = demo_camera(params)
     gallery = prepare_gallery(camera, args.out, float(params["fov_deg"]))

@@ -10,8 +10,8 @@ Writes RUN_DIR/metrics.jsonl (one line per log step: every named loss term, lr, 
 from __future__ import annotations
 
 import argparse
-import sys
 import json
+import sys
 import logging
 import os
 import time
@@ -21,8 +21,10 @@ from typing import Any, Optional, Sequence
 import torch
 import torch.distributed as dist
 
+from geotext_ros.model.config import load_config
 from geotext_ros.model.factory import create_model, load_checkpoint, save_checkpoint
 from geotext_ros.model.tokenizer import WordPieceTokenizer
+from geotext_ros.model.xvlm import load_xvlm_checkpoint
 from training.loss_batch import collate, to_device
 from training.losses.config import LossConfig
 from training.losses.objective import Objective
@@ -52,6 +54,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--no-cache-images", action="store_true", help="decode images per step instead of once")
     p.add_argument("--limit", type=int, help="use only the first N train records (smoke runs)")
     p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--init-xvlm", help="published X-VLM checkpoint (local .th/.pth) to start from "
+                                       "(xvlm-base config; missing/unexpected keys are logged)")
     return p.parse_args(argv)
 
 
@@ -77,6 +81,16 @@ def init_distributed() -> tuple[int, int, torch.device]:
             torch.cuda.set_device(local)
         return rank, world, torch.device("cuda", local) if cuda else torch.device("cpu")
     return 0, 1, torch.device("cuda" if cuda else "cpu")
+
+
+def build_model(model_config: str, records: list) -> tuple[Any, Any, Any]:
+    """A config with its own vocabulary (pretrained text encoder, bundled vocab file, fixed vocab size) keeps it;
+    a from-scratch config gets a WordPiece vocabulary built from the train captions."""
+    config = load_config(model_config)
+    t = config.text
+    if t.pretrained_path or t.vocab_file or t.vocab_size > 0:
+        return create_model(config)
+    return create_model(config, tokenizer=WordPieceTokenizer.build_vocab(caption_corpus(records)))
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
@@ -113,15 +127,18 @@ class Trainer:
         if resume is not None:
             self.model, self.transform, self.tokenizer = resume.model, resume.transform, resume.tokenizer
         else:
-            tok = WordPieceTokenizer.build_vocab(caption_corpus(records))
-            self.model, self.transform, self.tokenizer = create_model(args.model_config, tokenizer=tok)
+            self.model, self.transform, self.tokenizer = build_model(args.model_config, records)
+            if args.init_xvlm:
+                report = load_xvlm_checkpoint(self.model, args.init_xvlm)
+                log.info("X-VLM weights from %s: %s", args.init_xvlm,
+                         {k: len(v) if isinstance(v, (list, tuple, set, dict)) else v for k, v in report.items()})
         self.model.to(self.device).train()
         self.data = TrainSamples(records, self.transform, bool(self.cfg["cache_images"]))
         self.loss_cfg = LossConfig.from_dict(self.preset)
         self._cap_queue()
         self.objective = Objective(self.model, self.loss_cfg).to(self.device)
         self.optimizer = torch.optim.AdamW(param_groups(self.model, float(self.cfg["weight_decay"])),
-                                           lr=float(self.cfg["lr"]))
+                                           lr=float(self.cfg["lr"]), foreach=True)
         self.total_steps = self._total_steps()
         self.step, self.micro = 0, 0
         if resume is not None:
