@@ -66,7 +66,7 @@ def _views(cam: WorldCamera, pose: CameraPose, radius: float) -> list[list[Any]]
     return [cam.renderer.render(p, cam.intrinsics).objects for p in poses_around(pose, radius)]
 
 
-def make_localize_episode(seed: int, sim: dict[str, Any]) -> Optional[dict[str, Any]]:
+def make_localize_episode(seed: int, sim: dict[str, Any], wording: str = "heldout") -> Optional[dict[str, Any]]:
     """Drone above a random place with a look-alike target in view, or None when this view has none."""
     rng = np.random.default_rng(seed)
     cam = _camera(seed, sim, 1, LOCALIZE_PLACES)
@@ -75,13 +75,14 @@ def make_localize_episode(seed: int, sim: dict[str, Any]) -> Optional[dict[str, 
                          yaw=float(rng.uniform(-math.pi, math.pi)))
     # LOCALIZE holds where the instruction arrived: the relation must hold within a couple of metres of it
     views = _views(cam, CameraPose(start.x, start.y, start.z, start.yaw), 2.0)
-    task = referring_task(views, cam.world, rng, "heldout", require_lookalikes=True)
+    task = referring_task(views, cam.world, rng, wording, require_lookalikes=True)
     if task is None:
         return None
     return {"seed": seed, "camera": cam, "start": start, "task": task, "gallery": None}
 
 
-def make_search_episode(seed: int, sim: dict[str, Any], gallery_root: Path) -> Optional[dict[str, Any]]:
+def make_search_episode(seed: int, sim: dict[str, Any], gallery_root: Path,
+                        wording: str = "heldout") -> Optional[dict[str, Any]]:
     """Drone at home; the target at another place, named so that only one place fits; the world's gallery."""
     rng = np.random.default_rng(seed)
     cam = _camera(seed, sim, int(sim["n_campuses"]), int(sim["places_per_campus"]))
@@ -95,7 +96,7 @@ def make_search_episode(seed: int, sim: dict[str, Any], gallery_root: Path) -> O
     for place in places:
         # SEARCH flies to the place at the gallery altitude keeping the heading: that is the view to describe
         views = _views(cam, CameraPose(place.x, place.y, alt, start.yaw), 4.0)
-        task = referring_task(views, cam.world, rng, "heldout", unique_in_world=True)
+        task = referring_task(views, cam.world, rng, wording, unique_in_world=True)
         if task is None or task.target_id in in_view:
             continue
         gallery = write_gallery(cam.world, gallery_root / f"world_{seed}", hfov_deg=float(sim["fov_deg"]))
@@ -134,7 +135,7 @@ def run_episode(ep: dict[str, Any], pipe: NavPipeline, limits: VehicleLimits, ra
     record = {"seed": ep["seed"], "instruction": task.instruction, "success": err <= SUCCESS_M,
               "error_m": round(err, 2), "time_s": arrived_at, "path_m": round(path, 1), "state": status["state"],
               "lookalikes": task.lookalikes, "relation": task.relation, "true_place": task.place_id,
-              "retrieved_place": retrieved, "latency_ms": [round(v, 2) for v in latencies]}
+              "retrieved_place": retrieved, "reason": status.get("reason"), "latency_ms": [round(v, 2) for v in latencies]}
     record["cause"] = None if record["success"] else failure_cause(ep, state, status, retrieved)
     if pipe.gallery is not None:   # for diagnosis: where the true place ranks for this sentence
         ranked = pipe.gallery.query(parse_instruction(task.instruction).text, k=len(pipe.gallery))
@@ -157,6 +158,15 @@ def failure_cause(ep: dict[str, Any], state: VehicleState, status: dict[str, Any
     if near is None or near.id == task.target_id:
         return "off_target"
     return "wrong_lookalike" if near.kind == world.objects[task.target_id].kind else "wrong_object"
+
+
+def _parse_param(text: str, defaults: dict[str, Any]) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or name not in defaults:
+        raise SystemExit(f"--param {text!r}: use NAME=VALUE with a navigator parameter of config/nav.yaml "
+                         f"(e.g. mission.min_confidence=0.3)")
+    kind = type(defaults[name])
+    return name, (value.lower() in ("1", "true", "yes")) if kind is bool else kind(value)
 
 
 def _pose(s: VehicleState) -> tuple[float, float, float, float]:
@@ -189,6 +199,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--max-seconds", type=float, default=None,
                    help="simulated seconds per episode (default 90 localize, 240 search)")
     p.add_argument("--out", type=Path, default=None, help="JSON report (default out/bench/episodes[_search].json)")
+    p.add_argument("--wording", choices=("heldout", "train"), default="heldout",
+                   help="instruction wording: heldout (default; templates and synonyms never seen in training) or "
+                        "train (the training captions' words; for diagnosis)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a navigator parameter of config/nav.yaml (e.g. mission.min_confidence=0.3); "
+                        "for diagnosis: reported figures use the defaults")
     args = p.parse_args(argv)
     if not (Path(args.engine_dir) / "manifest.json").is_file():
         print(f"no engine in {args.engine_dir}: export one (geotext-export --out DIR) and pass --engine-dir DIR",
@@ -202,12 +218,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     max_s = args.max_seconds or (240.0 if args.search else 90.0)
     out_path = args.out or ROOT / "out" / "bench" / f"episodes{'_search' if args.search else ''}.json"
     nav, sim = load_node_params("navigator"), load_node_params("sim_world")
+    overrides = dict(_parse_param(text, nav) for text in args.param)
+    nav.update(overrides)
     limits = VehicleLimits(sim["max_speed"], sim["max_vertical_speed"], sim["max_accel"], sim["max_yaw_rate"])
     backend = open_backend(args.engine_dir, nav.get("backend", "auto"))
     results, seed = [], args.first_seed
     with tempfile.TemporaryDirectory(prefix="geotext_galleries_") as tmp:
         while len(results) < args.episodes and seed < args.first_seed + 20 * args.episodes:
-            ep = make_search_episode(seed, sim, Path(tmp)) if args.search else make_localize_episode(seed, sim)
+            ep = (make_search_episode(seed, sim, Path(tmp), args.wording) if args.search
+                  else make_localize_episode(seed, sim, args.wording))
             seed += 1
             if ep is None:
                 continue
@@ -219,6 +238,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"{len(results):3d} seed {r['seed']} {'OK ' if r['success'] else 'BAD'} {r['error_m']:6.1f} m  "
                   f"{r['cause'] or '':15s}{place} {r['instruction']}", flush=True)
     summary = summarize(results, mode, args.engine_dir)
+    summary["wording"] = args.wording
+    if overrides:
+        summary["param_overrides"] = overrides
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps({"summary": summary, "episodes": results}, indent=2))
     print(json.dumps(summary, indent=2))

@@ -128,6 +128,19 @@ def pick_instructions(world_camera: Any, state: Any, count: int, seed: int = 0) 
     return picks
 
 
+def simplest_instruction(world_camera: Any, state: Any) -> dict[str, Any]:
+    """"fly to the <phrase>" for the largest describable object in view that is the only one of its kind."""
+    from geotext_ros.sim.captions import describable, object_phrase
+
+    objs = describable(world_camera.render(state).objects)
+    unique = [o for o in objs if sum(p.kind == o.kind for p in objs) == 1]
+    if not unique:
+        raise ValueError(f"no object in view at ({state.x:.1f}, {state.y:.1f}) is the only one of its kind")
+    target = max(unique, key=lambda o: o.area)
+    truth = world_camera.world.objects[target.object_id]
+    return {"instruction": f"fly to the {object_phrase(target)}", "target_xy": [truth.x, truth.y]}
+
+
 class _Recorder:
     """Subscribes to odometry, status, camera and annotated frames (the product's topics) on one node."""
 
@@ -199,7 +212,7 @@ def fly(sim: Any, pub: Any, rec: _Recorder, task: Any, timeout_s: float, label: 
             if state == "SEARCH" and retrieved:
                 extra = f"gallery place {retrieved['place_id']} (score {retrieved['score']:.2f})"
             elif state in ("LOCALIZE", "APPROACH") and st.get("score") is not None:
-                extra = f"match {st['score']:.2f}  {st.get('reason', '')}"
+                extra = f"confidence {st['score']:.2f}  {st.get('reason', '')}"
             else:
                 extra = st.get("reason", "") if mine else ""
             print(f"    {now:5.1f} s  {state:9s} {where}  {extra}"[:160])

@@ -148,3 +148,16 @@ def test_bench_search_episode_records_retrieval_and_cause(tiny_engine_dir, tmp_p
     assert summary["episodes"] == 1 and summary["success_rate"] == 0.0 and "retrieval_top1" in summary
     assert sum(summary["failures"].values()) == 1
     assert math.isfinite(rec["error_m"])
+
+
+def test_simplest_instruction_names_the_only_one_of_its_kind():
+    from geotext_ros.demo import demo_camera, simplest_instruction
+    from geotext_ros.nodes.vehicle import VehicleState
+
+    camera = demo_camera()
+    state = VehicleState(x=0.0, y=0.0, z=40.0, yaw=0.0)
+    item = simplest_instruction(camera, state)
+    objs = describable(camera.render(state).objects)
+    target = next(o for o in objs if math.dist(item["target_xy"], (camera.world.objects[o.object_id].x,
+                                                                     camera.world.objects[o.object_id].y)) < 1e-6)
+    assert sum(o.kind == target.kind for o in objs) == 1 and item["instruction"].endswith(object_phrase(target))

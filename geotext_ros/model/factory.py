@@ -13,7 +13,6 @@ Tokenizer rules:
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import torch
 
+from geotext_ros.checksum import sha256_file
 from geotext_ros.model.config import ModelConfig, load_config
 from geotext_ros.model.geotext_model import GeoTextModel
 from geotext_ros.model.preprocess import ImageTransform
@@ -156,10 +156,6 @@ def load_state_dict_checked(model: torch.nn.Module, state_dict: dict[str, torch.
     model.load_state_dict(state_dict)
 
 
-def model_checksum(path: str | Path, chunk: int = 1 << 20) -> str:
-    """sha256 hex digest of a file (checkpoints, ONNX files) for manifests."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
+def model_checksum(path: str | Path) -> str:
+    """sha256 hex digest of a checkpoint file (the identity manifests and gallery indexes record)."""
+    return sha256_file(path)

@@ -9,8 +9,9 @@ States:
     NOT_FOUND  a phase timed out: hold position.
     HOLD       after `stop` / `hold`: hold the position where the command arrived.
     RETURN     after `return`: fly to home at return_altitude.
-A new instruction preempts whatever runs. A grounding whose score is below min_confidence (or without a box)
-never produces a waypoint: it is ignored and the status says so.
+A new instruction preempts whatever runs. A grounding whose confidence is below min_confidence (or without a
+box) never produces a waypoint: it is ignored and the status says so. Confidence = the grounding's `confidence`
+(dense-map probability of the chosen target region) when it has one, else its `score` (ITM probability).
 
 Typical loop (the navigator node):
 
@@ -49,7 +50,7 @@ class MissionConfig:
     """Thresholds and timeouts (metres, seconds, probabilities). The defaults are for a small multirotor at
     30-60 m with a nadir camera; config/nav.yaml repeats them as node parameters."""
 
-    min_confidence: float = 0.5        # ITM probability a grounding needs before it can move the drone
+    min_confidence: float = 0.5        # grounding confidence needed before it can move the drone (docstring)
     min_place_score: float = 0.0       # retrieval score a gallery place needs to be flown to
     search_altitude: float = 40.0      # altitude for a place whose gallery entry has none
     place_tolerance: float = 5.0       # horizontal distance to the place that ends SEARCH
@@ -146,7 +147,7 @@ class Mission:
         result (with .box and .score) and the ground point (east, north) under its box (None if off the ground)."""
         self._see(pose)
         if grounding is not None:
-            self._last_score = float(getattr(grounding, "score", 0.0))
+            self._last_score = _confidence(grounding)
             box = getattr(grounding, "box", None)
             self._last_box = list(box) if box is not None else None
         step = {State.SEARCH: self._search, State.LOCALIZE: self._localize, State.APPROACH: self._approach,
@@ -213,7 +214,7 @@ class Mission:
         """True when this grounding may move the drone; otherwise records why not in the reason."""
         if grounding is None:
             return False
-        score = float(getattr(grounding, "score", 0.0))
+        score = _confidence(grounding)
         if getattr(grounding, "box", None) is None:
             self._reason = f"target not in view ({getattr(grounding, 'reason', 'no box')}); no waypoint from it"
             return False
@@ -301,3 +302,9 @@ class Mission:
             "waypoint": list(self._waypoint) if self._waypoint is not None else None,
             "reason": self._reason,
         }
+
+
+def _confidence(grounding: Any) -> float:
+    """The grounding's target confidence (dense probability of the chosen region) or, without one, its score."""
+    value = getattr(grounding, "confidence", None)
+    return float(value if value is not None else getattr(grounding, "score", 0.0))

@@ -19,14 +19,12 @@ import math
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, Optional
 
 import rclpy
 from geometry_msgs.msg import Point32, PolygonStamped, PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
@@ -35,6 +33,7 @@ from std_msgs.msg import String
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.params import declare_parameters, share_dir
 from geotext_ros.nodes.pipeline import NavPipeline, PipelineError
+from geotext_ros.nodes.spin import spin_until_shutdown
 
 NODE_NAME = "navigator"
 
@@ -310,17 +309,7 @@ def create_node(**kwargs: Any) -> Navigator:
 
 def main(argv: Optional[list[str]] = None) -> int:
     rclpy.init(args=argv if argv is not None else sys.argv)
-    node = Navigator()
-    executor = MultiThreadedExecutor(num_threads=3)
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_until_shutdown(Navigator(), threads=3)
 
 
 if __name__ == "__main__":

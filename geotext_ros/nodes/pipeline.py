@@ -91,8 +91,11 @@ class NavPipeline:
 
         safety = SafetyEnvelope(SafetyConfig.from_params(params))
         mission = Mission(mission_config(params))
+        anchor = params.get("grounding.anchor_min_score")
         grounder = Grounder(backend, min_score=float(params.get("grounding.min_score", 0.5)),
-                            relative_threshold=float(params.get("grounding.relative_threshold", 0.5)))
+                            relative_threshold=float(params.get("grounding.relative_threshold", 0.5)),
+                            anchor_min_score=None if anchor is None else float(anchor),
+                            refine=bool(params.get("grounding.refine", True)))
         return cls(grounder, mission, safety, gallery, backend, params.get("search_top_k", 5))
 
     def describe(self) -> str:

@@ -15,7 +15,6 @@ import rclpy
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
@@ -25,6 +24,7 @@ from geotext_ros.nav.px4 import (LocalPositionENU, OffboardBridge, OffboardConfi
                                  make_vehicle_command, nanoseconds_to_px4_us, quaternion_to_yaw, vehicle_state,
                                  versioned_topic, yaw_to_quaternion)
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
+from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
 
 NODE_NAME = "px4_bridge"
@@ -236,16 +236,7 @@ def main(args: list[str] | None = None) -> int:
         print(f"px4_bridge: {e}", file=sys.stderr)
         return 2
     rclpy.init(args=args)
-    node = Px4BridgeNode(msgs)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
-    return 0
+    return spin_until_shutdown(Px4BridgeNode(msgs))
 
 
 if __name__ == "__main__":

@@ -17,12 +17,12 @@ import rclpy
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 
 from geotext_ros.nodes import conversions
+from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.nodes.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
 
@@ -83,13 +83,13 @@ class SimWorld(Node):
 
     def on_waypoint(self, msg: PoseStamped) -> None:
         if msg.header.frame_id != self.params["map_frame"]:
-            self.get_logger().warn(f"waypoint ignored: frame_id {msg.header.frame_id!r}, expected "
+            self.get_logger().warning(f"waypoint ignored: frame_id {msg.header.frame_id!r}, expected "
                                    f"{self.params['map_frame']!r}")
             return
         pos, q = msg.pose.position, msg.pose.orientation
         values = (pos.x, pos.y, pos.z, q.x, q.y, q.z, q.w)
         if not all(math.isfinite(v) for v in values):
-            self.get_logger().warn(f"waypoint ignored: non-finite values {values}")
+            self.get_logger().warning(f"waypoint ignored: non-finite values {values}")
             return
         # An all-zero quaternion means "no heading requested": keep the current yaw.
         no_yaw = q.x == 0.0 and q.y == 0.0 and q.z == 0.0 and q.w == 0.0
@@ -153,16 +153,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"sim_world: cannot start: {e}", file=sys.stderr)
         rclpy.try_shutdown()
         return 1
-    executor = MultiThreadedExecutor()
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_until_shutdown(node)
 
 
 def create_node(**kwargs: Any) -> SimWorld:

@@ -10,20 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from geotext_ros.checksum import sha256_file
+
 from .errors import ChecksumMismatchError, EngineDirError, ManifestError
 from .graph_spec import MANIFEST_NAME
 
 MANIFEST_VERSION = 1
 REQUIRED_KEYS = ("version", "model_config", "tokenizer", "transform", "graphs", "files", "opset", "profiles")
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks so large weight files do not need to fit in memory twice."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def engine_dir_path(engine_dir: str | Path) -> Path:
