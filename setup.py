@@ -28,6 +28,7 @@ setup(
         (f"share/{PACKAGE}/launch", glob("launch/*.py")),
         (f"share/{PACKAGE}/config", glob("config/*.yaml")),
         (f"share/{PACKAGE}/engines/default", glob("engines/default/*.onnx") + glob("engines/default/*.json")
+         + glob("engines/default/*.txt") + glob("engines/default/*.md")
          + glob("engines/default/*.npz") + glob("engines/default/*.pt")),
     ],
     python_requires=">=3.10",

@@ -40,7 +40,8 @@ def test_wheel_has_ros_data_files(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     data = [n for n in names if ".data/data/share/" in n]
     expected = ["share/ament_index/resource_index/packages/geotext_ros", "share/geotext_ros/package.xml",
-                "share/geotext_ros/launch/nav.launch.py", "share/geotext_ros/config/nav.yaml"]
+                "share/geotext_ros/launch/nav.launch.py", "share/geotext_ros/config/nav.yaml",
+                "share/geotext_ros/engines/default/manifest.json", "share/geotext_ros/engines/default/vocab.txt"]
     for path in expected:
         assert any(n.endswith(path) for n in data), f"{path} missing from the wheel's data files"
 
