@@ -29,6 +29,17 @@ def tiny_engine_dir(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def engine_dir(tmp_path_factory) -> Path:
+    """A tiny random engine with int8 graphs and small profiles, for the export and runtime tests (one per session)."""
+    from training.export import export_random_model
+
+    out = tmp_path_factory.getbasetemp() / "tiny_engine"
+    if not (out / "manifest.json").is_file():
+        export_random_model(out, "tiny", seed=0, int8=True, max_batch=8, max_boxes=16)
+    return out
+
+
 def _harness_factory(engine_dir: Path):
     pytest.importorskip("rclpy")
     from ros_harness import NavHarness

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import onnx
@@ -12,16 +11,7 @@ from onnx import TensorProto, helper
 
 from geotext_ros.runtime.graph_spec import GRAPHS
 from geotext_ros.runtime.trt_compat import check_engine_dir, check_model
-from training.export import export_random_model, main
-
-
-@pytest.fixture(scope="session")
-def engine_dir(tmp_path_factory) -> Path:
-    """One export per test session (shared with the runtime tests through the session basetemp)."""
-    out = tmp_path_factory.getbasetemp() / "tiny_engine"
-    if not (out / "manifest.json").is_file():
-        export_random_model(out, "tiny", seed=0, int8=True, max_batch=8, max_boxes=16)
-    return out
+from training.export import main
 
 
 def test_every_graph_has_named_io_and_opset_17(engine_dir):

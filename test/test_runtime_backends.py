@@ -14,17 +14,8 @@ from geotext_ros.runtime import (BackendUnavailableError, ChecksumMismatchError,
 from geotext_ros.runtime.ort_backend import OrtBackend
 from geotext_ros.runtime.parity import max_abs_diff, run_all, synthetic_inputs
 from geotext_ros.runtime.torch_backend import TorchBackend
-from training.export import export_random_model
 
 FP32_TOL = 1e-4  # torch eager vs ORT CPU, both FP32
-
-
-@pytest.fixture(scope="session")
-def engine_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.getbasetemp() / "tiny_engine"
-    if not (out / "manifest.json").is_file():
-        export_random_model(out, "tiny", seed=0, int8=True, max_batch=8, max_boxes=16)
-    return out
 
 
 @pytest.fixture(scope="module")
