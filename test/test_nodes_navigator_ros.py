@@ -23,6 +23,7 @@ from std_msgs.msg import String  # noqa: E402
 
 from geotext_ros.nodes import conversions  # noqa: E402
 from geotext_ros.nodes.navigator import CAMERA_QOS, Navigator  # noqa: E402
+from ros_harness import wait_for  # noqa: E402
 
 W, H = 96, 80
 
@@ -65,17 +66,6 @@ class Driver(Node):
         odom.pose.pose.position.x, odom.pose.pose.position.y, odom.pose.pose.position.z = x, y, z
         odom.pose.pose.orientation.w = 1.0
         self.odom.publish(odom)
-
-
-def wait_for(pred, timeout: float = 10.0, poke=None) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        if poke is not None:
-            poke()
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture(scope="module")
