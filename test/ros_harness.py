@@ -119,11 +119,16 @@ class Driver(Node):
         self.image.publish(img)
 
     def send_odom(self, x: float = 10.0, y: float = -5.0, z: float = 30.0) -> None:
-        odom = Odometry()
-        odom.header.frame_id = "map"
-        odom.pose.pose.position.x, odom.pose.pose.position.y, odom.pose.pose.position.z = x, y, z
-        odom.pose.pose.orientation.w = 1.0
-        self.odom.publish(odom)
+        self.odom.publish(odom_message(x, y, z))
+
+
+def odom_message(x: float, y: float, z: float) -> Odometry:
+    """A level vehicle at (x, y, z) in `map` (ENU)."""
+    odom = Odometry()
+    odom.header.frame_id = "map"
+    odom.pose.pose.position.x, odom.pose.pose.position.y, odom.pose.pose.position.z = x, y, z
+    odom.pose.pose.orientation.w = 1.0
+    return odom
 
 
 def _reject_constant(name: str) -> float:

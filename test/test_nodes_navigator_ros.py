@@ -23,7 +23,7 @@ from std_msgs.msg import String  # noqa: E402
 
 from geotext_ros.nodes import conversions  # noqa: E402
 from geotext_ros.nodes.navigator import CAMERA_QOS, Navigator  # noqa: E402
-from ros_harness import wait_for  # noqa: E402
+from ros_harness import odom_message, wait_for  # noqa: E402
 
 W, H = 96, 80
 
@@ -61,11 +61,7 @@ class Driver(Node):
         self.image.publish(img)
 
     def send_odom(self, x: float = 10.0, y: float = -5.0, z: float = 30.0) -> None:
-        odom = Odometry()
-        odom.header.frame_id = "map"
-        odom.pose.pose.position.x, odom.pose.pose.position.y, odom.pose.pose.position.z = x, y, z
-        odom.pose.pose.orientation.w = 1.0
-        self.odom.publish(odom)
+        self.odom.publish(odom_message(x, y, z))
 
 
 @pytest.fixture(scope="module")
