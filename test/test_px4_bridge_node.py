@@ -121,6 +121,18 @@ def test_parameters_declared_with_defaults_and_overrides_reach_the_bridge(ros):
         node.destroy_node()
 
 
+def test_waypoint_timeout_parameter_reaches_the_bridge_and_a_negative_one_is_refused(ros):
+    node = Px4BridgeNode(None, parameter_overrides=[rclpy.parameter.Parameter("waypoint_timeout_s", value=0.5)])
+    try:
+        assert node.bridge.waypoint_timeout_s == 0.5
+        node._on_waypoint(PoseStamped())                 # empty frame_id is accepted: stamped with the node clock
+        assert node.bridge.goal_time == pytest.approx(node._now(), abs=5.0)
+    finally:
+        node.destroy_node()
+    with pytest.raises(ValueError, match=r"waypoint_timeout_s = -1\.0"):
+        Px4BridgeNode(None, parameter_overrides=[rclpy.parameter.Parameter("waypoint_timeout_s", value=-1.0)])
+
+
 def test_odometry_message_is_enu_in_map_with_body_twist():
     pos = LocalPositionENU(x=1.0, y=2.0, z=30.0, yaw=math.pi / 2, vx=0.0, vy=3.0, vz=0.5, valid=True)
     msg = odometry_message(pos, rclpy.time.Time(seconds=5).to_msg(), "map", "base_link")

@@ -155,7 +155,7 @@ def test_bridge_takes_off_to_the_takeoff_altitude_before_any_goal():
 def test_bridge_walks_the_setpoint_to_a_far_goal_at_the_speed_limit():
     b = bridge(max_step_m=1000.0, geofence_radius_m=1000.0)
     b.on_local_position(position(0.0, 0.0, 20.0), 0.0)
-    b.on_goal(100.0, 0.0, 20.0, 0.0)
+    b.on_goal(100.0, 0.0, 20.0, 0.0, now=0.0)
     xs = []
     for i in range(11):
         t = i / RATE
@@ -165,7 +165,7 @@ def test_bridge_walks_the_setpoint_to_a_far_goal_at_the_speed_limit():
     b2 = bridge(max_step_m=1000.0, geofence_radius_m=1000.0)
     b2.on_local_position(position(0.0, 0.0, 20.0), 0.0)
     b2.tick(0.0)                            # streaming the take-off hover first
-    b2.on_goal(100.0, 0.0, 20.0, 0.0)
+    b2.on_goal(100.0, 0.0, 20.0, 0.0, now=0.0)
     xs = []
     for i in range(1, 11):
         b2.on_local_position(position(0.0, 0.0, 20.0), i / RATE)
@@ -176,7 +176,7 @@ def test_bridge_walks_the_setpoint_to_a_far_goal_at_the_speed_limit():
 def test_bridge_clamps_a_goal_outside_the_geofence():
     b = bridge(geofence_radius_m=50.0, max_step_m=0.0, max_horizontal_speed_mps=0.0)
     b.on_local_position(position(0.0, 0.0, 20.0), 0.0)
-    b.on_goal(0.0, 500.0, 20.0, math.pi / 2)
+    b.on_goal(0.0, 500.0, 20.0, math.pi / 2, now=0.0)
     tick = b.tick(0.0)
     assert tick.setpoint_enu[:2] == pytest.approx((0.0, 50.0)) and "geofence" in tick.decision.codes
     assert tick.offboard.setpoint.yaw == pytest.approx(0.0)       # ENU north = NED heading 0
@@ -185,7 +185,7 @@ def test_bridge_clamps_a_goal_outside_the_geofence():
 def test_bridge_stop_holds_and_a_new_instruction_resumes_from_there():
     b = bridge(max_horizontal_speed_mps=0.0, max_step_m=0.0)
     b.on_local_position(position(0.0, 0.0, 20.0), 0.0)
-    b.on_goal(30.0, 0.0, 20.0, 0.0)
+    b.on_goal(30.0, 0.0, 20.0, 0.0, now=0.0)
     assert b.tick(0.0).setpoint_enu[0] == pytest.approx(30.0)
     assert b.on_instruction("stop") == "stop"
     b.on_local_position(position(12.0, 0.0, 20.0), 1.0)
@@ -200,7 +200,7 @@ def test_bridge_stop_holds_and_a_new_instruction_resumes_from_there():
 def test_bridge_holds_when_position_goes_stale():
     b = bridge(odom_timeout_s=1.0, max_horizontal_speed_mps=0.0, max_step_m=0.0)
     b.on_local_position(position(0.0, 0.0, 20.0), 0.0)
-    b.on_goal(30.0, 0.0, 20.0, 0.0)
+    b.on_goal(30.0, 0.0, 20.0, 0.0, now=0.0)
     b.tick(0.5)
     tick = b.tick(2.0)
     assert tick.decision.hold and "stale_odom" in tick.decision.codes
@@ -210,7 +210,7 @@ def test_bridge_holds_when_position_goes_stale():
 def test_bridge_return_home():
     b = bridge(home_x=0.0, home_y=0.0, return_altitude_m=25.0, max_horizontal_speed_mps=0.0, max_step_m=0.0)
     b.on_local_position(position(40.0, 0.0, 20.0, 1.0), 0.0)
-    b.on_goal(80.0, 0.0, 20.0, 0.0)
+    b.on_goal(80.0, 0.0, 20.0, 0.0, now=0.0)
     assert b.on_instruction("return home") == "return_home"
     tick = b.tick(0.0)
     assert tick.setpoint_enu == pytest.approx((0.0, 0.0, 25.0, 1.0))

@@ -12,10 +12,15 @@ we use 10 Hz) and TrajectorySetpoint; after >= 1 s of setpoints send VEHICLE_CMD
 mode, param2 = 6 offboard) and VEHICLE_CMD_COMPONENT_ARM_DISARM (param1 = 1) - only when the operator allowed
 arming. Once the vehicle is armed in offboard, leaving either state is the pilot's (or PX4's failsafe) decision:
 the bridge never re-requests it by itself.
+
+Waypoint watchdog: PX4 keeps flying to whatever setpoint it is streamed, so a goal that is no longer refreshed
+(navigator dead, hung or cut off) must not be streamed forever. `OffboardBridge` holds the current position once
+no waypoint has arrived for `waypoint_timeout_s`, and follows again on the next waypoint.
 """
 from __future__ import annotations
 
 import enum
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -32,6 +37,9 @@ ARMING_STATE_ARMED = 2
 NAVIGATION_STATE_OFFBOARD = 14
 
 _VERSION_SUFFIX = re.compile(r"_v\d+$")
+STALE_WAYPOINT = "stale_waypoint"   # violation code reported while the waypoint watchdog holds
+
+_log = logging.getLogger("geotext_ros.px4")
 
 
 # -- frames and time ----------------------------------------------------------------------------------------------
@@ -340,17 +348,24 @@ class OffboardBridge:
 
     Runs at the heartbeat rate: the goal is re-checked every tick against the newest vehicle position, so the
     envelope's speed limit walks the setpoint towards a far goal instead of jumping to it. Before any goal the
-    setpoint is the current position at >= takeoff_altitude_m (take off and hover).
+    setpoint is the current position at >= takeoff_altitude_m (take off and hover). When no waypoint has arrived
+    for waypoint_timeout_s (0 = never), the setpoint is a hold at the current position (violation
+    "stale_waypoint") until the next waypoint: in every phase, because a streamed setpoint becomes the target the
+    moment offboard engages.
     """
 
     def __init__(self, envelope: SafetyEnvelope, config: OffboardConfig | None = None,
-                 takeoff_altitude_m: float = 10.0) -> None:
+                 takeoff_altitude_m: float = 10.0, waypoint_timeout_s: float = 2.0, logger: Any = None) -> None:
         self.envelope = envelope
         self.machine = OffboardStateMachine(config)
         self.takeoff_altitude_m = float(takeoff_altitude_m)
+        self.waypoint_timeout_s = _check_waypoint_timeout(waypoint_timeout_s)
         self.position: LocalPositionENU | None = None
         self.position_time: float | None = None
         self.goal: tuple[float, float, float, float] | None = None
+        self.goal_time: float | None = None
+        self.waypoint_stale = False
+        self._log = logger or _log
         self._initial: tuple[float, float, float, float] | None = None
         self._last_setpoint: tuple[float, float, float, float] | None = None
 
@@ -361,8 +376,10 @@ class OffboardBridge:
     def on_status(self, state: VehicleState) -> None:
         self.machine.update_status(state)
 
-    def on_goal(self, x: float, y: float, z: float, yaw: float) -> None:
+    def on_goal(self, x: float, y: float, z: float, yaw: float, now: float) -> None:
+        """A waypoint arrived at `now` (same clock as `tick`): follow it, and restart the waypoint watchdog."""
         self.goal = (float(x), float(y), float(z), float(yaw))
+        self.goal_time = float(now)
 
     def on_instruction(self, text: str) -> str | None:
         """Apply an operator override ("stop", "return_home") or, for any other instruction, lift a previous one.
@@ -385,12 +402,38 @@ class OffboardBridge:
     def tick(self, now: float) -> BridgeTick:
         if self.position is None:
             return BridgeTick(self.machine.tick(now, None), None, None)
-        decision = self.envelope.check(self._desired(), self.position.pose, now, confidence=1.0,
+        stale = self._update_staleness(now)
+        # None asks the envelope for a hold: it latches the current position, and a fresh waypoint un-latches it.
+        desired = None if stale else self._desired()
+        decision = self.envelope.check(desired, self.position.pose, now, confidence=1.0,
                                        last_odom_time=self.position_time)
+        if stale:
+            decision.violations.append((STALE_WAYPOINT, self._stale_message(now)))
         setpoint = decision.waypoint if decision.waypoint is not None else self._last_setpoint
         self._last_setpoint = setpoint
         ned = SetpointNED.from_enu(*setpoint) if setpoint is not None else None
         return BridgeTick(self.machine.tick(now, ned), decision, setpoint)
+
+    def _goal_is_stale(self, now: float) -> bool:
+        # Only a goal from /geotext/waypoint can go stale: the take-off hover needs no navigator, and neither does
+        # return-to-home (the envelope flies home by itself, so holding would strand the vehicle where it is).
+        if self.waypoint_timeout_s <= 0 or self.goal_time is None or self.envelope.returning:
+            return False
+        return now - self.goal_time > self.waypoint_timeout_s
+
+    def _update_staleness(self, now: float) -> bool:
+        """Whether the goal is stale now; logs the change once (the tick runs at 10 Hz)."""
+        stale = self._goal_is_stale(now)
+        if stale and not self.waypoint_stale:
+            self._log.warning("%s", self._stale_message(now))
+        elif self.waypoint_stale and not stale:
+            self._log.info("waypoint watchdog: waypoints arrive again, following the goal")
+        self.waypoint_stale = stale
+        return stale
+
+    def _stale_message(self, now: float) -> str:
+        return (f"hold: no waypoint for more than waypoint_timeout_s = {self.waypoint_timeout_s:g} s (last "
+                f"{now - self.goal_time:.2f} s ago); holding the current position until a new waypoint arrives")
 
     def _desired(self) -> tuple[float, float, float, float]:
         if self.goal is not None:
@@ -407,7 +450,16 @@ class OffboardBridge:
                 "requests_sent": self.machine.requests_sent, "vehicle": state.as_dict() if state else None,
                 "goal": list(self.goal) if self.goal else None,
                 "setpoint": list(self._last_setpoint) if self._last_setpoint else None,
-                "stopped": self.envelope.stopped, "returning_home": self.envelope.returning}
+                "stopped": self.envelope.stopped, "returning_home": self.envelope.returning,
+                "waypoint_stale": self.waypoint_stale}
+
+
+def _check_waypoint_timeout(value: float) -> float:
+    timeout = float(value)
+    if not math.isfinite(timeout) or timeout < 0:
+        raise ValueError(f"waypoint_timeout_s = {value!r}: must be a finite number of seconds >= 0 "
+                         "(0 switches the waypoint watchdog off)")
+    return timeout
 
 
 def command_names(commands: Sequence[Command]) -> list[str]:

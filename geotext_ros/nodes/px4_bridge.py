@@ -75,7 +75,8 @@ def bridge_from_params(params: dict[str, Any], logger: Any = None) -> OffboardBr
     config = OffboardConfig(allow_arming=bool(params["allow_arming"]), warmup_s=float(params["warmup_s"]),
                             warmup_setpoints=max(1, int(round(params["warmup_s"] * params["heartbeat_rate_hz"]))),
                             request_retry_s=float(params["request_retry_s"]), max_requests=int(params["max_requests"]))
-    return OffboardBridge(envelope, config, takeoff_altitude_m=float(params["takeoff_altitude_m"]))
+    return OffboardBridge(envelope, config, takeoff_altitude_m=float(params["takeoff_altitude_m"]),
+                          waypoint_timeout_s=float(params["waypoint_timeout_s"]), logger=logger)
 
 
 def goal_from_pose(msg: PoseStamped) -> tuple[float, float, float, float]:
@@ -161,8 +162,11 @@ class Px4BridgeNode(Node):
             self.get_logger().info(f"offboard phase {before.value} -> {self.bridge.machine.phase.value}")
 
     def _on_heartbeat(self) -> None:
+        was_stale = self.bridge.waypoint_stale
         tick = self.bridge.tick(self._now())
         self.last_tick = tick
+        if self.bridge.waypoint_stale != was_stale:   # say why the vehicle stopped now, not a status period later
+            self.publish_status()
         if not self._px4_pubs or not tick.offboard.heartbeat:
             return
         stamp_us = nanoseconds_to_px4_us(self.get_clock().now().nanoseconds)
@@ -188,7 +192,7 @@ class Px4BridgeNode(Node):
             self.get_logger().warning(f"waypoint in frame '{msg.header.frame_id}' ignored: expected "
                                       f"'{self.params['map_frame']}' (ENU)")
             return
-        self.bridge.on_goal(*goal_from_pose(msg))
+        self.bridge.on_goal(*goal_from_pose(msg), now=self._now())
 
     def _on_instruction(self, msg: String) -> None:
         applied = self.bridge.on_instruction(msg.data)
