@@ -77,3 +77,64 @@ def test_synthetic_scale_matches_full_matrix(tmp_path):
     assert res["retrieval"]["itc"] == full
     assert 5 < full["t2i"]["r1"] < 95  # structured but not trivial: the comparison means something
     assert res["peak_rss_mb"] > 0
+
+
+@pytest.fixture(scope="module")
+def random_ckpt(tmp_path_factory):
+    """An untrained tiny model's checkpoint (no training needed to exercise the full-size machinery)."""
+    from geotext_ros.model.config import load_config
+    from geotext_ros.model.factory import create_model, save_checkpoint
+    from geotext_ros.model.tokenizer import WordPieceTokenizer
+    from geotext_ros.runtime.parity import CAPTIONS
+
+    torch.manual_seed(0)
+    cfg = load_config("tiny")
+    tok = WordPieceTokenizer.build_vocab(CAPTIONS, min_freq=1, max_len=cfg.max_text_len)
+    model, transform, tok = create_model(cfg, tokenizer=tok, load_pretrained=False)
+    return save_checkpoint(tmp_path_factory.mktemp("rand") / "tiny.pt", model, tok, transform)
+
+
+@pytest.mark.parametrize("n_texts,k_test", [(72, 4), (40, 0)])
+def test_synthetic_scale_with_model(random_ckpt, tmp_path, capsys, n_texts, k_test):
+    out = tmp_path / "scale_model.json"
+    args = ["--synthetic-scale", "--ckpt", str(random_ckpt), "--n-images", "24", "--n-texts", str(n_texts),
+            "--n-buildings", "8", "--k-test", str(k_test), "--batch-size", "8", "--out", str(out)]
+    assert eval_main(args) == 0
+    res = json.loads(out.read_text())
+    assert res["mode"] == "synthetic-scale-model" and res["ckpt"] == str(random_ckpt)
+    assert (res["n_images"], res["n_texts"], res["n_buildings"], res["k_test"]) == (24, n_texts, 8, k_test)
+    assert set(res["retrieval"]) == ({"itc", "itm", "final"} if k_test else {"itc", "final"})
+    for r in res["retrieval"].values():
+        _check_recalls(r)
+        assert np.isfinite(r["r_mean"]) and 0 <= r["r_mean"] <= 100
+    for key in ("caption_time_s", "render_time_s", "encode_time_s", "rank_time_s", "itm_time_s", "peak_rss_mb"):
+        assert np.isfinite(res[key]) and res[key] >= 0, key
+    assert res["peak_rss_mb"] > 0 and res["token_store_disk_mb"] == 0   # tiny: tokens stay in memory
+    table = capsys.readouterr().out
+    assert "t2i R@1" in table and "phases: caption=" in table
+
+
+def test_streamed_test_set_is_the_dataset_writers_views(tmp_path):
+    """Same per-view seed, pose, style and captions as geotext-data synth: reuse, not a second generator."""
+    from geotext_ros.sim import annotate
+    from training.data.synth import StreamedTestSet, _Writer
+
+    test = StreamedTestSet(n_images=6, n_texts=7, n_places=2, size=64, seed=3)
+    assert test.image_buildings == ["0000"] * 3 + ["0001"] * 3
+    texts = test.texts()
+    assert len(texts) == 7 and texts == StreamedTestSet(6, 7, 2, 64, seed=3).texts()
+    writer = _Writer(test.world, test.cfg, 3, tmp_path)
+    place = test.world.places[1]
+    rng = np.random.default_rng([3, int(place.place_id), 2])   # image 5 = view 2 of place 0001
+    frame = writer.drone_view(place, rng)
+    assert np.array_equal(test.image(5), frame.image)
+    assert test.captions(5) == [a.caption for a in annotate(frame.objects, rng)]
+
+
+def test_synthetic_scale_with_unreadable_ckpt(tmp_path, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    for ckpt in (bad, tmp_path / "missing.pt"):
+        assert eval_main(["--synthetic-scale", "--ckpt", str(ckpt), "--n-images", "4", "--n-texts", "12"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("geotext-eval: error:") and str(ckpt) in err and "\n" not in err

@@ -3,6 +3,8 @@
     geotext-eval --ckpt out/runs/default/last.pt --data out/data [--split test_951_version.json]
                  [--k-test 256] [--rotation-study] [--out results.json]
     geotext-eval --synthetic-scale [--n-images 55227 --n-texts 165681]   # memory/time of a full-size run
+    geotext-eval --synthetic-scale --ckpt out/runs/default/last.pt --k-test 16 [--n-images 55227 --n-texts 165681]
+                 # the same size through the model: simulator views rendered on the fly (to be measured)
 
 Retrieval: ITC ranking, ITM re-scoring of the top k (k_test), building-level hits (building = image_id[:4]),
 Recall@1/5/10 for t2i (text query -> images) and i2t (image query -> texts), mean recall. Also grounding
@@ -45,12 +47,16 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--rotation-study", action="store_true", help=f"also rotate test images {ROTATIONS} deg")
     p.add_argument("--out", help="write all figures to this JSON file")
     p.add_argument("--synthetic-scale", action="store_true",
-                   help="no model: random-but-structured embeddings at full test size, reports time and RSS")
+                   help="full test size, reports time and RSS: with --ckpt, simulator views through the model; "
+                        "without, random-but-structured embeddings and no model")
     p.add_argument("--n-images", type=int, default=55227)
     p.add_argument("--n-texts", type=int, default=165681)
     p.add_argument("--n-buildings", type=int, default=951)
     p.add_argument("--embed-dim", type=int, default=256)
     p.add_argument("--noise", type=float, default=3.0, help="synthetic-scale: noise norm around a building")
+    p.add_argument("--seed", type=int, default=1,
+                   help="synthetic-scale with --ckpt: simulator world seed (the default dataset uses 0: no "
+                        "training place recurs with 1)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     return p.parse_args(argv)
 
@@ -207,6 +213,91 @@ def run_synthetic_scale(args: argparse.Namespace) -> dict[str, Any]:
             "time_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
 
 
+class _Instrumented:
+    """The model seen through evaluate_retrieval/encode_gallery unchanged: ticks progress bars on text encoding
+    and ITM fusion, and notes when ITM scoring starts (ITC ranking ends there)."""
+
+    def __init__(self, model: torch.nn.Module, text_bar: Any, itm_bar: Any) -> None:
+        self.model, self.text_bar, self.itm_bar = model, text_bar, itm_bar
+        self.itm_start: Optional[float] = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+    def encode_text(self, ids: torch.Tensor, mask: torch.Tensor) -> Any:
+        out = self.model.encode_text(ids, mask)
+        self.text_bar.update(len(ids))
+        return out
+
+    def fuse(self, img: torch.Tensor, txt: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.itm_start is None:
+            self.itm_start = time.perf_counter()
+        out = self.model.fuse(img, txt, mask)
+        self.itm_bar.update(len(img))
+        return out
+
+
+def _render_loader(test: Any, transform: Any, bar: Any, clock: dict[str, float]):
+    """Renders the requested views on demand (one batch at a time) and counts the time spent rendering."""
+    def load(indices: Sequence[int]) -> torch.Tensor:
+        t0 = time.perf_counter()
+        batch = torch.stack([torch.from_numpy(transform(test.image(i))) for i in indices])
+        clock["render"] += time.perf_counter() - t0
+        bar.update(len(batch))
+        return batch
+    return load
+
+
+def run_synthetic_scale_model(args: argparse.Namespace) -> dict[str, Any]:
+    """Full-size evaluation through the model on a simulator test set generated on the fly: streamed encoding,
+    ITC top-k and ITM re-scoring of the top k_test exactly as run_model_eval does; times per phase and peak RSS."""
+    from tqdm import tqdm
+
+    from training.data.synth import StreamedTestSet
+
+    t0 = time.perf_counter()
+    loaded = load_checkpoint(args.ckpt)   # first: a bad checkpoint fails before minutes of caption generation
+    tf = loaded.transform
+    test = StreamedTestSet(args.n_images, args.n_texts, args.n_buildings, tf.size, seed=args.seed)
+    texts = test.texts(progress=True)
+    t_captions = time.perf_counter() - t0
+    clock = {"render": 0.0}
+    k_img, k_txt = min(args.k_test, len(test)), min(args.k_test, len(texts))
+    with tqdm(total=len(test), desc="render+encode images", unit="img") as img_bar, \
+            tqdm(total=len(texts), desc="encode texts", unit="text") as text_bar, \
+            tqdm(total=len(texts) * k_img + len(test) * k_txt, desc="ITM pairs", unit="pair") as itm_bar:
+        model = _Instrumented(loaded.model.eval(), text_bar, itm_bar)
+        t1 = time.perf_counter()
+        gal = encode_gallery(model, _render_loader(test, tf, img_bar, clock), len(test), texts,
+                             loaded.tokenizer, args.k_test > 0, args.batch_size)
+        t2 = time.perf_counter()
+        log.info("ranking %d texts x %d images (ITC top-k, then ITM over the top %d)", len(texts), len(test),
+                 args.k_test)
+        try:
+            retrieval = evaluate_retrieval(gal, test.text_buildings, test.image_buildings, args.k_test, model,
+                                           args.chunk)
+            t3 = time.perf_counter()
+            spilled = _spilled_mb(gal)
+        finally:   # the token files can be GBs: remove them now, not whenever the gallery is collected
+            for store in (gal.img_tokens, gal.txt_tokens):
+                if store is not None:
+                    store.close()
+    itm_start = model.itm_start or t3
+    return {"mode": "synthetic-scale-model", "ckpt": str(args.ckpt), "seed": args.seed,
+            "n_images": len(test), "n_texts": len(texts), "n_buildings": len(test.world.places),
+            "image_size": tf.size, "k_test": args.k_test, "chunk": args.chunk, "batch_size": args.batch_size,
+            "threads": torch.get_num_threads(), "retrieval": retrieval, "caption_time_s": t_captions,
+            "render_time_s": clock["render"], "encode_time_s": t2 - t1 - clock["render"],
+            "rank_time_s": itm_start - t2, "itm_time_s": t3 - itm_start, "token_store_disk_mb": spilled,
+            "time_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
+
+
+def _spilled_mb(gal: Any) -> float:
+    """Bytes of token rows that went to disk files (stores above TokenStore's memory limit)."""
+    stores = [s for s in (gal.img_tokens, gal.txt_tokens) if s is not None and s.fd is not None]
+    return sum(s.n * s.row_bytes for s in stores) / 2**20
+
+
 def format_table(res: dict[str, Any]) -> str:
     lines = [f"{'ranking':<14}{'t2i R@1':>9}{'R@5':>7}{'R@10':>7}{'i2t R@1':>10}{'R@5':>7}{'R@10':>7}{'mR':>7}"]
     rows = [(k, v) for k, v in res["retrieval"].items() if k != "final"]
@@ -219,6 +310,9 @@ def format_table(res: dict[str, Any]) -> str:
         if key in res:
             lines.append(f"{key}: " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
                                                 for k, v in res[key].items()))
+    phases = [k for k in ("caption", "render", "encode", "rank", "itm") if f"{k}_time_s" in res]
+    if phases:
+        lines.append("phases: " + ", ".join(f"{k}={res[f'{k}_time_s']:.1f}s" for k in phases))
     lines.append(f"n_images={res['n_images']} n_texts={res['n_texts']} time={res['time_s']:.1f}s "
                  f"peak_rss={res['peak_rss_mb']:.0f}MB")
     return "\n".join(lines)
@@ -230,7 +324,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        res = run_synthetic_scale(args) if args.synthetic_scale else run_model_eval(args)
+        if args.synthetic_scale:
+            res = run_synthetic_scale_model(args) if args.ckpt else run_synthetic_scale(args)
+        else:
+            res = run_model_eval(args)
     except (OSError, ValueError, KeyError) as e:   # bad paths, malformed data or checkpoint: one line, no trace
         print(f"geotext-eval: error: {e}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     except FileNotFoundError as e:
         raise FileNotFoundError(f"checkpoint {path} does not exist") from e
     except Exception as e:  # corrupt or foreign file: say which file and what we expected
-        raise ValueError(f"cannot read checkpoint {path} (expected a geotext save_checkpoint file): {e}") from e
+        raise ValueError(f"cannot read checkpoint {path} (expected a geotext save_checkpoint file): "
+                         f"{_one_line(e)}") from e
     missing = [k for k in ("config", "state_dict", "tokenizer", "transform") if k not in payload]
     if missing:
         raise ValueError(f"checkpoint {path} lacks {missing}; it was not written by save_checkpoint")
@@ -138,6 +140,16 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     meta = {k: payload.get(k) for k in ("train_config", "step", "extra", "optimizer", "format")}
     meta["path"] = str(path)
     return LoadedModel(model, ImageTransform.from_dict(payload["transform"]), tok, model.config, meta)
+
+
+def _one_line(e: Exception) -> str:
+    """The cause of a torch.load failure in one line: CLIs print errors as one line, and torch's weights-only
+    message runs to many lines whose advice (turn weights_only off) is not one to follow for a corrupt file."""
+    text = str(e)
+    m = re.search(r"WeightsUnpickler error:\s*(\S[^\n]*)", text)
+    if m:
+        return f"not a weights-only torch file ({m.group(1).strip()})"
+    return next((line.strip() for line in text.splitlines() if line.strip()), type(e).__name__)
 
 
 def load_state_dict_checked(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str = "") -> None:

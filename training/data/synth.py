@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from geotext_ros.sim import CameraPose, Frame, Place, Renderer, annotate, generate_world, intrinsics_for
+from geotext_ros.sim.captions import global_captions
 from geotext_ros.sim.gallery import GALLERY_YAW, gallery_entry, render_place, save_jpeg
 
 TEST_DIR = "test/gallery_no_train"
@@ -146,10 +147,7 @@ class _Writer:
         return records
 
     def drone_view(self, place: Place, rng: np.random.Generator) -> Frame:
-        lo, hi = self.cfg.altitude_m
-        r, t = self.cfg.offset_m * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
-        pose = CameraPose(round(place.x + r * math.cos(t), 3), round(place.y + r * math.sin(t), 3),
-                          round(float(rng.uniform(lo, hi)), 3), round(float(rng.uniform(0, 2 * math.pi)), 5))
+        pose = drone_pose(place, rng, self.cfg)
         return self.renderer.render(pose, self.k, style_seed=int(rng.integers(2**31)))
 
     def satellite(self, place: Place) -> Frame:
@@ -161,6 +159,72 @@ class _Writer:
 
     def _save(self, frame: Frame, path: Path) -> None:
         save_jpeg(frame.image, path, self.cfg.jpeg_quality)
+
+
+def drone_pose(place: Place, rng: np.random.Generator, cfg: SynthConfig) -> CameraPose:
+    """A drone pose near `place`: jittered position, random altitude and heading (draws 4 values from rng)."""
+    lo, hi = cfg.altitude_m
+    r, t = cfg.offset_m * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+    return CameraPose(round(place.x + r * math.cos(t), 3), round(place.y + r * math.sin(t), 3),
+                      round(float(rng.uniform(lo, hi)), 3), round(float(rng.uniform(0, 2 * math.pi)), 5))
+
+
+class StreamedTestSet:
+    """A GeoText-1652-shaped test set generated on the fly, for full-size evaluation without writing images.
+
+    n_images drone views spread over n_places simulator places (building id = place id, views of a place
+    contiguous), n_texts captions spread over the images (3 per image when n_texts = 3 n_images). View i of a
+    place is exactly the dataset writer's view (same per-view seed, pose, style and global captions), rendered
+    at `size`. Captions come from geometry only; pixels are rendered when `image(i)` is called, so nothing
+    scales with n_images except the caption strings and small index arrays."""
+
+    def __init__(self, n_images: int, n_texts: int, n_places: int, size: int, seed: int = 1,
+                 preset: str = "default") -> None:
+        if min(n_images, n_texts, n_places) < 1:
+            raise ValueError(f"n_images={n_images}, n_texts={n_texts}, n_places={n_places} must all be >= 1")
+        self.cfg, self.seed = resolve_config(preset, size=size), seed
+        counts = _campus_counts(min(n_places, n_images), self.cfg.places_per_campus)
+        self.world = generate_world(seed, len(counts), counts)
+        self.renderer = Renderer(self.world)
+        self.k = intrinsics_for(size, size, self.cfg.hfov_deg)
+        n_places = len(self.world.places)
+        self.image_place = np.sort(np.arange(n_images) % n_places)
+        self.image_view = np.arange(n_images) - np.searchsorted(self.image_place, self.image_place)
+        self.txt2img = np.arange(n_texts, dtype=np.int64) * n_images // n_texts
+        ids = [p.place_id for p in self.world.places]
+        self.image_buildings = [ids[p] for p in self.image_place]
+        self.text_buildings = [self.image_buildings[i] for i in self.txt2img]
+
+    def __len__(self) -> int:
+        return len(self.image_place)
+
+    def _view(self, i: int) -> tuple[np.random.Generator, CameraPose, int]:
+        place = self.world.places[self.image_place[i]]
+        # the writer's per-view seed and draw order: pose, style seed, then captions from the same rng
+        rng = np.random.default_rng([self.seed, int(place.place_id), int(self.image_view[i])])
+        pose = drone_pose(place, rng, self.cfg)
+        return rng, pose, int(rng.integers(2**31))
+
+    def image(self, i: int) -> np.ndarray:
+        """uint8 [size, size, 3] drone view of image i."""
+        _, pose, style_seed = self._view(i)
+        return self.renderer.render(pose, self.k, style_seed=style_seed).image
+
+    def captions(self, i: int) -> list[str]:
+        """The three global captions of image i, from the objects it sees (no pixels rendered)."""
+        rng, pose, _ = self._view(i)
+        return global_captions(self.renderer.visible_objects(pose, self.k), rng, self.cfg.test_wording)
+
+    def texts(self, progress: bool = False) -> list[str]:
+        """All n_texts captions in order; the t-th text of an image is its caption t mod 3."""
+        out: list[str] = []
+        last, caps, slot = -1, [], 0
+        for i in _progress(self.txt2img.tolist(), progress, "captions", "text"):
+            if i != last:
+                last, caps, slot = i, self.captions(i), 0
+            out.append(caps[slot % len(caps)])
+            slot += 1
+        return out
 
 
 def _objects(frame: Frame) -> list[dict]:
@@ -182,8 +246,8 @@ def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def _progress(items: list, enabled: bool):
+def _progress(items: list, enabled: bool, desc: str = "places", unit: str = "place"):
     if not enabled:
         return items
     from tqdm import tqdm
-    return tqdm(items, desc="places", unit="place")
+    return tqdm(items, desc=desc, unit=unit)
