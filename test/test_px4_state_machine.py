@@ -128,12 +128,12 @@ def position(x=0.0, y=0.0, z=0.0, yaw=0.0):
     return LocalPositionENU(x, y, z, yaw, 0.0, 0.0, 0.0, True)
 
 
-def bridge(**safety):
+def bridge(waypoint_timeout_s: float = 2.0, **safety):
     cfg = dict(camera_timeout_s=0.0, max_horizontal_speed_mps=5.0, max_vertical_speed_mps=100.0,
                max_vertical_step_m=100.0)
     cfg.update(safety)
     return OffboardBridge(SafetyEnvelope(SafetyConfig(**cfg)), OffboardConfig(allow_arming=True),
-                          takeoff_altitude_m=10.0)
+                          takeoff_altitude_m=10.0, waypoint_timeout_s=waypoint_timeout_s)
 
 
 def test_bridge_streams_nothing_before_a_valid_position():
@@ -183,7 +183,8 @@ def test_bridge_clamps_a_goal_outside_the_geofence():
 
 
 def test_bridge_stop_holds_and_a_new_instruction_resumes_from_there():
-    b = bridge(max_horizontal_speed_mps=0.0, max_step_m=0.0)
+    # no waypoints arrive after t=0 here: a long watchdog keeps this test about stop/resume only
+    b = bridge(max_horizontal_speed_mps=0.0, max_step_m=0.0, waypoint_timeout_s=60.0)
     b.on_local_position(position(0.0, 0.0, 20.0), 0.0)
     b.on_goal(30.0, 0.0, 20.0, 0.0, now=0.0)
     assert b.tick(0.0).setpoint_enu[0] == pytest.approx(30.0)
