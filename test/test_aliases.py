@@ -91,3 +91,13 @@ def test_aliases_cli_reports_a_missing_engine_in_one_line(tmp_path, capsys):
     assert main(["--engine-dir", str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "training.aliases: error:" in err[0]
+
+
+def test_english_word_list_is_bundled_and_frequency_ordered():
+    pytest.importorskip("wordfreq")
+    from training.aliases import english_words, whole_words
+
+    words = english_words(2000)
+    assert len(words) == 2000 and words[0] == "the"
+    assert {"building", "vehicle", "water"} <= set(words)
+    assert whole_words(["##ing", "a", "[CLS]", "car", "x2"]) == ["car"]
