@@ -91,6 +91,19 @@ def test_components_give_one_box_each():
     assert boxes[1] == pytest.approx((10 / 12, 9 / 12, 2 / 12, 2 / 12))
 
 
+def test_weighted_centre_follows_the_stronger_cells():
+    m = np.zeros((G, G), np.float32)
+    m[4, 3], m[4, 4] = 0.6, 0.9           # one component of two cells, the right one stronger
+    cells = dense_candidates(m, threshold=0.5, weighted_centre=False)[0].box
+    mass = dense_candidates(m, threshold=0.5)[0].box
+    assert cells == pytest.approx((4 / 12, 4.5 / 12, 2 / 12, 1 / 12))
+    # centroid of the cell centres 3.5 and 4.5 weighted 0.6 / 0.9: 4.1 cells from the left edge
+    assert mass == pytest.approx((4.1 / 12, 4.5 / 12, 2 / 12, 1 / 12))
+    edge = np.zeros((G, G), np.float32)
+    edge[0, 0], edge[0, 1] = 0.99, 0.6    # the shifted box is kept inside the image
+    assert dense_candidates(edge, threshold=0.5)[0].box[0] == pytest.approx(1 / 12)
+
+
 def test_diagonal_cells_are_separate_components():
     assert len(dense_candidates(blob_map([(0, 0), (1, 1)]), threshold=0.5)) == 2
 

@@ -67,11 +67,13 @@ class Grounder:
     relative_threshold: cells also need >= this fraction of the map's peak (separates adjacent objects).
     refine_iou: replace the chosen component's coarse box by the full-sentence box head's when they overlap this
     much (0 disables nothing; set refine=False to keep grid boxes). weights: relation evidence mix.
+    weighted_centre: centre candidate boxes on their cells' score-weighted centroid (nav/candidates.py).
     """
 
     def __init__(self, backend: Any, min_score: float = 0.5, relative_threshold: float = 0.5,
                  refine: bool = True, refine_iou: float = 0.3, max_candidates: int = 16,
-                 weights: SelectionWeights = SelectionWeights(), anchor_min_score: Optional[float] = None) -> None:
+                 weights: SelectionWeights = SelectionWeights(), anchor_min_score: Optional[float] = None,
+                 weighted_centre: bool = True) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise ValueError(f"min_score must be a probability in [0, 1], got {min_score}")
         if anchor_min_score is None:
@@ -86,6 +88,7 @@ class Grounder:
         self.refine_iou = float(refine_iou)
         self.max_candidates = int(max_candidates)
         self.weights = weights
+        self.weighted_centre = bool(weighted_centre)
 
     def ground(self, rgb: np.ndarray, instruction: Instruction) -> GroundingResult:
         """Ground `instruction` in an RGB uint8 [H, W, 3] frame."""
@@ -109,7 +112,8 @@ class Grounder:
         fused = self.backend.fuse(image_tokens, txt_tokens[n:], mask[n:])
         score = _probability(fused["itm"])
         head_box = clip_box(np.asarray(fused["box"], dtype=np.float64).reshape(-1, 4)[0].tolist())
-        candidates = dense_candidates(dense[0], self.min_score, self.relative_threshold, self.max_candidates)
+        candidates = dense_candidates(dense[0], self.min_score, self.relative_threshold, self.max_candidates,
+                                      self.weighted_centre)
         anchors = [self._best_box(dense[i]) for i in range(1, n)]
         result = GroundingResult(None, score, candidates, phrase=instruction.target, head_box=head_box,
                                  anchor_box=anchors[0] if anchors else None,
@@ -133,7 +137,7 @@ class Grounder:
         return result
 
     def _best_box(self, dense: np.ndarray) -> Optional[BoxT]:
-        comps = dense_candidates(dense, self.anchor_min_score, self.relative_threshold, 1)
+        comps = dense_candidates(dense, self.anchor_min_score, self.relative_threshold, 1, self.weighted_centre)
         return comps[0].box if comps else None
 
     def _relation_prob(self, image_tokens: np.ndarray, boxes: list[BoxT], anchor: BoxT, relation: str) -> np.ndarray:

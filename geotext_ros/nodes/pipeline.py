@@ -95,7 +95,8 @@ class NavPipeline:
         grounder = Grounder(backend, min_score=float(params.get("grounding.min_score", 0.5)),
                             relative_threshold=float(params.get("grounding.relative_threshold", 0.5)),
                             anchor_min_score=None if anchor is None else float(anchor),
-                            refine=bool(params.get("grounding.refine", True)))
+                            refine=bool(params.get("grounding.refine", True)),
+                            weighted_centre=bool(params.get("grounding.weighted_centre", True)))
         return cls(grounder, mission, safety, gallery, backend, params.get("search_top_k", 5))
 
     def describe(self) -> str:
