@@ -16,7 +16,9 @@ Modes:
                       embedded with the engine, and the navigator must retrieve the place first. The described
                       target (and anchor) occur together at no other place, so the sentence names one place.
 
-Success = final position within 5 m of the target centre. Failure causes (first that applies): wrong_place
+Success = final position within 5 m of the target centre; the final position is where the drone holds 5 s
+(simulated) after ARRIVED (`--settle-seconds`), since ARRIVED fires on entering arrive_tolerance of the target
+estimate and the drone then closes that gap. Failure causes (first that applies): wrong_place
 (search: the retrieved place is not the target's), timeout, not_found (the mission gave up), wrong_lookalike
 (ended over another object of the target's kind: relation resolution), wrong_object (over an object of another
 kind: grounding), off_target (nearest to the target but > 5 m away: box / geometry). Latency = frame ready ->
@@ -54,6 +56,7 @@ from geotext_ros.sim.instructions import nearest_place, poses_around, referring_
 from geotext_ros.sim.world import DESCRIBABLE_KINDS  # noqa: E402
 
 SUCCESS_M = 5.0
+SETTLE_S = 5.0        # simulated seconds the drone holds after ARRIVED before its position is scored
 LOCALIZE_PLACES = 4   # places per world in localize mode (only the one under the drone matters)
 
 
@@ -105,9 +108,10 @@ def make_search_episode(seed: int, sim: dict[str, Any], gallery_root: Path,
 
 
 def run_episode(ep: dict[str, Any], pipe: NavPipeline, limits: VehicleLimits, rate_hz: float,
-                max_s: float) -> dict[str, Any]:
+                max_s: float, settle_s: float = SETTLE_S) -> dict[str, Any]:
     """Fly one episode in simulated time; the per-episode record (success, cause, time, path, latencies)."""
     cam, state, task = ep["camera"], ep["start"], ep["task"]
+    arrival_xy: Optional[tuple[float, float]] = None
     k = cam.k[0], cam.k[4], cam.k[2], cam.k[5]
     status = pipe.set_instruction(task.instruction, 0.0, _pose(state))
     retrieved = (status.get("place") or {}).get("place_id")
@@ -122,8 +126,10 @@ def run_episode(ep: dict[str, Any], pipe: NavPipeline, limits: VehicleLimits, ra
                 latencies.append((time.perf_counter() - t0) * 1000.0)
         waypoint, status = pipe.tick(pose, t, t, t)
         if status["state"] == "ARRIVED" and arrived_at is None:
-            arrived_at = t
-        if status["state"] in ("ARRIVED", "NOT_FOUND"):
+            arrived_at, arrival_xy = t, (state.x, state.y)
+        # ARRIVED fires within arrive_tolerance of the target estimate and keeps that estimate as the waypoint:
+        # where the drone then holds, settle_s later, is the final position (not the moment it crossed the radius)
+        if status["state"] == "NOT_FOUND" or (arrived_at is not None and t >= arrived_at + settle_s):
             break
         target = Setpoint(*waypoint) if waypoint is not None else None
         for _ in range(5):
@@ -136,6 +142,9 @@ def run_episode(ep: dict[str, Any], pipe: NavPipeline, limits: VehicleLimits, ra
               "error_m": round(err, 2), "time_s": arrived_at, "path_m": round(path, 1), "state": status["state"],
               "lookalikes": task.lookalikes, "relation": task.relation, "true_place": task.place_id,
               "retrieved_place": retrieved, "reason": status.get("reason"), "latency_ms": [round(v, 2) for v in latencies]}
+    if arrival_xy is not None:   # for diagnosis: the error when ARRIVED fired, before the hold settled
+        record["error_at_arrival_m"] = round(math.hypot(arrival_xy[0] - task.target_xy[0],
+                                                        arrival_xy[1] - task.target_xy[1]), 2)
     record["cause"] = None if record["success"] else failure_cause(ep, state, status, retrieved)
     if pipe.gallery is not None:   # for diagnosis: where the true place ranks for this sentence
         ranked = pipe.gallery.query(parse_instruction(task.instruction).text, k=len(pipe.gallery))
@@ -196,6 +205,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--episodes", type=int, default=20)
     p.add_argument("--search", action="store_true", help="start at home; retrieve the place from the gallery first")
     p.add_argument("--first-seed", type=int, default=100000, help="worlds from here on are never used for training")
+    p.add_argument("--settle-seconds", type=float, default=SETTLE_S,
+                   help="simulated seconds held after ARRIVED before the final position is scored")
     p.add_argument("--max-seconds", type=float, default=None,
                    help="simulated seconds per episode (default 90 localize, 240 search)")
     p.add_argument("--out", type=Path, default=None, help="JSON report (default out/bench/episodes[_search].json)")
@@ -216,6 +227,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     logging.getLogger("geotext_ros.safety").setLevel(logging.ERROR)   # clamps of long SEARCH legs are expected
     mode = "search" if args.search else "localize"
     max_s = args.max_seconds or (240.0 if args.search else 90.0)
+    if args.settle_seconds < 0:
+        raise SystemExit(f"--settle-seconds {args.settle_seconds}: must be >= 0")
     out_path = args.out or ROOT / "out" / "bench" / f"episodes{'_search' if args.search else ''}.json"
     nav, sim = load_node_params("navigator"), load_node_params("sim_world")
     overrides = dict(_parse_param(text, nav) for text in args.param)
@@ -232,7 +245,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                 continue
             gallery = open_gallery(ep["gallery"], backend) if ep["gallery"] else None
             pipe = NavPipeline.from_backend(backend, nav, gallery)   # fresh mission + safety state per episode
-            results.append(run_episode(ep, pipe, limits, float(nav["process_rate_hz"]), max_s))
+            results.append(run_episode(ep, pipe, limits, float(nav["process_rate_hz"]), max_s,
+                                       args.settle_seconds))
             r = results[-1]
             place = f" place {r['retrieved_place']}/{r['true_place']}" if args.search else ""
             print(f"{len(results):3d} seed {r['seed']} {'OK ' if r['success'] else 'BAD'} {r['error_m']:6.1f} m  "
