@@ -95,6 +95,20 @@ def test_low_confidence_does_not_pull_the_target_while_approaching():
     assert out.waypoint.x == pytest.approx(21.0) and "ignored" in out.status["reason"]
 
 
+@pytest.mark.parametrize("hold_tracking", [False, True])
+def test_hold_tracking_keeps_refining_above_the_target(hold_tracking):
+    m = mission(localize_votes=1, hold_tracking=hold_tracking)
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0))
+    m.update(1.0, (0, 0, 30, 0), seen(), (20.0, 0.0))
+    m.update(2.0, (19.5, 0, 30, 0))
+    assert m.state == State.ARRIVED and m.needs_grounding is hold_tracking
+    out = m.update(3.0, (19.8, 0, 30, 0), seen(score=0.9), (24.0, 0.0))
+    assert m.state == State.ARRIVED
+    assert out.waypoint.x == pytest.approx(22.0 if hold_tracking else 20.0)   # track_gain 0.5 when on
+    out = m.update(4.0, (20, 0, 30, 0), seen(score=0.9), (90.0, 0.0))        # a far detection never pulls it
+    assert out.waypoint.x == pytest.approx(22.0 if hold_tracking else 20.0)
+
+
 def test_no_box_or_off_ground_is_not_a_vote():
     m = mission(localize_votes=1)
     m.instruct(GOTO, 0.0, (0, 0, 30, 0))

@@ -60,6 +60,7 @@ class MissionConfig:
     vote_window: int = 8               # most recent confident points kept for the vote
     track_radius: float = 15.0         # in APPROACH, a confident point this close to the target refines it
     track_gain: float = 0.5            # how much of the new point goes into the target (0..1)
+    hold_tracking: bool = False        # in ARRIVED, keep grounding and refining the target (station keeping)
     search_timeout: float = 120.0
     localize_timeout: float = 20.0
     approach_timeout: float = 90.0
@@ -117,8 +118,9 @@ class Mission:
     # ---- inputs ---------------------------------------------------------------------------------------------
     @property
     def needs_grounding(self) -> bool:
-        """True while the camera frames should be grounded (LOCALIZE, APPROACH)."""
-        return self.state in (State.LOCALIZE, State.APPROACH)
+        """True while the camera frames should be grounded (LOCALIZE, APPROACH; ARRIVED with hold_tracking)."""
+        return self.state in (State.LOCALIZE, State.APPROACH) or (
+            self.state == State.ARRIVED and self.config.hold_tracking)
 
     def instruct(self, instruction: Instruction, now: float, pose: Optional[Sequence[float]] = None,
                  retrieval: Optional[Sequence[Any]] = None) -> None:
@@ -151,7 +153,7 @@ class Mission:
             box = getattr(grounding, "box", None)
             self._last_box = list(box) if box is not None else None
         step = {State.SEARCH: self._search, State.LOCALIZE: self._localize, State.APPROACH: self._approach,
-                State.RETURN: self._return}.get(self.state)
+                State.ARRIVED: self._hold_over_target, State.RETURN: self._return}.get(self.state)
         if step is not None:
             step(now, grounding, target_point)
         if self.state in (State.HOLD, State.NOT_FOUND, State.LOCALIZE) and self._hold is None:
@@ -190,19 +192,28 @@ class Mission:
             self._fail(now, f"target not localized in {self.config.localize_timeout:.0f} s ({self._reason})")
 
     def _approach(self, now: float, grounding: Any, point: Any) -> None:
-        if self._confident(grounding, point):
-            dist = math.dist(point[:2], self._target)
-            if dist <= self.config.track_radius:
-                g = self.config.track_gain
-                self._target = (self._target[0] + g * (point[0] - self._target[0]),
-                                self._target[1] + g * (point[1] - self._target[1]))
-                self._reason = "approaching; target refined"
-            else:
-                self._reason = f"approaching; ignored a detection {dist:.1f} m from the target"
+        self._track(grounding, point, "approaching")
         if self._distance_to(*self._target) <= self.config.arrive_tolerance:
             self._enter(State.ARRIVED, now, "above the target")
         elif now - self._entered > self.config.approach_timeout:
             self._fail(now, f"target not reached in {self.config.approach_timeout:.0f} s")
+
+    def _hold_over_target(self, now: float, grounding: Any, point: Any) -> None:
+        if self.config.hold_tracking:   # overhead, the target is near the image centre: the best view to refine
+            self._track(grounding, point, "above the target")
+
+    def _track(self, grounding: Any, point: Any, doing: str) -> None:
+        """Move the target estimate toward a confident detection within track_radius of it."""
+        if not self._confident(grounding, point):
+            return
+        dist = math.dist(point[:2], self._target)
+        if dist <= self.config.track_radius:
+            g = self.config.track_gain
+            self._target = (self._target[0] + g * (point[0] - self._target[0]),
+                            self._target[1] + g * (point[1] - self._target[1]))
+            self._reason = f"{doing}; target refined"
+        else:
+            self._reason = f"{doing}; ignored a detection {dist:.1f} m from the target"
 
     def _return(self, now: float, grounding: Any, point: Any) -> None:
         home = self.home
