@@ -30,6 +30,7 @@ from typing import Optional, Sequence
 import torch
 
 from geotext_ros.model.hf_text import resolve_pretrained_dir
+from geotext_ros.runtime.assets import tokenizer_from_manifest
 from geotext_ros.runtime.errors import RuntimeSetupError
 from geotext_ros.runtime.manifest import load_manifest, write_manifest
 
@@ -117,8 +118,6 @@ def write_aliases(engine_dir: Path, encoder_spec: str = DEFAULT_ENCODER, thresho
     """Build the table for engine_dir's vocabulary, write aliases.json and register it in manifest.json."""
     engine_dir = Path(engine_dir)
     manifest = load_manifest(engine_dir)
-    from geotext_ros.runtime.assets import tokenizer_from_manifest
-
     tok_record = dict(manifest["tokenizer"])
     tok_record.pop("aliases_file", None)   # rebuild from the bare vocabulary
     vocab = tokenizer_from_manifest({**manifest, "tokenizer": tok_record}, engine_dir).vocab
