@@ -107,6 +107,10 @@ def test_hold_tracking_keeps_refining_above_the_target(hold_tracking):
     assert out.waypoint.x == pytest.approx(22.0 if hold_tracking else 20.0)   # track_gain 0.5 when on
     out = m.update(4.0, (20, 0, 30, 0), seen(score=0.9), (90.0, 0.0))        # a far detection never pulls it
     assert out.waypoint.x == pytest.approx(22.0 if hold_tracking else 20.0)
+    for t in (5.0, 6.0):   # a missed frame, then cycles without a frame: the status still says where it is
+        m.update(t, (20, 0, 30, 0), GroundingResult(None, 0.9, reason="nothing") if t == 5.0 else None, None)
+        assert m.state == State.ARRIVED and m.status()["reason"].startswith("above the target")
+        assert m.status()["reason"].count("above the target") == 1
 
 
 def test_no_box_or_off_ground_is_not_a_vote():

@@ -204,7 +204,10 @@ class Mission:
 
     def _track(self, grounding: Any, point: Any, doing: str) -> None:
         """Move the target estimate toward a confident detection within track_radius of it."""
-        if not self._confident(grounding, point):
+        if grounding is None:   # no frame grounded this cycle: nothing to say
+            return
+        if not self._confident(grounding, point):   # keep what the drone is doing in front of why it ignored it
+            self._reason = f"{doing}; {self._reason}"
             return
         dist = math.dist(point[:2], self._target)
         if dist <= self.config.track_radius:
