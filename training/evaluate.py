@@ -3,8 +3,8 @@
     geotext-eval --ckpt out/runs/default/last.pt --data out/data [--split test_951_version.json]
                  [--k-test 256] [--rotation-study] [--out results.json]
     geotext-eval --synthetic-scale [--n-images 55227 --n-texts 165681]   # memory/time of a full-size run
-    geotext-eval --synthetic-scale --ckpt out/runs/default/last.pt --k-test 16 [--n-images 55227 --n-texts 165681]
-                 # the same size through the model: simulator views rendered on the fly (to be measured)
+    geotext-eval --synthetic-scale --ckpt out/runs/default/last.pt --k-test 0 [--n-images 55227 --n-texts 165681]
+                 # the same size through the model, views rendered on the fly (docs/results.md: 933 MB, 39 min)
 
 Retrieval: ITC ranking, ITM re-scoring of the top k (k_test), building-level hits (building = image_id[:4]),
 Recall@1/5/10 for t2i (text query -> images) and i2t (image query -> texts), mean recall. Also grounding
