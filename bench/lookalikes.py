@@ -1,0 +1,53 @@
+"""Why wrong_lookalike episodes failed: re-ground the first frame of each one in an episodes report and print
+whether the anchor was found (and how far from its true box), how many target candidates the dense map gave,
+how far the chosen box is from the true target box (normalized image units) and the grounder's reason.
+
+    python bench/lookalikes.py [--report out/bench/episodes.json] [--engine-dir engines/default]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from episodes import make_localize_episode  # noqa: E402
+from geotext_ros.nav.parser import parse_instruction  # noqa: E402
+from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.nodes.pipeline import NavPipeline  # noqa: E402
+from geotext_ros.runtime import open_backend  # noqa: E402
+
+
+def _dist(a, b) -> Optional[float]:
+    return None if a is None or b is None else round(float(np.hypot(a[0] - b[0], a[1] - b[1])), 2)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--report", default=str(ROOT / "out" / "bench" / "episodes.json"))
+    p.add_argument("--engine-dir", default=str(ROOT / "engines" / "default"))
+    args = p.parse_args(argv)
+    sim, nav = load_node_params("sim_world"), load_node_params("navigator")
+    grounder = NavPipeline.from_backend(open_backend(args.engine_dir, nav.get("backend", "auto")), nav).grounder
+    for rec in json.loads(Path(args.report).read_text())["episodes"]:
+        if rec["cause"] != "wrong_lookalike":
+            continue
+        ep = make_localize_episode(rec["seed"], sim)
+        frame, task = ep["camera"].render(ep["start"]), ep["task"]
+        res = grounder.ground(frame.image, parse_instruction(task.instruction))
+        boxes = {o.object_id: o.bbox for o in frame.objects}
+        print(f"seed {rec['seed']}: anchor found {res.anchor_box is not None} "
+              f"(off {_dist(res.anchor_box, boxes.get(task.anchor_id))}), {len(res.candidates)} candidates, "
+              f"chosen box off {_dist(res.box, boxes[task.target_id])} | {task.instruction} | {res.reason[:80]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
