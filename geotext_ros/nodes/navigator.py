@@ -39,6 +39,7 @@ NODE_NAME = "navigator"
 
 # Best-effort keep-last-1 matches any camera publisher and always holds only the newest frame.
 CAMERA_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
+STATUS_DEPTH = 200   # keep-last history of /geotext/status (see the publisher)
 
 
 class Navigator(LifecycleNode):
@@ -60,7 +61,10 @@ class Navigator(LifecycleNode):
         self.frames_processed = 0
         self._entities: list[Any] = []
         # Status goes out from the start, so a failed activation is visible on the topic.
-        self.status_pub = self.create_publisher(String, self.params["status_topic"], 10)
+        # Every instruction's acknowledgement must reach a slow subscriber: statuses come in bursts (one per
+        # instruction, processed frame and tick), and a reliable writer with a short keep-last history overwrites
+        # unacknowledged ones (test_soak_short lost 1 of 40 with depth 10).
+        self.status_pub = self.create_publisher(String, self.params["status_topic"], STATUS_DEPTH)
         if self.params["autostart"]:
             self._autostart_timer = self.create_timer(0.05, self._autostart)
 
