@@ -5,7 +5,7 @@ States:
     SEARCH     fly to the best gallery place (retrieval result) at the place's altitude.
     LOCALIZE   hold position; ground the target in several frames; confident ground points must agree (vote).
     APPROACH   fly above the voted target point; confident re-groundings nearby refine it.
-    ARRIVED    within arrive_tolerance of the target: hold above it.
+    ARRIVED    within arrive_tolerance of the target: hold above it (with hold_tracking, still refining it).
     NOT_FOUND  a phase timed out: hold position.
     HOLD       after `stop` / `hold`: hold the position where the command arrived.
     RETURN     after `return`: fly to home at return_altitude.
@@ -58,7 +58,8 @@ class MissionConfig:
     localize_votes: int = 3            # confident, agreeing ground points needed to accept a target
     vote_radius: float = 5.0           # points within this distance of their median agree
     vote_window: int = 8               # most recent confident points kept for the vote
-    track_radius: float = 15.0         # in APPROACH, a confident point this close to the target refines it
+    track_radius: float = 15.0         # in APPROACH (and ARRIVED with hold_tracking), a confident point this
+                                       # close to the target refines it
     track_gain: float = 0.5            # how much of the new point goes into the target (0..1)
     hold_tracking: bool = False        # in ARRIVED, keep grounding and refining the target (station keeping)
     search_timeout: float = 120.0
