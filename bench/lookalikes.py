@@ -12,13 +12,12 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from episodes import make_localize_episode  # noqa: E402
+from geotext_ros.nav.candidates import center_distance  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
 from geotext_ros.nodes.params import load_node_params  # noqa: E402
 from geotext_ros.nodes.pipeline import NavPipeline  # noqa: E402
@@ -26,7 +25,7 @@ from geotext_ros.runtime import open_backend  # noqa: E402
 
 
 def _dist(a, b) -> Optional[float]:
-    return None if a is None or b is None else round(float(np.hypot(a[0] - b[0], a[1] - b[1])), 2)
+    return None if a is None or b is None else round(center_distance(a, b), 2)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
