@@ -5,6 +5,7 @@ and random box subsets) with gradient accumulation over an epoch boundary, so ev
 (weights, optimizer, queues, momentum model, RNG, data position) has to round-trip."""
 import json
 
+import pytest
 import torch
 
 from geotext_ros.model.factory import load_checkpoint
@@ -42,3 +43,31 @@ def test_resume_is_bit_identical(tmp_path):
     # and the step-2 checkpoint really differs from the end (training moved the weights)
     mid_sd = load_checkpoint(mid).model.state_dict()
     assert any(not torch.equal(mid_sd[k], sa[k]) for k in sa)
+
+
+def test_init_fine_tunes_from_a_checkpoints_weights(tmp_path):
+    """--init starts a new run (step 1, its own preset) from another run's model and vocabulary: at learning rate
+    0 it ends with exactly the weights it started from, so the weights really came from the checkpoint."""
+    data = write_tiny_dataset(tmp_path / "data", n_train=2, n_test=2, views=2)
+    assert main(_args(data, tmp_path / "a")) == 0
+    start = tmp_path / "a" / "last.pt"
+    ft = ["--data", str(data), "--preset", "finetune_dense", "--init", str(start), "--out", str(tmp_path / "b"),
+          "--steps", "2", "--batch-size", "4", "--limit", "12", "--log-every", "1", "--no-plot"]
+    assert main(ft + ["--lr", "0"]) == 0
+    a, b = load_checkpoint(start), load_checkpoint(tmp_path / "b" / "last.pt")
+    assert b.meta["step"] == 2 and b.meta["train_config"]["preset"]["name"] == "finetune_dense"
+    assert b.tokenizer.vocab == a.tokenizer.vocab
+    sa, sb = a.model.state_dict(), b.model.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    rows = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[0]["step"] == 1 and "dense" in rows[0]
+    assert main(ft + ["--out", str(tmp_path / "c"), "--lr", "1e-3"]) == 0      # and it does train
+    sc = load_checkpoint(tmp_path / "c" / "last.pt").model.state_dict()
+    assert any(not torch.equal(sa[k], sc[k]) for k in sa)
+
+
+def test_init_and_resume_together_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--data", str(tmp_path), "--out", str(tmp_path / "x"), "--init", "a.pt", "--resume", "b.pt"])
+    assert e.value.code == 2
+    assert "--resume and --init" in capsys.readouterr().err

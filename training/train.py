@@ -54,9 +54,16 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--no-cache-images", action="store_true", help="decode images per step instead of once")
     p.add_argument("--limit", type=int, help="use only the first N train records (smoke runs)")
     p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--init", help="geotext checkpoint whose model, tokenizer and preprocessing this run starts "
+                                  "from (fine-tuning: new preset, optimizer and schedule; --model-config is ignored)")
     p.add_argument("--init-xvlm", help="published X-VLM checkpoint (local .th/.pth) to start from "
                                        "(xvlm-base config; missing/unexpected keys are logged)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    starts = [flag for flag, value in (("--resume", args.resume), ("--init", args.init),
+                                       ("--init-xvlm", args.init_xvlm)) if value]
+    if len(starts) > 1:
+        p.error(f"{' and '.join(starts)} both say where the model starts; give one")
+    return args
 
 
 def merged_train_config(preset: dict, args: argparse.Namespace) -> dict[str, Any]:
@@ -126,6 +133,11 @@ class Trainer:
             records = records[: args.limit]
         if resume is not None:
             self.model, self.transform, self.tokenizer = resume.model, resume.transform, resume.tokenizer
+        elif args.init:
+            start = load_checkpoint(args.init)
+            log.info("fine-tuning %s (trained %s steps) with preset %r", args.init, start.meta.get("step"),
+                     self.preset.get("name"))
+            self.model, self.transform, self.tokenizer = start.model, start.transform, start.tokenizer
         else:
             self.model, self.transform, self.tokenizer = build_model(args.model_config, records)
             if args.init_xvlm:
