@@ -218,3 +218,25 @@ def test_status_is_json_serialisable_in_every_state():
         states.add(out.status["state"])
         json.dumps(out.status)
     assert states == {"SEARCH", "LOCALIZE", "APPROACH", "ARRIVED"}
+
+
+def test_track_window_takes_the_median_so_one_stray_frame_cannot_drag_the_target():
+    m = mission(localize_votes=3, track_window=5)
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0))
+    for t, x in ((1.0, 19.0), (2.0, 20.0), (3.0, 21.0)):
+        m.update(t, (0, 0, 30, 0), seen(), (x, 0.0))
+    assert m.state == State.APPROACH and m.update(3.5, (1, 0, 30, 0)).waypoint.x == pytest.approx(20.0)
+    out = m.update(4.0, (2, 0, 30, 0), seen(), (32.0, 0.0))          # a fragment 12 m off, inside track_radius
+    assert out.waypoint.x == pytest.approx(20.5)                       # median of 19, 20, 21, 32 (gain: 26.0)
+    for t in (5.0, 6.0, 7.0):                                          # the object really is at 22: it follows
+        out = m.update(t, (3, 0, 30, 0), seen(), (22.0, 0.0))
+    assert out.waypoint.x == pytest.approx(22.0)                       # window of 5: 21, 32, 22, 22, 22
+    m.instruct(GOTO, 8.0, (3, 0, 30, 0))                               # a new instruction starts a new track
+    for t, x in ((9.0, -10.0), (10.0, -10.0), (11.0, -10.0)):
+        out = m.update(t, (3, 0, 30, 0), seen(), (x, 0.0))
+    assert out.waypoint.x == pytest.approx(-10.0)
+
+
+def test_track_window_must_not_be_negative():
+    with pytest.raises(ValueError, match="track_window"):
+        MissionConfig(track_window=-1)

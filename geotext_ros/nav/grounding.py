@@ -18,6 +18,8 @@ from typing import Any, Optional
 import numpy as np
 
 from geotext_ros.nav.candidates import BoxT, Candidate, clip_box, dense_candidates, iou
+from geotext_ros.nav.dense_stitch import shifted_views, stitch_maps
+from geotext_ros.nav.guided_upsample import guided_upsample
 from geotext_ros.nav.parser import Instruction
 from geotext_ros.nav.selection import SelectionWeights, select_candidate
 
@@ -68,12 +70,18 @@ class Grounder:
     refine_iou: replace the chosen component's coarse box by the full-sentence box head's when they overlap this
     much (0 disables nothing; set refine=False to keep grid boxes). weights: relation evidence mix.
     weighted_centre: centre candidate boxes on their cells' score-weighted centroid (nav/candidates.py).
+    dense_upsample: f > 1 encodes f*f sub-patch-shifted copies of the frame as well and stitches their dense maps
+    into an f-times finer grid (nav/dense_stitch.py); 1 = the model's own grid.
+    guided_size: > 0 upsamples every dense map to guided_size x guided_size guided by the frame's colours
+    (nav/guided_upsample.py) before candidates are cut, so look-alikes a gap apart separate; 0 = off.
+    guided_sigma_colour: its colour falloff (8-bit RGB units).
     """
 
     def __init__(self, backend: Any, min_score: float = 0.5, relative_threshold: float = 0.5,
                  refine: bool = True, refine_iou: float = 0.3, max_candidates: int = 16,
                  weights: SelectionWeights = SelectionWeights(), anchor_min_score: Optional[float] = None,
-                 weighted_centre: bool = True) -> None:
+                 weighted_centre: bool = True, dense_upsample: int = 1, guided_size: int = 0,
+                 guided_sigma_colour: float = 24.0) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise ValueError(f"min_score must be a probability in [0, 1], got {min_score}")
         if anchor_min_score is None:
@@ -89,6 +97,13 @@ class Grounder:
         self.max_candidates = int(max_candidates)
         self.weights = weights
         self.weighted_centre = bool(weighted_centre)
+        if int(dense_upsample) < 1:
+            raise ValueError(f"dense_upsample must be an integer >= 1 (1 = off), got {dense_upsample}")
+        self.dense_upsample = int(dense_upsample)
+        if int(guided_size) < 0 or guided_sigma_colour <= 0:
+            raise ValueError(f"guided_size must be >= 0 (0 = off) and guided_sigma_colour > 0, got {guided_size} "
+                             f"and {guided_sigma_colour}")
+        self.guided_size, self.guided_sigma_colour = int(guided_size), float(guided_sigma_colour)
 
     def ground(self, rgb: np.ndarray, instruction: Instruction) -> GroundingResult:
         """Ground `instruction` in an RGB uint8 [H, W, 3] frame."""
@@ -100,15 +115,27 @@ class Grounder:
                                    + (" (empty instruction)" if instruction.empty else ""))
         pixels = np.asarray(self.backend.transform(rgb), dtype=np.float32)[None]
         image_tokens, _ = self.backend.encode_image(pixels)
-        return self.ground_tokens(image_tokens[:1], instruction)
+        view_tokens = None
+        if self.dense_upsample > 1:
+            grid = int(round(np.sqrt(image_tokens.shape[1] - 1)))
+            views = shifted_views(pixels, pixels.shape[-1] // grid, self.dense_upsample)
+            view_tokens, _ = self.backend.encode_image(views)
+        return self.ground_tokens(image_tokens[:1], instruction, view_tokens, guide=rgb)
 
-    def ground_tokens(self, image_tokens: np.ndarray, instruction: Instruction) -> GroundingResult:
-        """Ground with an already encoded image ([1, 1+G*G, Dv]); lets a caller share one image encoding."""
+    def ground_tokens(self, image_tokens: np.ndarray, instruction: Instruction,
+                      view_tokens: Optional[np.ndarray] = None, guide: Optional[np.ndarray] = None
+                      ) -> GroundingResult:
+        """Ground with an already encoded image ([1, 1+G*G, Dv]); lets a caller share one image encoding.
+        view_tokens: the encoded shifted_views of the frame ([f*f, 1+G*G, Dv]) for an f-times finer dense map;
+        guide: the RGB frame, for guided upsampling (guided_size > 0)."""
         phrases = [instruction.target] + instruction.anchors
         ids, mask = self.backend.tokenizer(phrases + [instruction.text or instruction.target])
         txt_tokens, txt_embed = self.backend.encode_text(ids, mask)
         n = len(phrases)
-        dense = self.backend.dense(np.repeat(image_tokens, n, axis=0), txt_embed[:n])
+        dense = self._dense(image_tokens if view_tokens is None else view_tokens, txt_embed[:n])
+        if self.guided_size and guide is not None:
+            dense = np.stack([guided_upsample(d, guide, max(self.guided_size, d.shape[0]),
+                                              sigma_colour=self.guided_sigma_colour) for d in dense])
         fused = self.backend.fuse(image_tokens, txt_tokens[n:], mask[n:])
         score = _probability(fused["itm"])
         head_box = clip_box(np.asarray(fused["box"], dtype=np.float64).reshape(-1, 4)[0].tolist())
@@ -135,6 +162,16 @@ class Grounder:
         result.confidence = float(candidates[selection.index].score)
         result.box = self._refined(candidates[selection.index].box, head_box, result)
         return result
+
+    def _dense(self, view_tokens: np.ndarray, phrase_embed: np.ndarray) -> np.ndarray:
+        """[n, G', G'] map per phrase: the model's grid for one view, stitched from f*f shifted views."""
+        n_views, n = len(view_tokens), len(phrase_embed)
+        maps = self.backend.dense(np.repeat(view_tokens, n, axis=0), np.tile(phrase_embed, (n_views, 1)))
+        if n_views == 1:
+            return maps
+        factor = int(round(np.sqrt(n_views)))
+        maps = np.asarray(maps).reshape(n_views, n, *np.asarray(maps).shape[1:])
+        return np.stack([stitch_maps(maps[:, i], factor) for i in range(n)])
 
     def _best_box(self, dense: np.ndarray) -> Optional[BoxT]:
         comps = dense_candidates(dense, self.anchor_min_score, self.relative_threshold, 1, self.weighted_centre)

@@ -29,6 +29,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum
+from statistics import median
 from typing import Any, NamedTuple, Optional, Sequence
 
 from geotext_ros.nav.parser import Instruction
@@ -61,6 +62,8 @@ class MissionConfig:
     track_radius: float = 15.0         # in APPROACH (and ARRIVED with hold_tracking), a confident point this
                                        # close to the target refines it
     track_gain: float = 0.5            # how much of the new point goes into the target (0..1)
+    track_window: int = 0              # > 0: the target is instead the median of the last this-many tracked
+                                       # points (with the agreeing votes that started the approach)
     hold_tracking: bool = False        # in ARRIVED, keep grounding and refining the target (station keeping)
     search_timeout: float = 120.0
     localize_timeout: float = 20.0
@@ -76,6 +79,8 @@ class MissionConfig:
             raise ValueError(f"need 1 <= localize_votes ({self.localize_votes}) <= vote_window ({self.vote_window})")
         if not 0.0 < self.track_gain <= 1.0:
             raise ValueError(f"track_gain must be in (0, 1], got {self.track_gain}")
+        if self.track_window < 0:
+            raise ValueError(f"track_window must be >= 0 (0 = move by track_gain), got {self.track_window}")
         for name in ("place_tolerance", "arrive_tolerance", "vote_radius", "search_timeout", "localize_timeout",
                      "approach_timeout"):
             if getattr(self, name) <= 0:
@@ -110,6 +115,7 @@ class Mission:
         self._place: Optional[Any] = None
         self._target: Optional[tuple[float, float]] = None
         self._votes: deque[tuple[float, float]] = deque(maxlen=config.vote_window)
+        self._tracked: deque[tuple[float, float]] = deque(maxlen=max(config.track_window, 1))
         self._last_score: Optional[float] = None
         self._last_box: Optional[Sequence[float]] = None
         self._waypoint: Optional[Waypoint] = None
@@ -186,6 +192,8 @@ class Mission:
             agreed = self._agreeing_votes()
             if len(agreed) >= self.config.localize_votes:
                 self._target = (sum(p[0] for p in agreed) / len(agreed), sum(p[1] for p in agreed) / len(agreed))
+                self._tracked.clear()
+                self._tracked.extend(agreed)
                 self._enter(State.APPROACH, now, f"target found ({len(agreed)} agreeing frames): approaching")
                 return
             self._reason = f"target seen {len(agreed)}/{self.config.localize_votes} agreeing frames"
@@ -212,12 +220,20 @@ class Mission:
             return
         dist = math.dist(point[:2], self._target)
         if dist <= self.config.track_radius:
-            g = self.config.track_gain
-            self._target = (self._target[0] + g * (point[0] - self._target[0]),
-                            self._target[1] + g * (point[1] - self._target[1]))
+            self._target = self._refined_target((float(point[0]), float(point[1])))
             self._reason = f"{doing}; target refined"
         else:
             self._reason = f"{doing}; ignored a detection {dist:.1f} m from the target"
+
+    def _refined_target(self, point: tuple[float, float]) -> tuple[float, float]:
+        """The target moved toward `point`: by track_gain, or (track_window > 0) to the median of the recent
+        tracked points, which one noisy frame (a fragment, a near-threshold region) cannot drag away."""
+        if self.config.track_window <= 0:
+            g = self.config.track_gain
+            return (self._target[0] + g * (point[0] - self._target[0]),
+                    self._target[1] + g * (point[1] - self._target[1]))
+        self._tracked.append(point)
+        return (median(p[0] for p in self._tracked), median(p[1] for p in self._tracked))
 
     def _return(self, now: float, grounding: Any, point: Any) -> None:
         home = self.home

@@ -38,7 +38,7 @@ def mission_config(params: Mapping[str, Any]) -> MissionConfig:
             values[name] = value
     if values.get("approach_altitude") is not None and values["approach_altitude"] <= 0:
         values["approach_altitude"] = None
-    for name in ("localize_votes", "vote_window"):
+    for name in ("localize_votes", "vote_window", "track_window"):
         if name in values:
             values[name] = int(values[name])
     return MissionConfig(**values)
@@ -96,7 +96,10 @@ class NavPipeline:
                             relative_threshold=float(params.get("grounding.relative_threshold", 0.5)),
                             anchor_min_score=None if anchor is None else float(anchor),
                             refine=bool(params.get("grounding.refine", True)),
-                            weighted_centre=bool(params.get("grounding.weighted_centre", True)))
+                            weighted_centre=bool(params.get("grounding.weighted_centre", True)),
+                            dense_upsample=int(params.get("grounding.dense_upsample", 1)),
+                            guided_size=int(params.get("grounding.guided_size", 0)),
+                            guided_sigma_colour=float(params.get("grounding.guided_sigma_colour", 24.0)))
         return cls(grounder, mission, safety, gallery, backend, params.get("search_top_k", 5))
 
     def describe(self) -> str:
