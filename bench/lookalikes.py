@@ -2,13 +2,17 @@
 whether the anchor was found (and how far from its true box), how many target candidates the dense map gave,
 how far the chosen box is from the true target box (normalized image units) and the grounder's reason.
 
-    python bench/lookalikes.py [--report out/bench/episodes.json] [--engine-dir engines/default]
+With --all, every episode's first frame instead, and a table of (episode outcome, what the first frame chose:
+the target, its look-alike, another object, nothing): how often the first frame already decides the episode.
+
+    python bench/lookalikes.py [--report out/bench/episodes.json] [--engine-dir engines/default] [--all]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -32,20 +36,38 @@ def main(argv: Optional[list[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--report", default=str(ROOT / "out" / "bench" / "episodes.json"))
     p.add_argument("--engine-dir", default=str(ROOT / "engines" / "default"))
+    p.add_argument("--all", action="store_true", help="every episode, with a table of first-frame choices")
     args = p.parse_args(argv)
     sim, nav = load_node_params("sim_world"), load_node_params("navigator")
     grounder = NavPipeline.from_backend(open_backend(args.engine_dir, nav.get("backend", "auto")), nav).grounder
+    table: Counter = Counter()
     for rec in json.loads(Path(args.report).read_text())["episodes"]:
-        if rec["cause"] != "wrong_lookalike":
+        if not args.all and rec["cause"] != "wrong_lookalike":
             continue
         ep = make_localize_episode(rec["seed"], sim)
         frame, task = ep["camera"].render(ep["start"]), ep["task"]
         res = grounder.ground(frame.image, parse_instruction(task.instruction))
         boxes = {o.object_id: o.bbox for o in frame.objects}
-        print(f"seed {rec['seed']}: anchor found {res.anchor_box is not None} "
-              f"(off {_dist(res.anchor_box, boxes.get(task.anchor_id))}), {len(res.candidates)} candidates, "
-              f"chosen box off {_dist(res.box, boxes[task.target_id])} | {task.instruction} | {res.reason[:80]}")
+        chose = _first_choice(res.box, frame.objects, task.target_id)
+        table[("success" if rec["success"] else rec["cause"], chose)] += 1
+        print(f"seed {rec['seed']} ({rec['cause'] or 'success'}): first frame chose {chose}; anchor found "
+              f"{res.anchor_box is not None} (off {_dist(res.anchor_box, boxes.get(task.anchor_id))}), "
+              f"{len(res.candidates)} candidates, chosen box off {_dist(res.box, boxes[task.target_id])} | "
+              f"{task.instruction} | {res.reason[:80]}")
+    for (outcome, chose), n in sorted(table.items()):
+        print(f"{outcome:16s} first frame chose {chose:10s} {n}")
     return 0
+
+
+def _first_choice(box, objects, target_id: int) -> str:
+    """What the chosen box is nearest to: the target, a look-alike (its kind), another object, or nothing."""
+    if box is None:
+        return "nothing"
+    near = min(objects, key=lambda o: center_distance(o.bbox, box))
+    target_kind = next(o.kind for o in objects if o.object_id == target_id)
+    if near.object_id == target_id:
+        return "target"
+    return "look-alike" if near.kind == target_kind else "another"
 
 
 if __name__ == "__main__":
