@@ -70,4 +70,4 @@ def test_init_and_resume_together_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["--data", str(tmp_path), "--out", str(tmp_path / "x"), "--init", "a.pt", "--resume", "b.pt"])
     assert e.value.code == 2
-    assert "--resume and --init" in capsys.readouterr().err
+    assert "--resume, --init: each says where the model starts" in capsys.readouterr().err

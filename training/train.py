@@ -62,7 +62,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     starts = [flag for flag, value in (("--resume", args.resume), ("--init", args.init),
                                        ("--init-xvlm", args.init_xvlm)) if value]
     if len(starts) > 1:
-        p.error(f"{' and '.join(starts)} both say where the model starts; give one")
+        p.error(f"{', '.join(starts)}: each says where the model starts; give only one")
     return args
 
 
