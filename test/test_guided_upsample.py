@@ -5,7 +5,7 @@ import pytest
 
 from geotext_ros.nav.candidates import dense_candidates
 from geotext_ros.nav.grounding import Grounder
-from geotext_ros.nav.guided_upsample import guided_upsample
+from geotext_ros.nav.guided_upsample import FrameGuide, guided_upsample
 from geotext_ros.nav.parser import parse_instruction
 from test_dense_stitch import SIZE, CentreBackend
 
@@ -81,3 +81,13 @@ def test_grounder_with_guided_size_separates_what_its_grid_merges():
     assert guided.box[1] * SIZE == pytest.approx(40.0, abs=4.0) or guided.box[1] * SIZE == pytest.approx(88.0, abs=4.0)
     with pytest.raises(ValueError, match="guided_size"):
         Grounder(CentreBackend(), guided_size=-1)
+
+
+def test_one_frame_guide_serves_every_phrase_map():
+    rgb = scene(TWO_ARRAYS)
+    maps = [coarse_map(rgb), np.random.default_rng(0).random((8, 8)).astype(np.float32)]
+    guide = FrameGuide(rgb, 8, 64, sigma_colour=10.0)
+    for m in maps:
+        np.testing.assert_allclose(guide(m), guided_upsample(m, rgb, 64, sigma_colour=10.0), atol=1e-6)
+    with pytest.raises(ValueError, match=r"\[8, 8\] for this guide"):
+        guide(np.zeros((16, 16)))

@@ -19,7 +19,7 @@ import numpy as np
 
 from geotext_ros.nav.candidates import BoxT, Candidate, clip_box, dense_candidates, iou
 from geotext_ros.nav.dense_stitch import shifted_views, stitch_maps
-from geotext_ros.nav.guided_upsample import guided_upsample
+from geotext_ros.nav.guided_upsample import FrameGuide
 from geotext_ros.nav.parser import Instruction
 from geotext_ros.nav.selection import SelectionWeights, select_candidate
 
@@ -134,8 +134,9 @@ class Grounder:
         n = len(phrases)
         dense = self._dense(image_tokens if view_tokens is None else view_tokens, txt_embed[:n])
         if self.guided_size and guide is not None:
-            dense = np.stack([guided_upsample(d, guide, max(self.guided_size, d.shape[0]),
-                                              sigma_colour=self.guided_sigma_colour) for d in dense])
+            grid = dense.shape[-1]
+            frame_guide = FrameGuide(guide, grid, max(self.guided_size, grid), sigma_colour=self.guided_sigma_colour)
+            dense = np.stack([frame_guide(d) for d in dense])
         fused = self.backend.fuse(image_tokens, txt_tokens[n:], mask[n:])
         score = _probability(fused["itm"])
         head_box = clip_box(np.asarray(fused["box"], dtype=np.float64).reshape(-1, 4)[0].tolist())
