@@ -12,6 +12,8 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import torch
 
+from training.dense_wording import reword
+
 MAX_PAIR_BOXES = 6      # per image: at most 6*5 = 30 ordered pairs for the spatial term
 MAX_DENSE_PHRASES = 3   # per image: dense queries cost one text encoding each
 
@@ -47,14 +49,22 @@ def distinct_boxes(sample: dict) -> list[list[float]]:
     return _pick(out, MAX_PAIR_BOXES)
 
 
-def dense_queries(sample: dict) -> list[tuple[str, list[list[float]]]]:
-    """(short phrase, boxes of ALL objects with that phrase) for an image's objects, at most a few."""
+def dense_queries(sample: dict, paraphrase: float = 0.0) -> list[tuple[str, list[list[float]]]]:
+    """(short phrase, boxes of ALL objects with that phrase) for an image's objects, at most a few; with
+    probability `paraphrase` a phrase is said in other training words (training/dense_wording.py)."""
     groups: dict[str, list[list[float]]] = {}
+    first: dict[str, dict] = {}
     for o in sample.get("objects") or []:
         phrase = o.get("phrase") or o.get("kind")
         if isinstance(phrase, str) and phrase.strip() and _valid_box(o.get("bbox")):
             groups.setdefault(phrase, []).append([float(v) for v in o["bbox"]])
-    return _pick(sorted(groups.items()), MAX_DENSE_PHRASES)
+            first.setdefault(phrase, o)
+    picked = _pick(sorted(groups.items()), MAX_DENSE_PHRASES)
+    if paraphrase <= 0:
+        return picked
+    # drawn from the torch RNG, like _pick, so a resumed run rewords the same way
+    rng = np.random.default_rng(int(torch.randint(2**31 - 1, (1,))))
+    return [((rng.random() < paraphrase and reword(first[p], rng)) or p, boxes) for p, boxes in picked]
 
 
 def _texts(tokenizer: Callable, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -62,8 +72,10 @@ def _texts(tokenizer: Callable, texts: Sequence[str]) -> tuple[torch.Tensor, tor
     return torch.as_tensor(ids, dtype=torch.long), torch.as_tensor(mask, dtype=torch.long)
 
 
-def collate(samples: Sequence[dict], tokenizer: Callable, need_dense: bool = True) -> dict[str, torch.Tensor]:
-    """Build the objective's batch (see training/losses/objective.py for the keys)."""
+def collate(samples: Sequence[dict], tokenizer: Callable, need_dense: bool = True,
+            dense_paraphrase: float = 0.0) -> dict[str, torch.Tensor]:
+    """Build the objective's batch (see training/losses/objective.py for the keys); dense_paraphrase: the
+    probability that a dense query is reworded (dense_queries)."""
     if not samples:
         raise ValueError("collate got an empty batch")
     batch: dict[str, Optional[torch.Tensor]] = {
@@ -81,12 +93,12 @@ def collate(samples: Sequence[dict], tokenizer: Callable, need_dense: bool = Tru
         batch["pair_boxes"] = torch.tensor([b for _, b in pairs], dtype=torch.float32)
         batch["pair_index"] = torch.tensor([i for i, _ in pairs], dtype=torch.long)
     if need_dense:
-        batch.update(_dense(samples, tokenizer))
+        batch.update(_dense(samples, tokenizer, dense_paraphrase))
     return {k: v for k, v in batch.items() if v is not None}
 
 
-def _dense(samples: Sequence[dict], tokenizer: Callable) -> dict[str, torch.Tensor]:
-    queries = [(i, p, bs) for i, smp in enumerate(samples) for p, bs in dense_queries(smp)]
+def _dense(samples: Sequence[dict], tokenizer: Callable, paraphrase: float = 0.0) -> dict[str, torch.Tensor]:
+    queries = [(i, p, bs) for i, smp in enumerate(samples) for p, bs in dense_queries(smp, paraphrase)]
     if not queries:
         return {}
     width = max(len(bs) for _, _, bs in queries)

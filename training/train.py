@@ -186,7 +186,8 @@ class Trainer:
         idx, _ = micro_batch(len(self.data), int(self.cfg["batch_size"]), self.micro, int(self.cfg["seed"]),
                              self.rank, self.world)
         self.micro += 1
-        batch = collate([self.data[i] for i in idx], self.tokenizer, need_dense=self.loss_cfg.on("dense"))
+        batch = collate([self.data[i] for i in idx], self.tokenizer, need_dense=self.loss_cfg.on("dense"),
+                        dense_paraphrase=float(self.cfg.get("dense_paraphrase", 0.0)))
         return to_device(batch, self.device)
 
     def train_step(self) -> dict[str, float]:
