@@ -10,6 +10,7 @@ from geotext_ros.model.config import load_config  # noqa: E402
 from geotext_ros.model.factory import create_model, save_checkpoint  # noqa: E402
 from geotext_ros.nav.gallery import GalleryError, GalleryIndex, backend_checksum, read_gallery_json  # noqa: E402
 from geotext_ros.nav.gallery_cli import main  # noqa: E402
+from geotext_ros.nav.parser import parse_instruction  # noqa: E402
 from geotext_ros.runtime.torch_backend import TorchBackend  # noqa: E402
 
 
@@ -87,6 +88,40 @@ def test_query_itc_then_itm_rerank(backend, gallery):
     assert len(unbound.query(text, k=3, backend=backend)) == 3
 
 
+def test_query_fuses_itc_and_weighted_itm(backend, gallery):
+    index = GalleryIndex.build(backend, gallery)
+    text = "the red building left of the pool"
+    itc_only = [m.place_id for m in index.query(text, k=6, rerank=0)]
+    assert [m.place_id for m in index.query(text, k=6, itm_weight=0.0)] == itc_only   # weight 0: ITC order
+    fused = index.query(text, k=6, itm_weight=0.05)
+    assert all(m.score == pytest.approx(m.itc + 0.05 * m.itm) for m in fused)
+    assert [m.score for m in fused] == sorted((m.score for m in fused), reverse=True)
+    # a large weight orders by ITM, as the reference re-rank (itm_weight=None) does
+    by_itm = [m.place_id for m in index.query(text, k=6)]
+    assert [m.place_id for m in index.query(text, k=6, itm_weight=1e6)] == by_itm
+    assert [m.place_id for m in index.search(text, top_k=6, itm_weight=0.05)] == [m.place_id for m in fused]
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="itm_weight"):
+            index.query(text, itm_weight=bad)
+
+
+def test_pipeline_retrieves_with_the_configured_itm_weight(backend, gallery):
+    from geotext_ros.nodes.params import load_node_params
+    from geotext_ros.nodes.pipeline import NavPipeline
+
+    index = GalleryIndex.build(backend, gallery)
+    text = "fly to the red building left of the pool"
+    params = load_node_params("navigator")
+    assert params["search_itm_weight"] == 0.05
+    firsts = {w: index.query(parse_instruction(text).text, k=1, itm_weight=w)[0].place_id for w in (0.0, 1e6)}
+    assert firsts[0.0] != firsts[1e6]          # else this test could not tell the weight was passed on
+    for weight in (0.0, 1e6):
+        pipe = NavPipeline.from_backend(backend, {**params, "search_itm_weight": weight}, index)
+        status = pipe.set_instruction(text, 0.0, (0.0, 0.0, 40.0, 0.0))
+        expected = index.query(parse_instruction(text).text, k=5, itm_weight=weight)[0]
+        assert status["place"]["place_id"] == expected.place_id, status
+
+
 def test_bad_gallery_files(tmp_path):
     bad = tmp_path / "g.json"
     bad.write_text(json.dumps({"places": [{"place_id": "0001", "image": "a.png"}]}))
@@ -115,6 +150,13 @@ def test_cli_build_and_query(backend, gallery, tmp_path, capsys):
     assert main(["query", "--index", str(out), "--engine", str(ckpt), "-k", "3", "the pool"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert len(result["matches"]) == 3 and result["matches"][0]["rank"] == 0
+    m = result["matches"][0]      # default: the navigator's weight of config/nav.yaml
+    assert m["score"] == pytest.approx(m["itc"] + 0.05 * m["itm"])
+    assert main(["query", "--index", str(out), "--engine", str(ckpt), "--itm-weight", "none", "the pool"]) == 0
+    m = json.loads(capsys.readouterr().out)["matches"][0]
+    assert m["score"] == m["itm"]
+    assert main(["query", "--index", str(out), "--engine", str(ckpt), "--itm-weight", "lots", "the pool"]) == 2
+    assert "--itm-weight 'lots'" in capsys.readouterr().err
     assert main(["query", "--index", str(tmp_path / "none.npz"), "--engine", str(ckpt), "x"]) == 2
     assert "geotext-gallery" in capsys.readouterr().err
 

@@ -33,7 +33,8 @@ class GalleryError(ValueError):
 @dataclass(frozen=True)
 class PlaceMatch:
     """One retrieved place: rank 0 = best; itc = cosine similarity; itm = match probability (None without
-    re-rank); score = itm when re-ranked, else itc."""
+    re-rank); score = what the places were ordered by: itc + itm_weight * itm when re-ranked with a weight,
+    itm when re-ranked without one, else itc."""
 
     place_id: str
     x: float
@@ -185,10 +186,15 @@ class GalleryIndex:
 
     # ---- query ----------------------------------------------------------------------------------------------
     def query(self, text: str, k: int = 5, rerank: int = 16, backend: Any = None,
-              batch_size: int = 16) -> list[PlaceMatch]:
+              batch_size: int = 16, itm_weight: Optional[float] = None) -> list[PlaceMatch]:
         """Top places for a sentence: ITC (cosine) top-max(k, rerank), ITM re-rank of the first `rerank`
-        (when the index kept image tokens), best `k` returned best first. backend: the one bound by
-        build()/load() unless given (it must be the model that built the index)."""
+        (when the index kept image tokens), best `k` returned best first. itm_weight: None orders the re-ranked
+        places by ITM alone (the reference method); a number w orders them by itc + w * itm, so ITM only
+        breaks near-ties of ITC (the navigator's setting: ITM alone loses 8 points of top-1 with the tiny
+        model, docs/results.md). backend: the one bound by build()/load() unless given (it must be the model
+        that built the index)."""
+        if itm_weight is not None and not (math.isfinite(itm_weight) and itm_weight >= 0):
+            raise ValueError(f"itm_weight {itm_weight} must be a finite number >= 0 (or None for ITM alone)")
         backend = backend if backend is not None else self.backend
         if backend is None:
             raise GalleryError("GalleryIndex.query needs a backend: load the index with GalleryIndex.load(path, "
@@ -201,23 +207,25 @@ class GalleryIndex:
         if rerank > 0 and self.image_tokens is not None and len(top):
             n = min(rerank, len(top))
             itm = self._itm(backend, top[:n], txt_tokens, mask, batch_size)
-        order = list(range(len(top)))
+        score = [float(v) for v in itc]
         if itm is not None:
-            # re-ranked places first (by ITM), the rest keep their ITC order behind them
-            order = sorted(range(len(itm)), key=lambda i: -itm[i]) + list(range(len(itm), len(top)))
+            for i, m in enumerate(itm):
+                score[i] = float(m) if itm_weight is None else score[i] + itm_weight * float(m)
+        # re-ranked places first (by their score), the rest keep their ITC order behind them
+        n_ranked = 0 if itm is None else len(itm)
+        order = sorted(range(n_ranked), key=lambda i: -score[i]) + list(range(n_ranked, len(top)))
         out = []
         for rank, i in enumerate(order[:k]):
             j = int(top[i])
             m = float(itm[i]) if itm is not None and i < len(itm) else None
             alt = float(self.altitude[j])
             out.append(PlaceMatch(self.place_ids[j], float(self.x[j]), float(self.y[j]),
-                                  None if math.isnan(alt) else alt, rank, float(itc[i]), m,
-                                  m if m is not None else float(itc[i])))
+                                  None if math.isnan(alt) else alt, rank, float(itc[i]), m, score[i]))
         return out
 
-    def search(self, text: str, top_k: int = 5) -> list[PlaceMatch]:
-        """query(text, k=top_k) with the bound backend (the name the navigator pipeline uses)."""
-        return self.query(text, k=top_k)
+    def search(self, text: str, top_k: int = 5, itm_weight: Optional[float] = None) -> list[PlaceMatch]:
+        """query(text, k=top_k, itm_weight=...) with the bound backend (the name the navigator pipeline uses)."""
+        return self.query(text, k=top_k, itm_weight=itm_weight)
 
     def _itm(self, backend: Any, rows: np.ndarray, txt_tokens: np.ndarray, mask: np.ndarray,
              batch_size: int) -> np.ndarray:

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--kind", default="auto")
     q.add_argument("-k", "--k", type=int, default=5, help="places to print")
     q.add_argument("--rerank", type=int, default=16, help="ITC top places re-ranked by ITM (0 = ITC only)")
+    q.add_argument("--itm-weight", default="navigator",
+                   help="re-ranked places are ordered by ITC + this x ITM; 'navigator' (default) = the navigator's "
+                        "search_itm_weight in config/nav.yaml, 'none' = by ITM alone (the reference method)")
     q.add_argument("text", help="the sentence")
     return p
 
@@ -65,12 +68,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                               "model_checksum": index.model_checksum}))
             return 0
         index = GalleryIndex.load(args.index, backend)
-        matches = index.query(args.text, k=args.k, rerank=args.rerank)
+        matches = index.query(args.text, k=args.k, rerank=args.rerank, itm_weight=_itm_weight(args.itm_weight))
         print(json.dumps({"query": args.text, "matches": [m.to_dict() for m in matches]}, indent=1))
         return 0
     except (GalleryError, RuntimeSetupError, OSError, ValueError) as e:
         print(f"geotext-gallery: {e}", file=sys.stderr)
         return 2
+
+
+def _itm_weight(text: str) -> Optional[float]:
+    if text == "none":
+        return None
+    if text == "navigator":
+        from geotext_ros.nodes.params import load_node_params
+
+        value = load_node_params("navigator").get("search_itm_weight")
+        return None if value is None else float(value)
+    try:
+        return float(text)
+    except ValueError as e:
+        raise ValueError(f"--itm-weight {text!r}: use a number >= 0, 'navigator' or 'none'") from e
 
 
 if __name__ == "__main__":

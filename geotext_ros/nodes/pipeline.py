@@ -57,9 +57,10 @@ class NavPipeline:
     """One mission at a time. Thread-safe: instructions and frames may arrive on different executor threads."""
 
     def __init__(self, grounder: Any, mission: Mission, safety: SafetyEnvelope, gallery: Any = None,
-                 backend: Any = None, search_top_k: int = 5) -> None:
+                 backend: Any = None, search_top_k: int = 5, search_itm_weight: Optional[float] = None) -> None:
         self.grounder, self.mission, self.safety = grounder, mission, safety
         self.gallery, self.backend, self.search_top_k = gallery, backend, int(search_top_k)
+        self.search_itm_weight = None if search_itm_weight is None else float(search_itm_weight)
         self.last_frame_time: Optional[float] = None
         self._lock = threading.RLock()
         self._generation = 0     # bumped by every instruction: a grounding of an older one is dropped
@@ -100,7 +101,8 @@ class NavPipeline:
                             dense_upsample=int(params.get("grounding.dense_upsample", 1)),
                             guided_size=int(params.get("grounding.guided_size", 0)),
                             guided_sigma_colour=float(params.get("grounding.guided_sigma_colour", 24.0)))
-        return cls(grounder, mission, safety, gallery, backend, params.get("search_top_k", 5))
+        return cls(grounder, mission, safety, gallery, backend, params.get("search_top_k", 5),
+                   params.get("search_itm_weight"))
 
     def describe(self) -> str:
         kind = getattr(self.backend, "kind", type(self.backend).__name__)
@@ -130,7 +132,8 @@ class NavPipeline:
         ins = parse_instruction(text)
         retrieval = None
         if ins.command == "goto" and not ins.empty and self.gallery is not None:
-            retrieval = self.gallery.search(ins.text, top_k=self.search_top_k)   # outside the lock: model work
+            # outside the lock: model work
+            retrieval = self.gallery.search(ins.text, top_k=self.search_top_k, itm_weight=self.search_itm_weight)
         with self._lock:
             self._generation += 1
             self.mission.instruct(ins, now, pose, retrieval)
