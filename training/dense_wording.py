@@ -1,12 +1,13 @@
 """Reword the dense term's object phrases with the caption generator's training synonyms.
 
 The synthetic records name each object by its canonical phrase ("green long building"). Trained on those alone,
-the dense head learned one wording per object: for the same frame, "the green long building" peaks at 0.57 where
-"the green rectangular structure" (training words too) peaks at 0.21, and the navigator grounds whatever wording
-the operator used. With `dense_paraphrase` p > 0 (preset "train" section) each dense query is, with probability
+the dense head learned one wording per object: on one frame (committed model, episode seed 100016) "the green
+long building" peaks at 0.57 where "the green rectangular structure" (training words too) peaks at 0.21, and the
+navigator grounds whatever wording the operator used. With `dense_paraphrase` p > 0 (preset "train" section) each dense query is, with probability
 p, said another way with the training wording of geotext_ros.sim.captions.object_phrase ("long structure with a
 green roof", "green elongated building"). The held-out wording is never used. Records without synthetic
-`objects` (real GeoText-1652) are unaffected.
+`objects` (real GeoText-1652) are unaffected. Tried for the embedded model, not kept: it helped the training
+wording and not the held-out one (docs/results.md).
 """
 from __future__ import annotations
 
