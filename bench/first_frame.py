@@ -6,6 +6,7 @@ instead of minutes. Prints, per seed set, how often the first frame chose the ta
 object or nothing; -v lists the misses. The reported figures still come from bench/episodes.py.
 
     python bench/first_frame.py [--engine-dir DIR] [--wording heldout|train] [--param NAME=VALUE] [-v]
+                                [--seeds FIRST:COUNT ...]
 """
 from __future__ import annotations
 
@@ -37,11 +38,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a navigator parameter of config/nav.yaml")
     p.add_argument("-v", "--verbose", action="store_true", help="print every episode whose first frame missed")
+    p.add_argument("--seeds", nargs="+", type=_seed_set, default=list(SEED_SETS), metavar="FIRST:COUNT",
+                   help="seed sets (default: 100000:100 300000:40, the reported and the tuning seeds)")
     args = p.parse_args(argv)
     sim, nav = load_node_params("sim_world"), load_node_params("navigator")
     nav.update(dict(_parse_param(text, nav) for text in args.param))
     grounder = NavPipeline.from_backend(open_backend(args.engine_dir, nav.get("backend", "auto")), nav).grounder
-    for first, count in SEED_SETS:
+    for first, count in args.seeds:
         table: Counter = Counter()
         seed = first
         while sum(table.values()) < count:
@@ -59,6 +62,14 @@ def main(argv: Optional[list[str]] = None) -> int:
               f"(look-alike {table['look-alike']}, another {table['another']}, nothing {table['nothing']})",
               flush=True)
     return 0
+
+
+def _seed_set(text: str) -> tuple[int, int]:
+    try:
+        first, count = (int(v) for v in text.split(":"))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"seed set {text!r}: use FIRST:COUNT, e.g. 200000:100") from e
+    return first, count
 
 
 if __name__ == "__main__":

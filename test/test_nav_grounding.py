@@ -158,6 +158,26 @@ def test_relation_head_breaks_geometry_ties():
     assert select_candidate(cands, "left of", [ANCHOR], relation_prob=prob).index == 1
 
 
+def test_among_candidates_the_rule_passes_the_dense_score_outweighs_how_far_the_head_says():
+    # episode seed 100061: "the red tennis court above the building" - an orange basketball court further above
+    # scored lower for the phrase but higher on the head; the instruction names the one *tennis court* above
+    cands = [C(0.5, 0.2, score=0.60), C(0.55, 0.38, score=0.75)]     # both above ANCHOR (0.5, 0.5, 0.2, 0.2)
+    prob = lambda boxes, anchor, rel: np.array([0.9, 0.6])
+    sel = select_candidate(cands, "above", [ANCHOR], relation_prob=prob)
+    assert sel.index == 1 and sel.reason.startswith("3x3 rule, then dense score")
+    # ... while a candidate outside the relation never wins on score
+    cands.append(C(0.5, 0.9, score=0.99))
+    assert select_candidate(cands, "above", [ANCHOR], relation_prob=lambda b, a, r: np.array([0.9, 0.6, 0.0])
+                            ).index == 1
+
+
+def test_with_no_candidate_passing_the_rule_the_head_alone_chooses():
+    cands = [C(0.3, 0.5, score=0.99), C(0.7, 0.5, score=0.5)]          # neither above ANCHOR by the rule
+    prob = lambda boxes, anchor, rel: np.array([0.2, 0.4])
+    sel = select_candidate(cands, "above", [ANCHOR], relation_prob=prob)
+    assert sel.index == 1 and sel.reason.startswith("relation head only")
+
+
 def test_between_is_closest_to_midpoint():
     cands = [C(0.1, 0.1), C(0.52, 0.48), C(0.9, 0.9)]
     sel = select_candidate(cands, "between", [(0.2, 0.5, 0.1, 0.1), (0.8, 0.5, 0.1, 0.1)])
@@ -284,3 +304,52 @@ def test_torch_backend_tiny_model_runs():
         if text != "stop":
             assert res.box is not None and all(0.0 <= v <= 1.0 for v in res.box) and len(res.box) == 4
             assert res.candidates and res.chosen is not None
+
+
+# ---- alias readings -----------------------------------------------------------------------------------------
+
+class ReadingTokenizer:
+    """The fixed-map backend's tokenizer plus a real WordPieceTokenizer's `readings` (aliases + alternatives)."""
+
+    def __init__(self, backend, aliases, alternatives):
+        from geotext_ros.model.tokenizer import WordPieceTokenizer
+
+        words = ["the", "red", "building", "left", "of", "swimming", "lake", "pond", "body"]
+        self.encode = backend.tokenizer
+        self.readings = WordPieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]"] + words).with_aliases(
+            aliases, alternatives).readings
+
+    def __call__(self, texts):
+        return self.encode(texts)
+
+
+def water_scene():
+    # two red buildings; the pond (right) lights up only for the reading "pond", a pool-like blob elsewhere is weak
+    return {"the red building": blob_map(square(5, 1), square(5, 9)),
+            "the pond body": blob_map(square(5, 5), value=0.7)}
+
+
+@pytest.mark.parametrize("readings, expect_cx, anchor_found", [(3, 10 / 12, True), (1, None, False)])
+def test_grounder_keeps_the_reading_the_frame_supports(readings, expect_cx, anchor_found):
+    backend = FixedMapBackend(water_scene())
+    backend.tokenizer = ReadingTokenizer(backend, {"water": "swimming"}, {"water": ["lake", "pond"]})
+    text = parse_instruction("fly to the red building right of the water body")
+    res = Grounder(backend, min_score=0.5, alias_readings=readings).ground(RGB, text)
+    assert (res.anchor_box is not None) == anchor_found
+    if anchor_found:
+        assert res.box[0] == pytest.approx(expect_cx)
+        assert "read 'the water body' as 'the pond body'" in res.reason
+        assert {"the water body", "the lake body", "the pond body"} <= set(backend.phrases)
+    else:
+        assert "anchor 'the water body' not found" in res.reason and "read " not in res.reason
+        assert "the pond body" not in backend.phrases
+
+
+def test_grounder_keeps_the_first_reading_on_a_tie_and_rejects_zero_readings():
+    same = blob_map(square(5, 1))
+    backend = FixedMapBackend({"the water body": same, "the lake body": same.copy()})
+    backend.tokenizer = ReadingTokenizer(backend, {"water": "swimming"}, {"water": ["lake"]})
+    res = Grounder(backend, min_score=0.5, alias_readings=3).ground(RGB, parse_instruction("fly to the water body"))
+    assert res.box is not None and "the lake body" in backend.phrases and "read " not in res.reason
+    with pytest.raises(ValueError, match="alias_readings"):
+        Grounder(backend, alias_readings=0)

@@ -20,9 +20,9 @@ RelationProb = Callable[[list[BoxT], BoxT, str], np.ndarray]
 
 @dataclass(frozen=True)
 class SelectionWeights:
-    """How a relation choice mixes evidence: 3x3-rule geometry, relation head, candidate score (remainder)."""
+    """How a relation choice weighs evidence. The 3x3 rule decides which candidates stand in the relation; among
+    those, the dense score (is this the named object?) plus `head` x the relation head's probability."""
 
-    geometry: float = 0.6
     head: float = 0.3
     overlap_iou: float = 0.5   # a candidate overlapping an anchor this much is the anchor itself
     agree_iou: float = 0.3     # the full-sentence box head "agrees" with a candidate at this IoU
@@ -44,7 +44,7 @@ def select_candidate(candidates: Sequence[Candidate], relation: Optional[str] = 
     """Pick one candidate.
 
     relation + anchors: "between" (needs 2 anchors) = closest to the anchors' midpoint; "next to" = nearest to
-    the anchor; "left of"/"right of"/"above"/"below" = best mix of the 3x3-rule match, relation_prob and score.
+    the anchor; "left of"/"right of"/"above"/"below" = _by_direction.
     Otherwise position (h, v) classes pick by image position; otherwise the candidate the full-sentence box
     head overlaps most (>= agree_iou), else the highest score.
     """
@@ -77,15 +77,28 @@ def _by_relation(cands: Sequence[Candidate], relation: str, anchors: list[BoxT],
     want = relation_labels_of(relation)
     if want == (None, None):
         return Selection(max(pool, key=lambda i: cands[i].score), None, f"unknown relation {relation!r}")
+    return _by_direction(cands, pool, relation, want, anchors[0], relation_prob, weights, note)
+
+
+def _by_direction(cands: Sequence[Candidate], pool: list[int], relation: str,
+                  want: tuple[Optional[int], Optional[int]], anchor: BoxT, relation_prob: Optional[RelationProb],
+                  weights: SelectionWeights, note: str) -> Selection:
+    """The 3x3 rule is the relation's definition (instructions name the one object of its kind that stands in
+    it), so it filters; several candidates passing means some are not the named kind, and the dense score tells
+    which (measuring *how far* above, the head's strength, picked same-coloured objects of other kinds). With
+    none passing, the head alone: the rule may fail on an estimated anchor box that the head tolerates."""
     boxes = [cands[i].box for i in pool]
-    geo = np.array([_matches(relation_labels(b, anchors[0]), want) for b in boxes], dtype=np.float64)
-    head = np.zeros(len(pool)) if relation_prob is None else np.asarray(relation_prob(boxes, anchors[0], relation),
+    geo = np.array([_matches(relation_labels(b, anchor), want) for b in boxes])
+    head = np.zeros(len(pool)) if relation_prob is None else np.asarray(relation_prob(boxes, anchor, relation),
                                                                          dtype=np.float64).reshape(-1)
-    score = np.array([cands[i].score for i in pool])
-    w_score = max(0.0, 1.0 - weights.geometry - weights.head)
-    total = weights.geometry * geo + weights.head * np.nan_to_num(head) + w_score * score
-    k = int(np.argmax(total))
-    why = "3x3 rule and relation head" if geo[k] else "relation head only (no candidate satisfies the 3x3 rule)"
+    head = np.nan_to_num(head)
+    if geo.any():
+        score = np.array([cands[i].score for i in pool])
+        k = int(np.argmax(np.where(geo, score + weights.head * head, -np.inf)))
+        why = "3x3 rule, then dense score and relation head"
+    else:
+        k = int(np.argmax(head))
+        why = "relation head only (no candidate satisfies the 3x3 rule)"
     return Selection(pool[k], relation, why + note)
 
 
