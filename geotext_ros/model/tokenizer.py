@@ -7,6 +7,9 @@ Aliases: an optional {word: in-vocabulary word} table applied to whole words the
 A small vocabulary built from training captions knows "building" but not "edifice"; an alias table computed once
 with a general-purpose pretrained text encoder (training/aliases.py) lets such a model read an operator's synonym
 instead of character pieces it never learned. Words in the vocabulary are never rewritten.
+Alternatives: an optional {word: [other in-vocabulary words]} table of the other readings the encoder found close
+("water" -> "swimming", alternatives "lake", "pond"); `readings(text)` spells them out so that a caller that can
+check them against an image (the navigator's Grounder) picks the reading the camera supports.
 """
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ class WordPieceTokenizer:
     """`tok(texts, max_len=None) -> (ids, mask)`, both np.int64 [B, L], [CLS] ... [SEP] then [PAD]."""
 
     def __init__(self, vocab: Sequence[str], max_len: int = 40, max_words: int = MAX_WORDS_TEST,
-                 max_chars_per_word: int = 100, aliases: Mapping[str, str] | None = None) -> None:
+                 max_chars_per_word: int = 100, aliases: Mapping[str, str] | None = None,
+                 alternatives: Mapping[str, Sequence[str]] | None = None) -> None:
         self.vocab = list(vocab)
         self.index = {tok: i for i, tok in enumerate(self.vocab)}
         missing = [s for s in SPECIALS[:4] if s not in self.index]
@@ -44,6 +48,7 @@ class WordPieceTokenizer:
         self.cls_id, self.sep_id = self.index["[CLS]"], self.index["[SEP]"]
         self.mask_id = self.index.get("[MASK]", self.unk_id)
         self.aliases = self._checked_aliases(aliases or {})
+        self.alternatives = self._checked_alternatives(alternatives or {})
 
     def __len__(self) -> int:
         return len(self.vocab)
@@ -89,6 +94,8 @@ class WordPieceTokenizer:
         out = {"kind": "wordpiece", "vocab": list(self.vocab), "max_len": self.max_len, "max_words": self.max_words}
         if self.aliases:
             out["aliases"] = dict(self.aliases)
+        if self.alternatives:
+            out["alternatives"] = {w: list(alts) for w, alts in self.alternatives.items()}
         return out
 
     @classmethod
@@ -96,11 +103,33 @@ class WordPieceTokenizer:
         if data.get("kind", "wordpiece") != "wordpiece" or "vocab" not in data:
             raise ValueError(f"not a WordPiece tokenizer record (keys {sorted(data)[:8]})")
         return cls(data["vocab"], max_len=data.get("max_len", 40), max_words=data.get("max_words", MAX_WORDS_TEST),
-                   aliases=data.get("aliases"))
+                   aliases=data.get("aliases"), alternatives=data.get("alternatives"))
 
-    def with_aliases(self, aliases: Mapping[str, str]) -> "WordPieceTokenizer":
-        """A copy that rewrites out-of-vocabulary words by `aliases` (see the module docstring)."""
-        return WordPieceTokenizer(self.vocab, self.max_len, self.max_words, self.max_chars_per_word, aliases)
+    def with_aliases(self, aliases: Mapping[str, str],
+                     alternatives: Mapping[str, Sequence[str]] | None = None) -> "WordPieceTokenizer":
+        """A copy that rewrites out-of-vocabulary words by `aliases` and offers `alternatives` as other readings
+        (see the module docstring)."""
+        return WordPieceTokenizer(self.vocab, self.max_len, self.max_words, self.max_chars_per_word, aliases,
+                                  alternatives)
+
+    def _checked_alternatives(self, alternatives: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+        bad = {w: t for w, alts in alternatives.items() for t in alts if t not in self.index}
+        if bad:
+            raise ValueError(f"alias alternatives must be vocabulary words; not in the vocabulary: "
+                             f"{dict(list(bad.items())[:5])}; rebuild the alias table for this vocabulary")
+        return {str(w): [str(t) for t in alts] for w, alts in alternatives.items() if w not in self.index and alts}
+
+    def readings(self, text: str, limit: int = 3) -> list[str]:
+        """`text` first (read with the aliases), then copies with one aliased word replaced by an alternative,
+        best first: at most `limit` texts. Just [text] without alternatives for its words."""
+        out = [text]
+        words = basic_tokenize(clean_caption(text, self.max_words))
+        for i, word in enumerate(words):
+            for alt in self.alternatives.get(word, []):
+                if len(out) >= limit:
+                    return out
+                out.append(" ".join(words[:i] + [alt] + words[i + 1:]))
+        return out
 
     def _checked_aliases(self, aliases: Mapping[str, str]) -> dict[str, str]:
         # A target outside the vocabulary would turn a synonym into pieces again: a broken table, not a choice.

@@ -75,13 +75,16 @@ class Grounder:
     guided_size: > 0 upsamples every dense map to guided_size x guided_size guided by the frame's colours
     (nav/guided_upsample.py) before candidates are cut, so look-alikes a gap apart separate; 0 = off.
     guided_sigma_colour: its colour falloff (8-bit RGB units).
+    alias_readings: each phrase is grounded in up to this many readings when the tokenizer offers alias
+    alternatives (geotext_ros/model/tokenizer.py `readings`: "the water body" with "water" read as "swimming",
+    "lake" or "pond") and the reading whose dense map peaks highest is kept; 1 = the alias table's first choice.
     """
 
     def __init__(self, backend: Any, min_score: float = 0.5, relative_threshold: float = 0.5,
                  refine: bool = True, refine_iou: float = 0.3, max_candidates: int = 16,
                  weights: SelectionWeights = SelectionWeights(), anchor_min_score: Optional[float] = None,
                  weighted_centre: bool = True, dense_upsample: int = 1, guided_size: int = 0,
-                 guided_sigma_colour: float = 24.0) -> None:
+                 guided_sigma_colour: float = 24.0, alias_readings: int = 1) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise ValueError(f"min_score must be a probability in [0, 1], got {min_score}")
         if anchor_min_score is None:
@@ -104,6 +107,10 @@ class Grounder:
             raise ValueError(f"guided_size must be >= 0 (0 = off) and guided_sigma_colour > 0, got {guided_size} "
                              f"and {guided_sigma_colour}")
         self.guided_size, self.guided_sigma_colour = int(guided_size), float(guided_sigma_colour)
+        if int(alias_readings) < 1:
+            raise ValueError(f"alias_readings must be an integer >= 1 (1 = the alias table's first choice), got "
+                             f"{alias_readings}")
+        self.alias_readings = int(alias_readings)
 
     def ground(self, rgb: np.ndarray, instruction: Instruction) -> GroundingResult:
         """Ground `instruction` in an RGB uint8 [H, W, 3] frame."""
@@ -129,15 +136,20 @@ class Grounder:
         view_tokens: the encoded shifted_views of the frame ([f*f, 1+G*G, Dv]) for an f-times finer dense map;
         guide: the RGB frame, for guided upsampling (guided_size > 0)."""
         phrases = [instruction.target] + instruction.anchors
-        ids, mask = self.backend.tokenizer(phrases + [instruction.text or instruction.target])
+        groups = [self._readings(p) for p in phrases]
+        flat = [r for g in groups for r in g]
+        ids, mask = self.backend.tokenizer(flat + [instruction.text or instruction.target])
         txt_tokens, txt_embed = self.backend.encode_text(ids, mask)
-        n = len(phrases)
-        dense = self._dense(image_tokens if view_tokens is None else view_tokens, txt_embed[:n])
+        n, m = len(phrases), len(flat)
+        dense = self._dense(image_tokens if view_tokens is None else view_tokens, txt_embed[:m])
+        keep = _best_readings([len(g) for g in groups], dense)
+        dense, read = dense[keep], [flat[i] for i in keep]
+        notes = "".join(f"; read {p!r} as {r!r}" for p, r in zip(phrases, read) if r != p)
         if self.guided_size and guide is not None:
             grid = dense.shape[-1]
             frame_guide = FrameGuide(guide, grid, max(self.guided_size, grid), sigma_colour=self.guided_sigma_colour)
             dense = np.stack([frame_guide(d) for d in dense])
-        fused = self.backend.fuse(image_tokens, txt_tokens[n:], mask[n:])
+        fused = self.backend.fuse(image_tokens, txt_tokens[m:], mask[m:])
         score = _probability(fused["itm"])
         head_box = clip_box(np.asarray(fused["box"], dtype=np.float64).reshape(-1, 4)[0].tolist())
         candidates = dense_candidates(dense[0], self.min_score, self.relative_threshold, self.max_candidates,
@@ -149,7 +161,7 @@ class Grounder:
         if not candidates:
             peak = float(np.nanmax(dense[0])) if dense[0].size else 0.0
             result.reason = (f"no region for {instruction.target!r} scores above min_score {self.min_score:.2f} "
-                             f"(peak {peak:.2f})")
+                             f"(peak {peak:.2f})" + notes)
             return result
         found = [a for a in anchors if a is not None]
         relation = instruction.relation if found else None
@@ -160,6 +172,7 @@ class Grounder:
         result.reason = selection.reason
         if instruction.relation and not found:
             result.reason += f"; anchor {instruction.anchor!r} not found, relation {instruction.relation!r} unused"
+        result.reason += notes
         result.confidence = float(candidates[selection.index].score)
         result.box = self._refined(candidates[selection.index].box, head_box, result)
         return result
@@ -173,6 +186,12 @@ class Grounder:
         factor = int(round(np.sqrt(n_views)))
         maps = np.asarray(maps).reshape(n_views, n, *np.asarray(maps).shape[1:])
         return np.stack([stitch_maps(maps[:, i], factor) for i in range(n)])
+
+    def _readings(self, phrase: str) -> list[str]:
+        readings = getattr(self.backend.tokenizer, "readings", None)
+        if self.alias_readings < 2 or readings is None:
+            return [phrase]
+        return list(readings(phrase, self.alias_readings)) or [phrase]
 
     def _best_box(self, dense: np.ndarray) -> Optional[BoxT]:
         comps = dense_candidates(dense, self.anchor_min_score, self.relative_threshold, 1, self.weighted_centre)
@@ -192,6 +211,17 @@ class Grounder:
             result.reason += "; refined by the box head"
             return head_box
         return box
+
+
+def _best_readings(sizes: list[int], dense: np.ndarray) -> list[int]:
+    """Per phrase (its readings are `sizes[i]` consecutive maps), the map index whose peak is highest; the first
+    reading on ties and when every map is NaN."""
+    keep, start = [], 0
+    for size in sizes:
+        peaks = [float(np.nanmax(d)) if d.size and np.isfinite(d).any() else -np.inf for d in dense[start:start + size]]
+        keep.append(start + int(np.argmax(peaks)))
+        start += size
+    return keep
 
 
 def _probability(itm: Any) -> float:

@@ -100,7 +100,8 @@ class NavPipeline:
                             weighted_centre=bool(params.get("grounding.weighted_centre", True)),
                             dense_upsample=int(params.get("grounding.dense_upsample", 1)),
                             guided_size=int(params.get("grounding.guided_size", 0)),
-                            guided_sigma_colour=float(params.get("grounding.guided_sigma_colour", 24.0)))
+                            guided_sigma_colour=float(params.get("grounding.guided_sigma_colour", 24.0)),
+                            alias_readings=int(params.get("grounding.alias_readings", 1)))
         return cls(grounder, mission, safety, gallery, backend, params.get("search_top_k", 5),
                    params.get("search_itm_weight"))
 

@@ -23,13 +23,14 @@ def tokenizer_from_manifest(manifest: dict[str, Any], engine_dir: Path) -> WordP
         else:
             tok = WordPieceTokenizer.from_dict(data)
         if "aliases_file" in data:
-            tok = tok.with_aliases(_read_aliases(Path(engine_dir) / data["aliases_file"]))
+            tok = tok.with_aliases(*_read_aliases(Path(engine_dir) / data["aliases_file"]))
         return tok
     except (ValueError, FileNotFoundError, KeyError) as e:
         raise ManifestError(f"tokenizer of {engine_dir}/manifest.json cannot be rebuilt: {e}; re-export") from e
 
 
-def _read_aliases(path: Path) -> dict[str, str]:
+def _read_aliases(path: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The table's aliases and their alternatives (absent in tables written before alternatives: none)."""
     try:
         table = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
@@ -37,7 +38,10 @@ def _read_aliases(path: Path) -> dict[str, str]:
     aliases = table.get("aliases") if isinstance(table, dict) else None
     if not isinstance(aliases, dict):
         raise ValueError(f"{path} has no 'aliases' object (written by `python -m training.aliases`)")
-    return aliases
+    alternatives = table.get("alternatives", {})
+    if not isinstance(alternatives, dict) or not all(isinstance(v, list) for v in alternatives.values()):
+        raise ValueError(f"{path}: 'alternatives' must map words to lists of words")
+    return aliases, alternatives
 
 
 def transform_from_manifest(manifest: dict[str, Any]) -> ImageTransform:
