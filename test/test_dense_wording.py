@@ -8,7 +8,7 @@ import torch
 
 from geotext_ros.sim import vocab
 from geotext_ros.sim.captions import object_phrase
-from training.dense_wording import _Object, building_shape, reword
+from training.dense_wording import PhraseObject, building_shape, reword
 from training.loss_batch import dense_queries
 from training.presets import load_preset
 
@@ -25,13 +25,13 @@ def _heldout_only_words() -> set[str]:
 
 @pytest.mark.parametrize("shape", sorted(vocab.BUILDING_SHAPES))
 def test_building_shape_reads_back_the_canonical_phrase(shape):
-    phrase = object_phrase(_Object("building", "red", shape))   # rng=None: the canonical phrase of the records
+    phrase = object_phrase(PhraseObject("building", "red", shape))   # rng=None: the canonical phrase of the records
     assert building_shape(phrase) == shape
 
 
 def test_reword_uses_training_words_and_keeps_the_colour():
     rng = np.random.default_rng(0)
-    obj = {"kind": "building", "color": "green", "phrase": object_phrase(_Object("building", "green", "long"))}
+    obj = {"kind": "building", "color": "green", "phrase": object_phrase(PhraseObject("building", "green", "long"))}
     phrases = {reword(obj, rng) for _ in range(200)}
     assert len(phrases) >= 4                                   # building/structure x long/elongated x roof form
     assert all("green" in p for p in phrases)

@@ -21,7 +21,9 @@ from geotext_ros.sim.captions import object_phrase
 
 
 @dataclass(frozen=True)
-class _Object:
+class PhraseObject:
+    """What geotext_ros.sim.captions.object_phrase reads of an object."""
+
     kind: str
     color: str
     shape: str
@@ -39,4 +41,4 @@ def reword(obj: dict, rng: np.random.Generator) -> Optional[str]:
     if kind not in vocab.NOUNS:
         return None
     shape = building_shape(phrase) if kind == "building" else ""
-    return object_phrase(_Object(kind, str(obj.get("color") or ""), shape), rng, "train")
+    return object_phrase(PhraseObject(kind, str(obj.get("color") or ""), shape), rng, "train")

@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import torch
 
+from training.dense_negatives import hard_negative
 from training.dense_wording import reword
 
 MAX_PAIR_BOXES = 6      # per image: at most 6*5 = 30 ordered pairs for the spatial term
@@ -49,9 +50,12 @@ def distinct_boxes(sample: dict) -> list[list[float]]:
     return _pick(out, MAX_PAIR_BOXES)
 
 
-def dense_queries(sample: dict, paraphrase: float = 0.0) -> list[tuple[str, list[list[float]]]]:
+def dense_queries(sample: dict, paraphrase: float = 0.0, negatives: float = 0.0
+                  ) -> list[tuple[str, list[list[float]]]]:
     """(short phrase, boxes of ALL objects with that phrase) for an image's objects, at most a few; with
-    probability `paraphrase` a phrase is said in other training words (training/dense_wording.py)."""
+    probability `paraphrase` a phrase is said in other training words (training/dense_wording.py); with
+    probability `negatives` one more phrase that names nothing in the image, with no boxes
+    (training/dense_negatives.py)."""
     groups: dict[str, list[list[float]]] = {}
     first: dict[str, dict] = {}
     for o in sample.get("objects") or []:
@@ -60,11 +64,14 @@ def dense_queries(sample: dict, paraphrase: float = 0.0) -> list[tuple[str, list
             groups.setdefault(phrase, []).append([float(v) for v in o["bbox"]])
             first.setdefault(phrase, o)
     picked = _pick(sorted(groups.items()), MAX_DENSE_PHRASES)
-    if paraphrase <= 0:
+    if paraphrase <= 0 and negatives <= 0:
         return picked
-    # drawn from the torch RNG, like _pick, so a resumed run rewords the same way
+    # drawn from the torch RNG, like _pick, so a resumed run draws the same
     rng = np.random.default_rng(int(torch.randint(2**31 - 1, (1,))))
-    return [((rng.random() < paraphrase and reword(first[p], rng)) or p, boxes) for p, boxes in picked]
+    if paraphrase > 0:
+        picked = [((rng.random() < paraphrase and reword(first[p], rng)) or p, boxes) for p, boxes in picked]
+    negative = hard_negative(sample.get("objects") or [], rng) if rng.random() < negatives else None
+    return picked + ([(negative, [])] if negative else [])
 
 
 def _texts(tokenizer: Callable, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -73,9 +80,10 @@ def _texts(tokenizer: Callable, texts: Sequence[str]) -> tuple[torch.Tensor, tor
 
 
 def collate(samples: Sequence[dict], tokenizer: Callable, need_dense: bool = True,
-            dense_paraphrase: float = 0.0) -> dict[str, torch.Tensor]:
+            dense_paraphrase: float = 0.0, dense_negatives: float = 0.0) -> dict[str, torch.Tensor]:
     """Build the objective's batch (see training/losses/objective.py for the keys); dense_paraphrase: the
-    probability that a dense query is reworded (dense_queries)."""
+    probability that a dense query is reworded, dense_negatives: that an image gets a hard-negative query
+    (dense_queries)."""
     if not samples:
         raise ValueError("collate got an empty batch")
     batch: dict[str, Optional[torch.Tensor]] = {
@@ -93,20 +101,22 @@ def collate(samples: Sequence[dict], tokenizer: Callable, need_dense: bool = Tru
         batch["pair_boxes"] = torch.tensor([b for _, b in pairs], dtype=torch.float32)
         batch["pair_index"] = torch.tensor([i for i, _ in pairs], dtype=torch.long)
     if need_dense:
-        batch.update(_dense(samples, tokenizer, dense_paraphrase))
+        batch.update(_dense(samples, tokenizer, dense_paraphrase, dense_negatives))
     return {k: v for k, v in batch.items() if v is not None}
 
 
-def _dense(samples: Sequence[dict], tokenizer: Callable, paraphrase: float = 0.0) -> dict[str, torch.Tensor]:
-    queries = [(i, p, bs) for i, smp in enumerate(samples) for p, bs in dense_queries(smp, paraphrase)]
+def _dense(samples: Sequence[dict], tokenizer: Callable, paraphrase: float = 0.0,
+           negatives: float = 0.0) -> dict[str, torch.Tensor]:
+    queries = [(i, p, bs) for i, smp in enumerate(samples) for p, bs in dense_queries(smp, paraphrase, negatives)]
     if not queries:
         return {}
-    width = max(len(bs) for _, _, bs in queries)
+    width = max(1, max(len(bs) for _, _, bs in queries))   # a batch of hard negatives alone has no boxes
     boxes = torch.zeros(len(queries), width, 4)
     mask = torch.zeros(len(queries), width, dtype=torch.long)
     for q, (_, _, bs) in enumerate(queries):
-        boxes[q, : len(bs)] = torch.tensor(bs)
-        mask[q, : len(bs)] = 1
+        if bs:
+            boxes[q, : len(bs)] = torch.tensor(bs)
+            mask[q, : len(bs)] = 1
     ids, tmask = _texts(tokenizer, [p for _, p, _ in queries])
     return {"dense_text_ids": ids, "dense_text_mask": tmask, "dense_boxes": boxes, "dense_box_mask": mask,
             "dense_index": torch.tensor([i for i, _, _ in queries], dtype=torch.long)}

@@ -187,7 +187,8 @@ class Trainer:
                              self.rank, self.world)
         self.micro += 1
         batch = collate([self.data[i] for i in idx], self.tokenizer, need_dense=self.loss_cfg.on("dense"),
-                        dense_paraphrase=float(self.cfg.get("dense_paraphrase", 0.0)))
+                        dense_paraphrase=float(self.cfg.get("dense_paraphrase", 0.0)),
+                        dense_negatives=float(self.cfg.get("dense_hard_negatives", 0.0)))
         return to_device(batch, self.device)
 
     def train_step(self) -> dict[str, float]:
