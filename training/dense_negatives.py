@@ -9,7 +9,8 @@ building" on a green football field or on trees, the other confusions of bench/e
 `dense_hard_negatives` p > 0 (preset "train" section) each image gets, with probability p, one more dense query
 made of a colour some object in the image has (trees and fields included) and the noun of a large coloured kind
 that has no object of that colour in the image ("red tennis court" over a red building): its target map is
-empty. Training wording only, canonical phrases.
+empty. Training wording only, canonical phrases. Tried for the embedded model and not kept: fewer wrong kinds,
+but the named targets' maps weakened too (docs/results.md).
 """
 from __future__ import annotations
 
