@@ -150,6 +150,18 @@ def test_bench_search_episode_records_retrieval_and_cause(tiny_engine_dir, tmp_p
     assert math.isfinite(rec["error_m"])
 
 
+def test_bench_success_interval_is_the_wilson_score_interval():
+    bench = _bench()
+    lo, hi = bench.wilson_interval(90, 100)
+    # textbook values for 90 of 100 at 95 %: 0.8256 .. 0.9448
+    assert lo == pytest.approx(0.8256, abs=5e-4) and hi == pytest.approx(0.9448, abs=5e-4)
+    assert bench.wilson_interval(0, 10)[0] == 0.0 and bench.wilson_interval(10, 10)[1] == pytest.approx(1.0)
+    assert bench.wilson_interval(0, 0) == (0.0, 1.0)
+    rec = {"success": True, "latency_ms": [], "time_s": 1.0, "path_m": 1.0, "cause": None}
+    summary = bench.summarize([rec] * 9 + [{**rec, "success": False, "cause": "not_found"}], "localize", "e")
+    assert summary["success_rate"] == 0.9 and summary["success_ci95"][0] < 0.9 < summary["success_ci95"][1]
+
+
 def test_simplest_instruction_names_the_only_one_of_its_kind():
     from geotext_ros.demo import demo_camera, simplest_instruction
     from geotext_ros.nodes.vehicle import VehicleState
