@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from geotext_ros.model.config import load_config
-from geotext_ros.model.factory import create_model, load_checkpoint, model_checksum, save_checkpoint
+from geotext_ros.model.factory import (create_model, load_checkpoint, model_checksum, save_checkpoint,
+                                        with_image_size)
+from geotext_ros.model.vit import resize_pos_embed
 from geotext_ros.model.tokenizer import WordPieceTokenizer
 
 CAPS = ["red building left of the pool", "a parking lot"]
@@ -83,3 +85,43 @@ def test_model_checksum_is_sha256(tmp_path):
     f = tmp_path / "f.bin"
     f.write_bytes(b"geotext" * 1000)
     assert model_checksum(f) == hashlib.sha256(b"geotext" * 1000).hexdigest()
+
+
+def test_resize_pos_embed_keeps_cls_and_samples_the_grid():
+    g, d = 8, 3
+    table = torch.arange(g * g * d, dtype=torch.float32).reshape(1, g * g, d)
+    pe = torch.cat([torch.full((1, 1, d), -5.0), table], dim=1)
+    same = resize_pos_embed(pe, g)
+    assert torch.equal(same, pe) and same is not pe
+    big = resize_pos_embed(pe, 16)
+    assert big.shape == (1, 1 + 256, d) and torch.equal(big[:, 0], pe[:, 0])
+    # a table linear in row and column stays close to linear inside the border (PyTorch's bicubic, a = -0.75, is
+    # not exactly linear-preserving) and keeps row-major order: one output column right is about half an input
+    # column (d / 2), one row down about g * d / 2
+    grid = big[0, 1:].reshape(16, 16, d)[5:11, 5:11, 0]
+    cols, rows = grid[:, 1:] - grid[:, :-1], grid[1:] - grid[:-1]
+    assert (cols > 0).all() and (rows > 0).all()
+    assert float(cols.mean()) == pytest.approx(d / 2, rel=0.05)
+    assert float(rows.mean()) == pytest.approx(g * d / 2, rel=0.05)
+    with pytest.raises(ValueError, match="square grid"):
+        resize_pos_embed(pe[:, :-1], 8)
+
+
+def test_with_image_size_keeps_every_weight_and_runs_at_the_new_size(tmp_path):
+    _, (model, transform, tok) = _tiny()
+    path = save_checkpoint(tmp_path / "c.pt", model, tok, transform)
+    loaded = load_checkpoint(path)
+    big = with_image_size(loaded, 96)
+    assert big.config.vision.image_size == 96 and big.config.vision.grid == 6 and big.transform.size == 96
+    assert loaded.config.vision.image_size == 128          # the original is untouched
+    sa, sb = loaded.model.state_dict(), big.model.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa if k != "vision_encoder.pos_embed")
+    assert sb["vision_encoder.pos_embed"].shape == (1, 37, sa["vision_encoder.pos_embed"].shape[-1])
+    out = _outputs(big.model, big.transform, big.tokenizer)
+    assert out["dense"].shape[-2:] == (6, 6) and torch.isfinite(out["dense"]).all()
+    # and it saves and reloads as a 96 px model with nothing else given
+    again = load_checkpoint(save_checkpoint(tmp_path / "big.pt", big.model, big.tokenizer, big.transform))
+    assert again.config.vision.image_size == 96 and again.transform.size == 96
+    assert with_image_size(loaded, 128) is loaded
+    with pytest.raises(ValueError, match="multiple of the patch size 16"):
+        with_image_size(loaded, 100)

@@ -71,3 +71,32 @@ def test_init_and_resume_together_is_a_usage_error(tmp_path, capsys):
         main(["--data", str(tmp_path), "--out", str(tmp_path / "x"), "--init", "a.pt", "--resume", "b.pt"])
     assert e.value.code == 2
     assert "--resume, --init: each says where the model starts" in capsys.readouterr().err
+
+
+def test_init_at_another_image_size_fine_tunes_a_bigger_grid(tmp_path):
+    """--image-size resamples the start model's position table; the run trains and saves a model whose config,
+    transform and dense grid have the new size, so export and the navigator need nothing else."""
+    data = write_tiny_dataset(tmp_path / "data", n_train=2, n_test=2, views=2)
+    assert main(_args(data, tmp_path / "a")) == 0
+    ft = ["--data", str(data), "--preset", "finetune_hires", "--init", str(tmp_path / "a" / "last.pt"),
+          "--image-size", "160", "--out", str(tmp_path / "b"), "--steps", "2", "--batch-size", "4", "--limit", "12",
+          "--log-every", "1", "--no-plot"]
+    assert main(ft) == 0
+    b = load_checkpoint(tmp_path / "b" / "last.pt")
+    assert b.config.vision.image_size == 160 and b.config.vision.grid == 10 and b.transform.size == 160
+    rows = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(torch.isfinite(torch.tensor(r["dense"])) for r in rows)
+
+
+def test_image_size_without_init_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--data", str(tmp_path), "--out", str(tmp_path / "x"), "--image-size", "192"])
+    assert e.value.code == 2 and "--image-size" in capsys.readouterr().err
+
+
+def test_image_size_that_does_not_fit_the_patches_is_one_line(tmp_path, capsys):
+    data = write_tiny_dataset(tmp_path / "data", n_train=2, n_test=2, views=2)
+    assert main(_args(data, tmp_path / "a")) == 0
+    code = main(["--data", str(data), "--preset", "finetune_hires", "--init", str(tmp_path / "a" / "last.pt"),
+                 "--image-size", "150", "--out", str(tmp_path / "b"), "--steps", "1", "--no-plot"])
+    assert code != 0 and "multiple of the patch size" in capsys.readouterr().err

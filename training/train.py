@@ -22,7 +22,7 @@ import torch
 import torch.distributed as dist
 
 from geotext_ros.model.config import load_config
-from geotext_ros.model.factory import create_model, load_checkpoint, save_checkpoint
+from geotext_ros.model.factory import create_model, load_checkpoint, save_checkpoint, with_image_size
 from geotext_ros.model.tokenizer import WordPieceTokenizer
 from geotext_ros.model.xvlm import load_xvlm_checkpoint
 from training.loss_batch import collate, to_device
@@ -58,11 +58,16 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                                   "from (fine-tuning: new preset, optimizer and schedule; --model-config is ignored)")
     p.add_argument("--init-xvlm", help="published X-VLM checkpoint (local .th/.pth) to start from "
                                        "(xvlm-base config; missing/unexpected keys are logged)")
+    p.add_argument("--image-size", type=int, help="with --init: fine-tune at this input size (ViT configs; the "
+                                                  "position table is resampled, e.g. 128 -> 192 px)")
     args = p.parse_args(argv)
     starts = [flag for flag, value in (("--resume", args.resume), ("--init", args.init),
                                        ("--init-xvlm", args.init_xvlm)) if value]
     if len(starts) > 1:
         p.error(f"{', '.join(starts)}: each says where the model starts; give only one")
+    if args.image_size is not None and not args.init:
+        p.error("--image-size changes a trained model's input size: give it with --init CHECKPOINT (a new model "
+                "takes its size from --model-config)")
     return args
 
 
@@ -135,6 +140,10 @@ class Trainer:
             self.model, self.transform, self.tokenizer = resume.model, resume.transform, resume.tokenizer
         elif args.init:
             start = load_checkpoint(args.init)
+            if args.image_size:
+                start = with_image_size(start, args.image_size)
+                log.info("input size %d px: patch grid %d x %d", args.image_size, start.config.vision.grid,
+                         start.config.vision.grid)
             log.info("fine-tuning %s (trained %s steps) with preset %r", args.init, start.meta.get("step"),
                      self.preset.get("name"))
             self.model, self.transform, self.tokenizer = start.model, start.transform, start.tokenizer

@@ -26,6 +26,7 @@ from geotext_ros.model.config import ModelConfig, load_config
 from geotext_ros.model.geotext_model import GeoTextModel
 from geotext_ros.model.preprocess import ImageTransform
 from geotext_ros.model.tokenizer import WordPieceTokenizer
+from geotext_ros.model.vit import resize_pos_embed
 
 CHECKPOINT_FORMAT = 1
 VOCAB_DIR = Path(__file__).resolve().parent / "vocab"
@@ -140,6 +141,32 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     meta = {k: payload.get(k) for k in ("train_config", "step", "extra", "optimizer", "format")}
     meta["path"] = str(path)
     return LoadedModel(model, ImageTransform.from_dict(payload["transform"]), tok, model.config, meta)
+
+
+def with_image_size(loaded: LoadedModel, image_size: int) -> LoadedModel:
+    """The same model for another square input size (ViT only): every weight copied, the position table resampled
+    (vit.resize_pos_embed), config and transform set to the new size; the tokenizer is shared. Meant for
+    fine-tuning at a higher resolution: the patch grid, the dense maps and the ROI features grow with it."""
+    vision = loaded.config.vision
+    if image_size == vision.image_size:
+        return loaded
+    if vision.kind != "vit":
+        raise ValueError(f"changing the input size is supported for ViT vision encoders, not {vision.kind!r} "
+                         f"(a Swin model's window tables are resized by geotext_ros/model/xvlm.py on load)")
+    if image_size < vision.patch_size or image_size % vision.patch_size:
+        raise ValueError(f"image size {image_size} must be a positive multiple of the patch size "
+                         f"{vision.patch_size}, e.g. {vision.patch_size * (image_size // vision.patch_size + 1)}")
+    config = copy.deepcopy(loaded.config)
+    config.vision.image_size = int(image_size)
+    model, transform, tok = create_model(config, tokenizer=loaded.tokenizer, load_pretrained=False)
+    state = dict(loaded.model.state_dict())
+    key = "vision_encoder.pos_embed"
+    state[key] = resize_pos_embed(state[key], config.vision.grid)
+    load_state_dict_checked(model, state, source=f"{loaded.meta.get('path', 'model')} at {image_size} px")
+    model.train(loaded.model.training)
+    transform = ImageTransform(config.vision.image_size, loaded.transform.mean.reshape(-1).tolist(),
+                               loaded.transform.std.reshape(-1).tolist())
+    return LoadedModel(model, transform, tok, model.config, dict(loaded.meta))
 
 
 def _one_line(e: Exception) -> str:

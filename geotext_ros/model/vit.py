@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from geotext_ros.model.config import VisionConfig
@@ -76,3 +77,22 @@ class VisionTransformer(nn.Module):
         for blk in self.blocks:
             x = blk(x)
         return self.norm(x)
+
+
+def resize_pos_embed(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
+    """[1, 1 + g*g, D] -> [1, 1 + grid*grid, D]: the CLS slot kept, the patch table resampled bicubically as a
+    g x g image, so a trained encoder starts from its own positions at another input size (fine-tuning a 128 px
+    model at 192 px; the same thing open_clip and timm do when they change a ViT's resolution)."""
+    if pos_embed.ndim != 3 or pos_embed.shape[0] != 1:
+        raise ValueError(f"pos_embed must be [1, 1 + G*G, D], got {tuple(pos_embed.shape)}")
+    old = int(round((pos_embed.shape[1] - 1) ** 0.5))
+    if old * old != pos_embed.shape[1] - 1:
+        raise ValueError(f"pos_embed has {pos_embed.shape[1] - 1} patch positions, not a square grid")
+    if grid < 1:
+        raise ValueError(f"grid must be >= 1, got {grid}")
+    if grid == old:
+        return pos_embed.clone()
+    table = pos_embed[:, 1:].reshape(1, old, old, -1).permute(0, 3, 1, 2).float()
+    table = F.interpolate(table, size=(grid, grid), mode="bicubic", align_corners=False)
+    table = table.permute(0, 2, 3, 1).reshape(1, grid * grid, -1).to(pos_embed.dtype)
+    return torch.cat([pos_embed[:, :1], table], dim=1)
