@@ -3,17 +3,20 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from geotext_ros.nav.relations import relation_labels
 from training.losses.box_ops import cxcywh_to_xyxy, paired_giou, paired_iou
 from training.losses.config import LossConfig
 from training.losses.contrastive import ITCLoss, positive_targets
-from training.losses.dense import patch_targets
+from training.losses.dense import DenseLoss, patch_targets
 from training.losses.grounding import GroundingLoss
 from training.losses.matching import sample_hard_negatives
 from training.losses.momentum import FeatureQueue, MomentumModel
+from training.losses.objective import Objective
 from training.losses.spatial import ordered_pairs, relation_ce
+from training.presets import load_preset
 
 
 def test_relation_labels_of_known_pairs():
@@ -156,3 +159,36 @@ def test_loss_config_validates_names():
         LossConfig.from_dict({"losses": {"itcc": 1}})
     with pytest.raises(ValueError, match="needs momentum.enabled"):
         LossConfig.from_dict({"losses": {"itc": 1}, "momentum": {"distill": True}})
+
+
+def test_focal_dense_is_bce_at_gamma_0_and_hand_computed_otherwise():
+    boxes = torch.tensor([[[0.25, 0.25, 0.5, 0.5]]])       # the top-left 2 x 2 patches of a 4 x 4 grid
+    mask = torch.ones(1, 1)
+    logits = torch.full((1, 4, 4), -2.0)
+    logits[0, 0, 0] = 3.0                                   # one confident right patch; three positives missed
+    plain = DenseLoss()(logits, boxes, mask)["dense"]
+    targets = patch_targets(boxes, mask, 4)
+    torch.testing.assert_close(plain, F.binary_cross_entropy_with_logits(logits, targets))
+    focal = DenseLoss(focal_gamma=2.0)(logits, boxes, mask)["dense"]
+    p = torch.sigmoid(logits)
+    p_t = torch.where(targets > 0, p, 1 - p)
+    expected = ((1 - p_t) ** 2 * -torch.log(p_t)).mean()
+    torch.testing.assert_close(focal, expected)
+    # the missed positives dominate: the right background patches (p_t 0.88) are scaled by 0.014, they by 0.78
+    missed = (1 - p_t[0, 0, 1]) ** 2 / (1 - p_t[0, 3, 3]) ** 2
+    assert missed > 50
+    with pytest.raises(ValueError, match="focal_gamma"):
+        DenseLoss(focal_gamma=-1.0)
+
+
+def test_dense_loss_settings_are_validated_and_reach_the_objective():
+    cfg = LossConfig.from_dict({"losses": {"itc": 1, "dense": 0.5}, "dense_loss": {"focal_gamma": 2}})
+    assert cfg.dense.focal_gamma == 2.0 and cfg.to_dict()["dense_loss"] == {"focal_gamma": 2.0}
+    assert LossConfig.from_dict({"losses": {"itc": 1}}).dense.focal_gamma == 0.0
+    with pytest.raises(ValueError, match=r"unknown dense_loss settings \['gama'\]"):
+        LossConfig.from_dict({"losses": {"itc": 1}, "dense_loss": {"gama": 2}})
+    with pytest.raises(ValueError, match="focal_gamma must be in"):
+        LossConfig.from_dict({"losses": {"itc": 1}, "dense_loss": {"focal_gamma": -1}})
+    preset = load_preset("finetune_focal")
+    assert LossConfig.from_dict(preset).dense.focal_gamma == 2.0
+    assert Objective(nn.Linear(1, 1), LossConfig.from_dict(preset)).dense.focal_gamma == 2.0

@@ -21,7 +21,7 @@ def available_presets() -> list[str]:
 
 
 def load_preset(name_or_path: str) -> dict[str, Any]:
-    """The preset dict with "name", validated "losses"/"momentum", and "train" filled with defaults."""
+    """The preset dict with "name", validated "losses"/"momentum"/"dense_loss", and "train" filled with defaults."""
     path = Path(name_or_path)
     if not path.suffix:
         path = PRESET_DIR / f"{name_or_path}.json"
@@ -42,4 +42,5 @@ def load_preset(name_or_path: str) -> dict[str, Any]:
         if not 0.0 <= float(train[key]) <= 1.0:
             raise ValueError(f"preset {path}: train.{key} {train[key]} is a probability; use a value in [0, 1]")
     return {"name": raw.get("name", path.stem), "losses": raw.get("losses", {}),
-            "momentum": raw.get("momentum", {}), "train": train, "description": raw.get("description", "")}
+            "momentum": raw.get("momentum", {}), "dense_loss": raw.get("dense_loss", {}), "train": train,
+            "description": raw.get("description", "")}

@@ -1,6 +1,7 @@
 """Loss configuration: the weight of every named term (0 = off) and the momentum (MC/MD) settings.
 
-A preset JSON holds {"losses": {...}, "momentum": {...}, "train": {...}}; see training/presets/.
+A preset JSON holds {"losses": {...}, "momentum": {...}, "train": {...}} and optionally "dense_loss": {...};
+see training/presets/.
 """
 from __future__ import annotations
 
@@ -20,9 +21,17 @@ class MomentumConfig:
 
 
 @dataclass
+class DenseLossConfig:
+    # Focal modulation of the dense term's per-patch BCE (1 - p_t)^gamma: 0 = plain BCE. Most patches are easy
+    # background; gamma > 0 moves the gradient to the patches the model gets wrong (a green roof read as grass).
+    focal_gamma: float = 0.0
+
+
+@dataclass
 class LossConfig:
     weights: dict[str, float] = field(default_factory=lambda: {"itc": 1.0, "itm": 1.0})
     momentum: MomentumConfig = field(default_factory=MomentumConfig)
+    dense: DenseLossConfig = field(default_factory=DenseLossConfig)
 
     def weight(self, term: str) -> float:
         return float(self.weights.get(term, 0.0))
@@ -31,7 +40,7 @@ class LossConfig:
         return self.weight(term) > 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"losses": dict(self.weights), "momentum": asdict(self.momentum)}
+        return {"losses": dict(self.weights), "momentum": asdict(self.momentum), "dense_loss": asdict(self.dense)}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "LossConfig":
@@ -49,6 +58,18 @@ class LossConfig:
         if mom.distill and not mom.enabled:
             raise ValueError("momentum.distill (MD) needs momentum.enabled (MC): the soft targets come from "
                              "the momentum model; set momentum.enabled true")
+        dense = _dense_config(dict(raw.get("dense_loss", {})))
         if not any(w > 0 for w in weights.values()):
             raise ValueError(f"preset switches every loss off ({weights}); enable at least one of {list(TERMS)}")
-        return cls(weights=weights, momentum=mom)
+        return cls(weights=weights, momentum=mom, dense=dense)
+
+
+def _dense_config(raw: dict[str, Any]) -> DenseLossConfig:
+    known = {f.name for f in fields(DenseLossConfig)}
+    bad = sorted(set(raw) - known)
+    if bad:
+        raise ValueError(f"unknown dense_loss settings {bad}; known are {sorted(known)}")
+    cfg = DenseLossConfig(**{k: float(v) for k, v in raw.items()})
+    if not 0.0 <= cfg.focal_gamma <= 10.0:
+        raise ValueError(f"dense_loss.focal_gamma must be in [0, 10] (0 = plain BCE, 2 is usual), got {cfg.focal_gamma}")
+    return cfg

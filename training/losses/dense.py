@@ -22,8 +22,21 @@ def patch_targets(boxes: torch.Tensor, mask: torch.Tensor, grid: int) -> torch.T
 
 
 class DenseLoss(nn.Module):
-    """Term `dense`: mean BCE-with-logits over every patch of every phrase."""
+    """Term `dense`: mean BCE-with-logits over every patch of every phrase; with focal_gamma > 0 each patch's BCE
+    is scaled by (1 - p_t)^gamma (p_t = the probability given to the right answer), the focal loss of Lin et al.,
+    so the many easy background patches stop dominating."""
+
+    def __init__(self, focal_gamma: float = 0.0) -> None:
+        super().__init__()
+        if focal_gamma < 0:
+            raise ValueError(f"focal_gamma must be >= 0 (0 = plain BCE), got {focal_gamma}")
+        self.focal_gamma = float(focal_gamma)
 
     def forward(self, logits: torch.Tensor, boxes: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
         targets = patch_targets(boxes, mask, logits.shape[-1])
-        return {"dense": F.binary_cross_entropy_with_logits(logits.float(), targets)}
+        logits = logits.float()
+        if self.focal_gamma == 0:
+            return {"dense": F.binary_cross_entropy_with_logits(logits, targets)}
+        bce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+        p_t = torch.exp(-bce)   # BCE = -log p_t
+        return {"dense": ((1.0 - p_t) ** self.focal_gamma * bce).mean()}

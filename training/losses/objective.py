@@ -45,7 +45,8 @@ class Objective(nn.Module):
         self.cfg = cfg
         self.itc, self.itm = ITCLoss(), MatchingLoss("itm")
         self.rg_itc, self.rg_itm = RegionGlobalITCLoss(), MatchingLoss("rg_itm")
-        self.grounding, self.spatial, self.dense = GroundingLoss(), SpatialLoss(), DenseLoss()
+        self.grounding, self.spatial = GroundingLoss(), SpatialLoss()
+        self.dense = DenseLoss(cfg.dense.focal_gamma)
         self.momentum: Optional[MomentumModel] = None
         if cfg.momentum.enabled:
             dim = embed_dim or probe_embed_dim(model)
