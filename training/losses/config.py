@@ -71,5 +71,6 @@ def _dense_config(raw: dict[str, Any]) -> DenseLossConfig:
         raise ValueError(f"unknown dense_loss settings {bad}; known are {sorted(known)}")
     cfg = DenseLossConfig(**{k: float(v) for k, v in raw.items()})
     if not 0.0 <= cfg.focal_gamma <= 10.0:
-        raise ValueError(f"dense_loss.focal_gamma must be in [0, 10] (0 = plain BCE, 2 is usual), got {cfg.focal_gamma}")
+        raise ValueError(f"dense_loss.focal_gamma must be in [0, 10] (0 = plain BCE, 2 is usual), got "
+                         f"{cfg.focal_gamma}")
     return cfg
