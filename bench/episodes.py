@@ -61,8 +61,9 @@ LOCALIZE_PLACES = 4   # places per world in localize mode (only the one under th
 
 
 def _camera(seed: int, sim: dict[str, Any], campuses: int, places: int) -> WorldCamera:
+    style = sim.get("style_seed", 0)
     return WorldCamera(seed, campuses, places, int(sim["image_width"]), int(sim["image_height"]),
-                       float(sim["fov_deg"]))
+                       float(sim["fov_deg"]), seed if style == "episode" else int(style))
 
 
 def _views(cam: WorldCamera, pose: CameraPose, radius: float) -> list[list[Any]]:
@@ -178,6 +179,15 @@ def _parse_param(text: str, defaults: dict[str, Any]) -> tuple[str, Any]:
     return name, (value.lower() in ("1", "true", "yes")) if kind is bool else kind(value)
 
 
+def _style_seed(text: str) -> int | str:
+    if text == "episode":
+        return text
+    try:
+        return int(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"style seed {text!r}: use an integer or 'episode'") from e
+
+
 def _pose(s: VehicleState) -> tuple[float, float, float, float]:
     return s.x, s.y, s.z, s.yaw
 
@@ -229,6 +239,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a navigator parameter of config/nav.yaml (e.g. mission.min_confidence=0.3); "
                         "for diagnosis: reported figures use the defaults")
+    p.add_argument("--style-seed", type=_style_seed, default=None, metavar="N|episode",
+                   help="the look of the frames (light, season, shadows): a style seed for every episode, or "
+                        "'episode' for each episode's own (default: sim_world.style_seed of config/nav.yaml); "
+                        "for diagnosis: reported figures use the default")
     args = p.parse_args(argv)
     if not (Path(args.engine_dir) / "manifest.json").is_file():
         print(f"no engine in {args.engine_dir}: export one (geotext-export --out DIR) and pass --engine-dir DIR",
@@ -244,6 +258,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         raise SystemExit(f"--settle-seconds {args.settle_seconds}: must be >= 0")
     out_path = args.out or ROOT / "out" / "bench" / f"episodes{'_search' if args.search else ''}.json"
     nav, sim = load_node_params("navigator"), load_node_params("sim_world")
+    if args.style_seed is not None:
+        sim["style_seed"] = args.style_seed
     overrides = dict(_parse_param(text, nav) for text in args.param)
     nav.update(overrides)
     limits = VehicleLimits(sim["max_speed"], sim["max_vertical_speed"], sim["max_accel"], sim["max_yaw_rate"])
@@ -266,6 +282,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                   f"{r['cause'] or '':15s}{place} {r['instruction']}", flush=True)
     summary = summarize(results, mode, args.engine_dir)
     summary["wording"] = args.wording
+    summary["style_seed"] = sim["style_seed"]
     if overrides:
         summary["param_overrides"] = overrides
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ instead of minutes. Prints, per seed set, how often the first frame chose the ta
 object or nothing; -v lists the misses. The reported figures still come from bench/episodes.py.
 
     python bench/first_frame.py [--engine-dir DIR] [--wording heldout|train] [--param NAME=VALUE] [-v]
-                                [--seeds FIRST:COUNT ...]
+                                [--seeds FIRST:COUNT ...] [--style-seed N|episode]
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from episodes import _parse_param, make_localize_episode  # noqa: E402
+from episodes import _parse_param, _style_seed, make_localize_episode  # noqa: E402
 from lookalikes import _first_choice  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
 from geotext_ros.nodes.params import load_node_params  # noqa: E402
@@ -40,8 +40,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("-v", "--verbose", action="store_true", help="print every episode whose first frame missed")
     p.add_argument("--seeds", nargs="+", type=_seed_set, default=list(SEED_SETS), metavar="FIRST:COUNT",
                    help="seed sets (default: 100000:100 300000:40, the reported and the tuning seeds)")
+    p.add_argument("--style-seed", type=_style_seed, default=None, metavar="N|episode",
+                   help="the frames' look, as bench/episodes.py --style-seed (default: config/nav.yaml)")
     args = p.parse_args(argv)
     sim, nav = load_node_params("sim_world"), load_node_params("navigator")
+    if args.style_seed is not None:
+        sim["style_seed"] = args.style_seed
     nav.update(dict(_parse_param(text, nav) for text in args.param))
     grounder = NavPipeline.from_backend(open_backend(args.engine_dir, nav.get("backend", "auto")), nav).grounder
     for first, count in args.seeds:

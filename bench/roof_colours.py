@@ -6,7 +6,8 @@ Prints per colour: buildings seen, mean peak inside and outside, and how often t
 peak above the outside peak and above the navigator's grounding.min_score). This is the diagnosis behind the
 navigator's not_found episodes (docs/results.md, "Green roofs").
 
-    python bench/roof_colours.py [--engine-dir DIR] [--episodes 60] [--data data/default --split test_951_version.json]
+    python bench/roof_colours.py [--engine-dir DIR] [--episodes 60] [--style-seed N|episode]
+                                 [--data data/default --split test_951_version.json]
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from episodes import make_localize_episode  # noqa: E402
+from episodes import _style_seed, make_localize_episode  # noqa: E402
 from geotext_ros.nodes.params import load_node_params  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
@@ -51,8 +52,11 @@ def peaks(dense: np.ndarray, buildings: list[Building]) -> list[tuple[str, float
     return out
 
 
-def episode_frames(count: int, first_seed: int) -> Iterator[tuple[np.ndarray, list[Building]]]:
+def episode_frames(count: int, first_seed: int, style_seed: int | str | None = None
+                   ) -> Iterator[tuple[np.ndarray, list[Building]]]:
     sim = load_node_params("sim_world")
+    if style_seed is not None:
+        sim["style_seed"] = style_seed
     seed, done = first_seed, 0
     while done < count:
         ep = make_localize_episode(seed, sim)
@@ -79,6 +83,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--engine-dir", default=str(ROOT / "engines" / "default"))
     p.add_argument("--episodes", type=int, default=60, help="localize episodes (first frames) to look at")
     p.add_argument("--first-seed", type=int, default=100000)
+    p.add_argument("--style-seed", type=_style_seed, default=None, metavar="N|episode",
+                   help="the frames' look, as bench/episodes.py --style-seed (default: config/nav.yaml)")
     p.add_argument("--data", type=Path, help="a dataset folder instead of episodes (synthetic records with objects)")
     p.add_argument("--split", default="test_951_version.json", help="with --data: the records file")
     args = p.parse_args(argv)
@@ -86,7 +92,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     min_score = float(nav["grounding.min_score"])
     backend = open_backend(args.engine_dir, nav.get("backend", "auto"))
     frames = (dataset_frames(args.data, args.split, args.episodes) if args.data
-              else episode_frames(args.episodes, args.first_seed))
+              else episode_frames(args.episodes, args.first_seed, args.style_seed))
     table: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for rgb, buildings in frames:
         if not buildings:

@@ -49,7 +49,7 @@ def demo_camera(params: Optional[dict[str, Any]] = None) -> Any:
     from geotext_ros.nodes.sim_world import WorldCamera
     p = params or sim_params()
     return WorldCamera(int(p["world_seed"]), int(p["n_campuses"]), int(p["places_per_campus"]),
-                       int(p["image_width"]), int(p["image_height"]), float(p["fov_deg"]))
+                       int(p["image_width"]), int(p["image_height"]), float(p["fov_deg"]), int(p["style_seed"]))
 
 
 def contact_sheet(out: Path, size: int = 256) -> Path:

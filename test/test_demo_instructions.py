@@ -173,3 +173,28 @@ def test_simplest_instruction_names_the_only_one_of_its_kind():
     target = next(o for o in objs if math.dist(item["target_xy"], (camera.world.objects[o.object_id].x,
                                                                      camera.world.objects[o.object_id].y)) < 1e-6)
     assert sum(o.kind == target.kind for o in objs) == 1 and item["instruction"].endswith(object_phrase(target))
+
+
+def test_bench_style_seed_sets_the_look_of_every_frame():
+    """--style-seed N renders every episode's frames in style N, 'episode' in each episode's own; the objects (and
+    so the task) are the same whatever the look, and the default (nav.yaml style_seed 0) is what the node uses."""
+    import argparse
+
+    from geotext_ros.nodes.params import load_node_params
+    from geotext_ros.nodes.vehicle import VehicleState
+
+    bench = _bench()
+    assert bench._style_seed("episode") == "episode" and bench._style_seed("3") == 3
+    with pytest.raises(argparse.ArgumentTypeError, match="integer or 'episode'"):
+        bench._style_seed("spring")
+    sim = load_node_params("sim_world")
+    assert sim["style_seed"] == 0
+    state = VehicleState(x=0.0, y=0.0, z=45.0)
+    frames = {}
+    for style in (0, 5, "episode"):
+        cam = bench._camera(100001, {**sim, "style_seed": style}, 1, 2)
+        assert cam.style_seed == (100001 if style == "episode" else style)
+        frames[style] = cam.render(state)
+    assert [o.object_id for o in frames[0].objects] == [o.object_id for o in frames[5].objects]
+    assert not np.array_equal(frames[0].image, frames[5].image)
+    assert not np.array_equal(frames[5].image, frames["episode"].image)

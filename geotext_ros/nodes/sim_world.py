@@ -36,7 +36,7 @@ class WorldCamera:
     """The one place sim_world talks to geotext_ros.sim: world generation and rendering at a pose."""
 
     def __init__(self, seed: int, n_campuses: int, places_per_campus: int, width: int, height: int,
-                 fov_deg: float) -> None:
+                 fov_deg: float, style_seed: int = 0) -> None:
         from geotext_ros.sim.camera import intrinsics_for
         from geotext_ros.sim.render import Renderer
         from geotext_ros.sim.world import generate_world
@@ -46,13 +46,14 @@ class WorldCamera:
         self.intrinsics = intrinsics_for(width, height, fov_deg)
         self.k = self.intrinsics.as_k()
         self.renderer = Renderer(self.world)
+        self.style_seed = int(style_seed)   # one look (light, season, shadows, noise) for every frame
 
     def render(self, state: VehicleState) -> Any:
         """The camera frame (geotext_ros.sim.render.Frame: .image RGB uint8, .objects) at the vehicle pose."""
         from geotext_ros.sim.camera import CameraPose
 
         pose = CameraPose(x=state.x, y=state.y, altitude=max(state.z, 0.5), yaw=state.yaw)
-        return self.renderer.render(pose, self.intrinsics)
+        return self.renderer.render(pose, self.intrinsics, style_seed=self.style_seed)
 
 
 class SimWorld(Node):
@@ -63,7 +64,8 @@ class SimWorld(Node):
         p = self.params = declare_parameters(self, NODE_NAME)
         self.limits = VehicleLimits(p["max_speed"], p["max_vertical_speed"], p["max_accel"], p["max_yaw_rate"])
         self.camera = WorldCamera(int(p["world_seed"]), int(p["n_campuses"]), int(p["places_per_campus"]),
-                                  int(p["image_width"]), int(p["image_height"]), float(p["fov_deg"]))
+                                  int(p["image_width"]), int(p["image_height"]), float(p["fov_deg"]),
+                                  int(p["style_seed"]))
         self._lock = threading.Lock()
         self.state = VehicleState(x=p["start_x"], y=p["start_y"], z=p["start_altitude"], yaw=p["start_yaw"])
         self.setpoint: Optional[Setpoint] = None
