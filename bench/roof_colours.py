@@ -4,7 +4,7 @@ peak inside the building with its peak over cells outside every building of that
 
 Prints per colour: buildings seen, mean peak inside and outside, and how often the building is *found* (inside
 peak above the outside peak and above the navigator's grounding.min_score). This is the diagnosis behind the
-navigator's not_found episodes (docs/results.md, "Green roofs").
+navigator's not_found episodes (docs/results.md, "What limits it").
 
     python bench/roof_colours.py [--engine-dir DIR] [--episodes 60] [--style-seed N|episode]
                                  [--data data/default --split test_951_version.json]
