@@ -158,12 +158,13 @@ def with_image_size(loaded: LoadedModel, image_size: int) -> LoadedModel:
                          f"{vision.patch_size}, e.g. {vision.patch_size * (image_size // vision.patch_size + 1)}")
     config = copy.deepcopy(loaded.config)
     config.vision.image_size = int(image_size)
-    model, transform, tok = create_model(config, tokenizer=loaded.tokenizer, load_pretrained=False)
+    model, _, tok = create_model(config, tokenizer=loaded.tokenizer, load_pretrained=False)
     state = dict(loaded.model.state_dict())
     key = "vision_encoder.pos_embed"
     state[key] = resize_pos_embed(state[key], config.vision.grid)
     load_state_dict_checked(model, state, source=f"{loaded.meta.get('path', 'model')} at {image_size} px")
     model.train(loaded.model.training)
+    # the checkpoint's own normalization, not the config's defaults
     transform = ImageTransform(config.vision.image_size, loaded.transform.mean.reshape(-1).tolist(),
                                loaded.transform.std.reshape(-1).tolist())
     return LoadedModel(model, transform, tok, model.config, dict(loaded.meta))
