@@ -57,6 +57,7 @@ setup(
             "geotext-train = training.train:main",
             "geotext-eval = training.evaluate:main",
             "geotext-export = training.export:main",
+            "geotext-dense-head = training.dense_head:main",
         ],
     },
 )

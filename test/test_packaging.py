@@ -51,7 +51,7 @@ def test_wheel_declares_every_console_script(wheel: Path) -> None:
     entry = next(n for n in zf.namelist() if n.endswith("entry_points.txt"))
     text = zf.read(entry).decode()
     for script in ["navigator", "sim_world", "px4_bridge", "geotext-data", "geotext-train", "geotext-eval",
-                   "geotext-export", "geotext-gallery", "geotext-nav"]:
+                   "geotext-export", "geotext-dense-head", "geotext-gallery", "geotext-nav"]:
         assert f"{script} = " in text, f"console script {script} missing"
 
 

@@ -50,19 +50,26 @@ def distinct_boxes(sample: dict) -> list[list[float]]:
     return _pick(out, MAX_PAIR_BOXES)
 
 
+def phrase_groups(objects: Sequence[dict]) -> tuple[dict[str, list[list[float]]], dict[str, dict]]:
+    """{phrase: boxes of ALL objects with that phrase} over synthetic `objects` with a box, and {phrase: its first
+    object} (the kind and colour that rewording reads)."""
+    groups: dict[str, list[list[float]]] = {}
+    first: dict[str, dict] = {}
+    for o in objects:
+        phrase = o.get("phrase") or o.get("kind")
+        if isinstance(phrase, str) and phrase.strip() and _valid_box(o.get("bbox")):
+            groups.setdefault(phrase, []).append([float(v) for v in o["bbox"]])
+            first.setdefault(phrase, o)
+    return groups, first
+
+
 def dense_queries(sample: dict, paraphrase: float = 0.0, negatives: float = 0.0
                   ) -> list[tuple[str, list[list[float]]]]:
     """(short phrase, boxes of ALL objects with that phrase) for an image's objects, at most a few; with
     probability `paraphrase` a phrase is said in other training words (training/dense_wording.py); with
     probability `negatives` one more phrase that names nothing in the image, with no boxes
     (training/dense_negatives.py)."""
-    groups: dict[str, list[list[float]]] = {}
-    first: dict[str, dict] = {}
-    for o in sample.get("objects") or []:
-        phrase = o.get("phrase") or o.get("kind")
-        if isinstance(phrase, str) and phrase.strip() and _valid_box(o.get("bbox")):
-            groups.setdefault(phrase, []).append([float(v) for v in o["bbox"]])
-            first.setdefault(phrase, o)
+    groups, first = phrase_groups(sample.get("objects") or [])
     picked = _pick(sorted(groups.items()), MAX_DENSE_PHRASES)
     if paraphrase <= 0 and negatives <= 0:
         return picked

@@ -7,7 +7,8 @@ from pathlib import Path
 SKIP = {"step", "epoch", "lr", "step_time_s", "temp", "samples_per_s"}
 
 
-def plot_loss_curve(metrics_jsonl: str | Path, out_png: str | Path) -> Path:
+def plot_loss_curve(metrics_jsonl: str | Path, out_png: str | Path, xlabel: str = "step") -> Path:
+    """One line per logged term against the rows' "step" (labelled `xlabel`: geotext-dense-head logs epochs)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -20,7 +21,7 @@ def plot_loss_curve(metrics_jsonl: str | Path, out_png: str | Path) -> Path:
     for term in terms:
         pts = [(r["step"], r[term]) for r in rows if term in r]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], label=term, linewidth=2.2 if term == "loss" else 1.0)
-    ax.set_xlabel("step")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("loss term")
     ax.set_title(Path(metrics_jsonl).parent.name)
     ax.legend(fontsize=8)
