@@ -70,6 +70,14 @@ def test_reworded_queries_keep_the_boxes():
     assert image_queries(objects, np.random.default_rng(0), rewording=False) == queries[:1]
 
 
+def test_hard_negative_query_has_an_empty_target():
+    objects = [{"kind": "building", "color": "red", "phrase": "red square building", "bbox": [0.5, 0.5, 0.2, 0.2]}]
+    queries = image_queries(objects, np.random.default_rng(0), rewording=False, negatives=1.0)
+    assert len(queries) == 2 and queries[1][1] == [] and "red" in queries[1][0] and "building" not in queries[1][0]
+    q, phrases = build_queries([queries])
+    assert q.mask[0].sum() == 1 and q.mask[1].sum() == 0 and phrases[int(q.phrase[1])] == queries[1][0]
+
+
 def test_data_without_boxes_is_one_line_error(tiny, tmp_path, capsys):
     data, init = tiny
     records = json.loads((data / "train.json").read_text())

@@ -32,6 +32,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import torch
 
+from training.dense_negatives import hard_negative
 from training.dense_wording import reword
 from training.loss_batch import phrase_groups
 from training.losses.dense import DenseLoss
@@ -67,6 +68,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=256, help="(image, phrase) queries per step")
     p.add_argument("--val-fraction", type=float, default=0.05, help="images held out to report the loss on")
     p.add_argument("--no-reword", action="store_true", help="only the canonical object phrases")
+    p.add_argument("--negatives", type=float, default=0.0,
+                   help="probability that an image also gets a hard-negative phrase with an empty target")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-plot", action="store_true")
     args = p.parse_args(argv)
@@ -94,13 +97,16 @@ def images_with_objects(data_dirs: Sequence[str], limit: int, seed: int) -> list
     return [items[i] for i in sorted(keep)]
 
 
-def image_queries(objects: Sequence[dict], rng: np.random.Generator, rewording: bool
+def image_queries(objects: Sequence[dict], rng: np.random.Generator, rewording: bool, negatives: float = 0.0
                   ) -> list[tuple[str, list[list[float]]]]:
-    """(phrase, boxes) per object phrase, plus each phrase once in other training words when rewording."""
+    """(phrase, boxes) per object phrase, plus each phrase once in other training words when rewording, plus
+    with probability `negatives` a phrase naming nothing in the image (training/dense_negatives.py), no boxes."""
     groups, first = phrase_groups(objects)
     out = list(groups.items())
     if rewording:
         out += [(w, boxes) for p, boxes in groups.items() if (w := reword(first[p], rng)) and w != p]
+    if negatives > 0 and rng.random() < negatives and (neg := hard_negative(objects, rng)):
+        out.append((neg, []))
     return out
 
 
@@ -135,7 +141,8 @@ def build_queries(per_image: Sequence[list[tuple[str, list[list[float]]]]]) -> t
     width = max(len(b) for _, _, b in flat)
     boxes, mask = torch.zeros(len(flat), width, 4), torch.zeros(len(flat), width)
     for k, (_, _, b) in enumerate(flat):
-        boxes[k, :len(b)], mask[k, :len(b)] = torch.tensor(b), 1.0
+        if b:   # a hard negative has none: its target map is empty
+            boxes[k, :len(b)], mask[k, :len(b)] = torch.tensor(b), 1.0
     return Queries(torch.tensor([i for i, _, _ in flat]), torch.tensor([index[p] for _, p, _ in flat]),
                    boxes, mask), phrases
 
@@ -218,7 +225,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     freeze_all_but_head(model)   # fail before the slow part on a model without a dense head
     images = images_with_objects(args.data, args.images, args.seed)
     rng = np.random.default_rng(args.seed)
-    q, phrases = build_queries([image_queries(objs, rng, not args.no_reword) for _, objs in images])
+    q, phrases = build_queries([image_queries(objs, rng, not args.no_reword, args.negatives) for _, objs in images])
     log.info("%d images, %d queries, %d distinct phrases", len(images), len(q), len(phrases))
     feats = encode_images(model, loaded.transform, [p for p, _ in images])
     text = embed_phrases(model, loaded.tokenizer, phrases)
@@ -226,7 +233,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     metrics = train_head(model, feats, text, q, train_rows, val_rows, args)
     summary = {"init": str(args.init), "data": list(args.data), "images": len(images), "queries": len(q),
                "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "reword": not args.no_reword,
-               "seed": args.seed, "val_dense_before": metrics[0]["val_dense"],
+               "negatives": args.negatives, "seed": args.seed, "val_dense_before": metrics[0]["val_dense"],
                "val_dense_after": metrics[-1]["val_dense"]}
     meta = loaded.meta
     save_checkpoint(args.out, model, loaded.tokenizer, loaded.transform, loaded.config,
