@@ -176,13 +176,12 @@ def freeze_all_but_head(model: torch.nn.Module) -> list[torch.nn.Parameter]:
     return [params[n] for n in HEAD_PARAMS]
 
 
-def train_head(model: Any, feats: torch.Tensor, text: torch.Tensor, q: Queries, train_rows: torch.Tensor,
-               val_rows: torch.Tensor, args: argparse.Namespace) -> list[dict[str, float]]:
-    """One-cycle AdamW on the head; per-epoch metrics rows (epoch 0 = before training)."""
+def train_head(model: Any, params: list[torch.nn.Parameter], feats: torch.Tensor, text: torch.Tensor, q: Queries,
+               train_rows: torch.Tensor, val_rows: torch.Tensor, args: argparse.Namespace) -> list[dict[str, float]]:
+    """One-cycle AdamW on `params` (the head, freeze_all_but_head); per-epoch metrics (epoch 0 = before training)."""
     from tqdm import tqdm
 
     loss = DenseLoss()
-    params = freeze_all_but_head(model)
     per_epoch = max(len(train_rows) // args.batch_size, 1)
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, args.lr, total_steps=args.epochs * per_epoch)
@@ -222,7 +221,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.manual_seed(args.seed)
     loaded = load_checkpoint(args.init)
     model = loaded.model
-    freeze_all_but_head(model)   # fail before the slow part on a model without a dense head
+    params = freeze_all_but_head(model)   # first: a model without a dense head fails before the slow part
     images = images_with_objects(args.data, args.images, args.seed)
     rng = np.random.default_rng(args.seed)
     q, phrases = build_queries([image_queries(objs, rng, not args.no_reword, args.negatives) for _, objs in images])
@@ -230,7 +229,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     feats = encode_images(model, loaded.transform, [p for p, _ in images])
     text = embed_phrases(model, loaded.tokenizer, phrases)
     train_rows, val_rows = split_rows(q, len(images), args.val_fraction, args.seed)
-    metrics = train_head(model, feats, text, q, train_rows, val_rows, args)
+    metrics = train_head(model, params, feats, text, q, train_rows, val_rows, args)
     summary = {"init": str(args.init), "data": list(args.data), "images": len(images), "queries": len(q),
                "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "reword": not args.no_reword,
                "negatives": args.negatives, "seed": args.seed, "val_dense_before": metrics[0]["val_dense"],
