@@ -8,7 +8,7 @@ import torch
 
 from test_train_tinydata import write_tiny_dataset
 from training.evaluate import main as eval_main
-from training.metrics import retrieval_report
+from training.metrics import reference_labels, retrieval_report
 from training.train import main as train_main
 
 torch.set_num_threads(1)
@@ -38,6 +38,7 @@ def test_eval_end_to_end(tiny_run, capsys):
     assert res["n_images"] == 8 and res["n_texts"] == 24 and res["k_test"] == 3
     for name in ("itc", "itm", "final"):
         _check_recalls(res["retrieval"][name])
+        _check_recalls(res["retrieval_reference_labels"][name])
     # 8 images of 4 buildings: every text has a building-mate among the top 10 of 8 images
     assert res["retrieval"]["itc"]["t2i"]["r10"] == 100.0
     assert set(res["rotation"]) == {"0", "15", "90", "180", "270"}
@@ -75,6 +76,10 @@ def test_synthetic_scale_matches_full_matrix(tmp_path):
     full = retrieval_report(np.argsort(-sim, axis=1)[:, :20], np.argsort(-sim.T, axis=1)[:, :20],
                             [names[b] for b in img_b[txt_img]], [names[b] for b in img_b])
     assert res["retrieval"]["itc"] == full
+    ref = reference_labels([names[b] for b in img_b])
+    assert res["retrieval_reference_labels"]["itc"] == retrieval_report(
+        np.argsort(-sim, axis=1)[:, :20], np.argsort(-sim.T, axis=1)[:, :20], [ref[i] for i in txt_img], ref)
+    assert res["retrieval_reference_labels"]["itc"] != full   # 29 building boundaries move labels
     assert 5 < full["t2i"]["r1"] < 95  # structured but not trivial: the comparison means something
     assert res["peak_rss_mb"] > 0
 
@@ -104,7 +109,8 @@ def test_synthetic_scale_with_model(random_ckpt, tmp_path, capsys, n_texts, k_te
     assert res["mode"] == "synthetic-scale-model" and res["ckpt"] == str(random_ckpt)
     assert (res["n_images"], res["n_texts"], res["n_buildings"], res["k_test"]) == (24, n_texts, 8, k_test)
     assert set(res["retrieval"]) == ({"itc", "itm", "final"} if k_test else {"itc", "final"})
-    for r in res["retrieval"].values():
+    assert set(res["retrieval_reference_labels"]) == set(res["retrieval"])
+    for r in list(res["retrieval"].values()) + list(res["retrieval_reference_labels"].values()):
         _check_recalls(r)
         assert np.isfinite(r["r_mean"]) and 0 <= r["r_mean"] <= 100
     for key in ("caption_time_s", "render_time_s", "encode_time_s", "rank_time_s", "itm_time_s", "peak_rss_mb"):

@@ -13,17 +13,17 @@ from training.losses.spatial import ordered_pairs
 @torch.no_grad()
 def grounding_accuracy(model: torch.nn.Module, pixels: Callable[[Sequence[int]], torch.Tensor],
                        regions: Sequence[tuple[int, str, list[float]]], tokenizer: Callable,
-                       batch_size: int = 64) -> dict:
+                       batch_size: int = 64, device: str | torch.device = "cpu") -> dict:
     """regions: (image index, sentence, box). Share of predicted boxes with IoU >= 0.5, and mean IoU."""
     ious = []
     for start in range(0, len(regions), batch_size):
         part = regions[start:start + batch_size]
-        img_tokens, _ = model.encode_image(pixels([r[0] for r in part]))
-        ids, mask = (torch.as_tensor(x) for x in tokenizer([r[1] for r in part]))
+        img_tokens, _ = model.encode_image(pixels([r[0] for r in part]).to(device))
+        ids, mask = (torch.as_tensor(x, device=device) for x in tokenizer([r[1] for r in part]))
         txt_tokens, _ = model.encode_text(ids, mask)
         pred = model.box_head(model.fuse(img_tokens, txt_tokens, mask)[:, 0])
         target = torch.tensor([r[2] for r in part], dtype=torch.float32)
-        ious.append(paired_iou(cxcywh_to_xyxy(pred.float()), cxcywh_to_xyxy(target))[0])
+        ious.append(paired_iou(cxcywh_to_xyxy(pred.float().cpu()), cxcywh_to_xyxy(target))[0])
     if not ious:
         return {"n": 0}
     iou = torch.cat(ious)
@@ -33,14 +33,15 @@ def grounding_accuracy(model: torch.nn.Module, pixels: Callable[[Sequence[int]],
 
 @torch.no_grad()
 def spatial_accuracy(model: torch.nn.Module, pixels: Callable[[Sequence[int]], torch.Tensor],
-                     boxes_per_image: Sequence[tuple[int, list[list[float]]]], batch_size: int = 32) -> dict:
+                     boxes_per_image: Sequence[tuple[int, list[list[float]]]], batch_size: int = 32,
+                     device: str | torch.device = "cpu") -> dict:
     """(image index, distinct boxes) per image; accuracy over all ordered pairs, per axis and both."""
     hits_h = hits_v = hits_both = total = 0
     for start in range(0, len(boxes_per_image), batch_size):
         part = boxes_per_image[start:start + batch_size]
-        img_tokens, _ = model.encode_image(pixels([p[0] for p in part]))
-        boxes = torch.tensor([b for _, bs in part for b in bs], dtype=torch.float32)
-        owner = torch.tensor([j for j, (_, bs) in enumerate(part) for _ in bs], dtype=torch.long)
+        img_tokens, _ = model.encode_image(pixels([p[0] for p in part]).to(device))
+        boxes = torch.tensor([b for _, bs in part for b in bs], dtype=torch.float32, device=device)
+        owner = torch.tensor([j for j, (_, bs) in enumerate(part) for _ in bs], dtype=torch.long, device=device)
         ia, ib, hl, vl = ordered_pairs(boxes, owner)
         if ia.numel() == 0:
             continue

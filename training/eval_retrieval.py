@@ -3,7 +3,7 @@ re-scoring of each query's top k (k_test, 256 in the reference), building-level 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Callable, Hashable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -83,19 +83,32 @@ def rerank(model: torch.nn.Module, gallery: Gallery, cand: torch.Tensor, t2i: bo
     return out
 
 
-def evaluate_retrieval(gallery: Gallery, text_buildings: Sequence[str], image_buildings: Sequence[str],
+def evaluate_retrieval(gallery: Gallery, text_buildings: Sequence[Hashable], image_buildings: Sequence[Hashable],
                        k_test: int, model: Optional[torch.nn.Module] = None, chunk: int = 4096,
                        device: str | torch.device = "cpu") -> dict:
     """ITC ranking, then (k_test > 0 and a model) ITM re-scoring of the top k_test; recalls for both."""
+    return evaluate_retrieval_modes(gallery, {"exact": (text_buildings, image_buildings)}, k_test, model, chunk,
+                                    device)["exact"]
+
+
+def evaluate_retrieval_modes(gallery: Gallery, label_modes: dict[str, tuple[Sequence[Hashable], Sequence[Hashable]]],
+                             k_test: int, model: Optional[torch.nn.Module] = None, chunk: int = 4096,
+                             device: str | torch.device = "cpu") -> dict[str, dict]:
+    """Rank once (ITC, then ITM over the top k_test), score the same rankings under each labelling:
+    label_modes = {name: (text labels, image labels)} -> {name: {"itc", ["itm"], "final"}}."""
     k = max(k_test, 10)
     t2i, i2t = streaming_similarity_topk(gallery.txt_embed, gallery.img_embed, k, chunk)
-    report = {"itc": retrieval_report(t2i.index.numpy(), i2t.index.numpy(), text_buildings, image_buildings)}
+    rankings = {"itc": (t2i.index.numpy(), i2t.index.numpy())}
     if k_test > 0 and model is not None and gallery.img_tokens is not None:
         # re-scored top k first, then the rest of the ITC order (the reference gives those a flat -100)
         t2i_r = np.concatenate((rerank(model, gallery, t2i.index[:, :k_test], True, device=device),
                                 t2i.index[:, k_test:].numpy()), axis=1)
         i2t_r = np.concatenate((rerank(model, gallery, i2t.index[:, :k_test], False, device=device),
                                 i2t.index[:, k_test:].numpy()), axis=1)
-        report["itm"] = retrieval_report(t2i_r, i2t_r, text_buildings, image_buildings)
-    report["final"] = report.get("itm", report["itc"])
-    return report
+        rankings["itm"] = (t2i_r, i2t_r)
+    out = {}
+    for mode, (text_labels, image_labels) in label_modes.items():
+        report = {name: retrieval_report(t, i, text_labels, image_labels) for name, (t, i) in rankings.items()}
+        report["final"] = report.get("itm", report["itc"])
+        out[mode] = report
+    return out

@@ -1,14 +1,22 @@
 """geotext-eval: GeoText-1652 benchmark evaluation of a checkpoint, streamed in bounded memory.
 
     geotext-eval --ckpt out/runs/default/last.pt --data out/data [--split test_951_version.json]
-                 [--k-test 256] [--rotation-study] [--out results.json]
+                 [--k-test 256] [--rotation-study] [--out results.json] [--device auto|cpu|cuda]
+                 [--precision auto|fp32|fp16]
+    geotext-eval --ckpt engines/default --data out/data      # an exported engine directory (its weights.pt)
     geotext-eval --synthetic-scale [--n-images 55227 --n-texts 165681]   # memory/time of a full-size run
     geotext-eval --synthetic-scale --ckpt out/runs/default/last.pt --k-test 0 [--n-images 55227 --n-texts 165681]
                  # the same size through the model, views rendered on the fly (docs/results.md: 933 MB, 39 min)
 
 Retrieval: ITC ranking, ITM re-scoring of the top k (k_test), building-level hits (building = image_id[:4]),
-Recall@1/5/10 for t2i (text query -> images) and i2t (image query -> texts), mean recall. Also grounding
-accuracy (IoU >= 0.5), spatial-relation accuracy, the mirror-twin subset and (optionally) a rotation study.
+Recall@1/5/10 for t2i (text query -> images) and i2t (image query -> texts), mean recall. The same rankings
+are scored twice: with exact labels (`retrieval`) and with the GeoText-1652 reference code's labels
+(`retrieval_reference_labels`, training/metrics.reference_labels), the figures to set next to the papers' tables.
+Also grounding accuracy (IoU >= 0.5), spatial-relation accuracy, the mirror-twin subset and (optionally) a
+rotation study.
+
+Precision: on CUDA the model runs under fp16 autocast, as the reference evaluates in half precision; on CPU in
+fp32. --device / --precision override either.
 """
 from __future__ import annotations
 
@@ -25,11 +33,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from geotext_ros.model.factory import load_checkpoint
+from geotext_ros.model.factory import LoadedModel, load_checkpoint
+from geotext_ros.runtime.errors import RuntimeSetupError
+from geotext_ros.runtime.graph_spec import MANIFEST_NAME
 from training.data.geotext1652 import TestRecord, load_test
 from training.eval_probes import grounding_accuracy, mirror_accuracy, spatial_accuracy
-from training.eval_retrieval import encode_gallery, evaluate_retrieval, itm_scores
-from training.metrics import retrieval_report, streaming_similarity_topk
+from training.eval_retrieval import encode_gallery, evaluate_retrieval_modes, itm_scores
+from training.metrics import reference_labels, retrieval_report, streaming_similarity_topk
 
 log = logging.getLogger("geotext-eval")
 ROTATIONS = (15, 90, 180, 270)
@@ -37,7 +47,8 @@ ROTATIONS = (15, 90, 180, 270)
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="geotext-eval", description=__doc__.split("\n")[0])
-    p.add_argument("--ckpt", help="checkpoint from geotext-train (save_checkpoint format)")
+    p.add_argument("--ckpt", help="checkpoint from geotext-train (save_checkpoint format), or an engine directory "
+                                  "from geotext-export (e.g. engines/default: its manifest and weights.pt)")
     p.add_argument("--data", help="GeoText-1652 folder (split JSON + images/)")
     p.add_argument("--split", default="test_951_version.json")
     p.add_argument("--k-test", type=int, default=256, help="ITM re-scores each query's top k (0 = ITC only)")
@@ -58,7 +69,77 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                    help="synthetic-scale with --ckpt: simulator world seed (the default dataset uses 0: no "
                         "training place recurs with 1)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="auto: CUDA when torch sees a GPU, else CPU")
+    p.add_argument("--precision", choices=("auto", "fp32", "fp16"), default="auto",
+                   help="auto: fp16 autocast on CUDA (as the reference evaluates), fp32 on CPU")
     return p.parse_args(argv)
+
+
+def eval_runtime(device: str, precision: str, cuda_available: bool) -> tuple[torch.device, bool]:
+    """(device, fp16) for --device / --precision: CUDA only where torch sees one, fp16 by default only there."""
+    if device == "auto":
+        device = "cuda" if cuda_available else "cpu"
+    if device == "cuda" and not cuda_available:
+        raise ValueError("--device cuda: torch sees no CUDA device (torch.cuda.is_available() is False); "
+                         "use --device cpu or auto")
+    fp16 = device == "cuda" if precision == "auto" else precision == "fp16"
+    return torch.device(device), fp16
+
+
+def load_model(path: str | Path) -> LoadedModel:
+    """A geotext-train checkpoint file, or an engine directory written by geotext-export (or its torch weights
+    file): the engine's manifest rebuilds the model, tokenizer (with its alias table) and transform, and its
+    weights.pt is checked against the manifest's checksum, exactly as the navigator's torch backend opens it."""
+    path = Path(path)
+    engine = _engine_dir_of(path)
+    if engine is None:
+        return load_checkpoint(path)
+    from geotext_ros.runtime.manifest import load_manifest
+    from geotext_ros.runtime.torch_backend import TorchBackend
+
+    backend = TorchBackend.from_engine_dir(engine)
+    manifest = load_manifest(engine, verify=False)
+    meta = {"path": str(engine), "engine": True, "step": manifest.get("source", {}).get("step"),
+            "model_checksum": manifest.get("model_checksum")}
+    return LoadedModel(backend.model, backend.transform, backend.tokenizer, backend.model.config, meta)
+
+
+def _engine_dir_of(path: Path) -> Optional[Path]:
+    """The engine directory that `path` is or whose torch weights file it is; None for a checkpoint file."""
+    if path.is_dir():
+        if not (path / MANIFEST_NAME).is_file():
+            raise ValueError(f"--ckpt {path} is a directory without {MANIFEST_NAME}: give a geotext-train "
+                             "checkpoint file (e.g. runs/default/last.pt) or an engine directory written by "
+                             "geotext-export (e.g. engines/default)")
+        return path
+    manifest = path.parent / MANIFEST_NAME
+    if path.is_file() and manifest.is_file():
+        try:
+            weights = json.loads(manifest.read_text(encoding="utf-8")).get("torch_weights")
+        except (json.JSONDecodeError, AttributeError):
+            return None   # not an engine's manifest: let the checkpoint loader say what the file is
+        if weights == path.name:
+            return path.parent
+    return None
+
+
+def label_modes(image_buildings: Sequence[str], txt2img: Sequence[int]) -> dict[str, tuple[list, list]]:
+    """(text labels, image labels) per labelling: exact buildings, and the reference code's counter labels."""
+    ref = reference_labels(image_buildings)
+    return {"exact": ([image_buildings[i] for i in txt2img], list(image_buildings)),
+            "reference": ([ref[i] for i in txt2img], ref)}
+
+
+LABEL_NOTE = ("ref-labels rows: the GeoText-1652 reference code's building labels (the first image of each new "
+              "building counted with the previous one): set these next to the papers' tables; the other rows "
+              "are exact (building = image_id[:4])")
+
+
+def _retrieval(gal: Any, image_buildings: Sequence[str], txt2img: Sequence[int], k_test: int, model: Any,
+               chunk: int, device: torch.device) -> dict[str, Any]:
+    modes = evaluate_retrieval_modes(gal, label_modes(image_buildings, txt2img), k_test, model, chunk, device)
+    return {"retrieval": modes["exact"], "retrieval_reference_labels": modes["reference"]}
 
 
 def peak_rss_mb() -> float:
@@ -137,42 +218,44 @@ def run_model_eval(args: argparse.Namespace) -> dict[str, Any]:
     if not args.ckpt or not args.data:
         raise SystemExit("geotext-eval needs --ckpt and --data (or --synthetic-scale)")
     t0 = time.perf_counter()
-    loaded = load_checkpoint(args.ckpt)
-    model, tok, tf = loaded.model.eval(), loaded.tokenizer, loaded.transform
+    device, fp16 = eval_runtime(args.device, args.precision, torch.cuda.is_available())
+    loaded = load_model(args.ckpt)
+    model, tok, tf = loaded.model.to(device).eval(), loaded.tokenizer, loaded.transform
     test = TestSet(Path(args.data), args.split, args.limit)
     load = make_loader(test, tf)
     keep = args.k_test > 0
-    gal = encode_gallery(model, load, len(test.records), test.texts, tok, keep, args.batch_size)
-    res: dict[str, Any] = {"ckpt": str(args.ckpt), "split": args.split, "n_images": len(test.records),
-                           "n_texts": len(test.texts), "k_test": args.k_test}
-    res["retrieval"] = evaluate_retrieval(gal, test.text_buildings, test.image_buildings, args.k_test, model,
-                                          args.chunk)
-    res["grounding"] = grounding_accuracy(model, load, test.regions(), tok, args.batch_size)
-    res["spatial"] = spatial_accuracy(model, load, test.object_boxes())
-    res["mirror"] = _mirror(model, gal, test, load, tok)
-    if args.rotation_study:
-        res["rotation"] = {"0": res["retrieval"]["final"]}
-        for angle in ROTATIONS:
-            g = encode_gallery(model, make_loader(test, tf, angle), len(test.records), test.texts, tok, keep,
-                               args.batch_size)
-            res["rotation"][str(angle)] = evaluate_retrieval(g, test.text_buildings, test.image_buildings,
-                                                             args.k_test, model, args.chunk)["final"]
+    res: dict[str, Any] = {"ckpt": str(args.ckpt), "engine": bool(loaded.meta.get("engine")), "split": args.split,
+                           "n_images": len(test.records), "n_texts": len(test.texts), "k_test": args.k_test,
+                           "device": device.type, "precision": "fp16" if fp16 else "fp32"}
+    with torch.autocast(device.type, dtype=torch.float16, enabled=fp16):
+        gal = encode_gallery(model, load, len(test.records), test.texts, tok, keep, args.batch_size, device)
+        res.update(_retrieval(gal, test.image_buildings, test.txt2img, args.k_test, model, args.chunk, device))
+        res["grounding"] = grounding_accuracy(model, load, test.regions(), tok, args.batch_size, device)
+        res["spatial"] = spatial_accuracy(model, load, test.object_boxes(), device=device)
+        res["mirror"] = _mirror(model, gal, test, load, tok, device)
+        if args.rotation_study:
+            res["rotation"] = {"0": res["retrieval"]["final"]}
+            for angle in ROTATIONS:
+                g = encode_gallery(model, make_loader(test, tf, angle), len(test.records), test.texts, tok, keep,
+                                   args.batch_size, device)
+                res["rotation"][str(angle)] = _retrieval(g, test.image_buildings, test.txt2img, args.k_test,
+                                                         model, args.chunk, device)["retrieval"]["final"]
     res["time_s"], res["peak_rss_mb"] = time.perf_counter() - t0, peak_rss_mb()
     return res
 
 
-def _mirror(model, gal, test: TestSet, load, tok) -> dict:
+def _mirror(model, gal, test: TestSet, load, tok, device: torch.device) -> dict:
     pairs = test.mirror_pairs()
 
     def itc(texts, images):
         return (gal.txt_embed[texts] * gal.img_embed[images]).sum(1)
 
     def itm(texts, images):
-        ids, mask = (torch.as_tensor(x) for x in tok([test.texts[t] for t in texts]))
+        ids, mask = (torch.as_tensor(x, device=device) for x in tok([test.texts[t] for t in texts]))
         with torch.no_grad():
             txt_tokens, _ = model.encode_text(ids, mask)
-            img_tokens, _ = model.encode_image(load(images))
-            return itm_scores(model, img_tokens, txt_tokens, mask)
+            img_tokens, _ = model.encode_image(load(images).to(device))
+            return itm_scores(model, img_tokens, txt_tokens, mask, device)
 
     return mirror_accuracy(pairs, itc, itm)
 
@@ -205,11 +288,13 @@ def run_synthetic_scale(args: argparse.Namespace) -> dict[str, Any]:
     k = max(args.k_test, 10)
     t2i, i2t = streaming_similarity_topk(txt, img, k, args.chunk)
     names = [f"{b:04d}" for b in range(args.n_buildings)]
-    rep = retrieval_report(t2i.index.numpy(), i2t.index.numpy(), [names[b] for b in img_b[txt_img]],
-                           [names[b] for b in img_b])
+    reports = {mode: retrieval_report(t2i.index.numpy(), i2t.index.numpy(), text_labels, image_labels)
+               for mode, (text_labels, image_labels) in label_modes([names[b] for b in img_b], txt_img).items()}
     return {"mode": "synthetic-scale", "n_images": args.n_images, "n_texts": args.n_texts,
             "n_buildings": args.n_buildings, "embed_dim": args.embed_dim, "k": k, "chunk": args.chunk,
-            "retrieval": {"itc": rep, "final": rep}, "embed_time_s": t_embed,
+            "retrieval": {"itc": reports["exact"], "final": reports["exact"]},
+            "retrieval_reference_labels": {"itc": reports["reference"], "final": reports["reference"]},
+            "embed_time_s": t_embed,
             "time_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
 
 
@@ -274,8 +359,8 @@ def run_synthetic_scale_model(args: argparse.Namespace) -> dict[str, Any]:
         log.info("ranking %d texts x %d images (ITC top-k, then ITM over the top %d)", len(texts), len(test),
                  args.k_test)
         try:
-            retrieval = evaluate_retrieval(gal, test.text_buildings, test.image_buildings, args.k_test, model,
-                                           args.chunk)
+            retrieval = _retrieval(gal, test.image_buildings, test.txt2img, args.k_test, model, args.chunk,
+                                   torch.device("cpu"))
             t3 = time.perf_counter()
             spilled = _spilled_mb(gal)
         finally:   # the token files can be GBs: remove them now, not whenever the gallery is collected
@@ -286,7 +371,7 @@ def run_synthetic_scale_model(args: argparse.Namespace) -> dict[str, Any]:
     return {"mode": "synthetic-scale-model", "ckpt": str(args.ckpt), "seed": args.seed,
             "n_images": len(test), "n_texts": len(texts), "n_buildings": len(test.world.places),
             "image_size": tf.size, "k_test": args.k_test, "chunk": args.chunk, "batch_size": args.batch_size,
-            "threads": torch.get_num_threads(), "retrieval": retrieval, "caption_time_s": t_captions,
+            "threads": torch.get_num_threads(), **retrieval, "caption_time_s": t_captions,
             "render_time_s": clock["render"], "encode_time_s": t2 - t1 - clock["render"],
             "rank_time_s": itm_start - t2, "itm_time_s": t3 - itm_start, "token_store_disk_mb": spilled,
             "time_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
@@ -299,13 +384,16 @@ def _spilled_mb(gal: Any) -> float:
 
 
 def format_table(res: dict[str, Any]) -> str:
-    lines = [f"{'ranking':<14}{'t2i R@1':>9}{'R@5':>7}{'R@10':>7}{'i2t R@1':>10}{'R@5':>7}{'R@10':>7}{'mR':>7}"]
+    lines = [f"{'ranking':<16}{'t2i R@1':>9}{'R@5':>7}{'R@10':>7}{'i2t R@1':>10}{'R@5':>7}{'R@10':>7}{'mR':>7}"]
     rows = [(k, v) for k, v in res["retrieval"].items() if k != "final"]
+    rows += [(f"{k} ref-labels", v) for k, v in res.get("retrieval_reference_labels", {}).items() if k != "final"]
     rows += [(f"rot {a}", v) for a, v in res.get("rotation", {}).items()]
     for name, r in rows:
         t, i = r["t2i"], r["i2t"]
-        lines.append(f"{name:<14}{t['r1']:>9.2f}{t['r5']:>7.2f}{t['r10']:>7.2f}{i['r1']:>10.2f}{i['r5']:>7.2f}"
+        lines.append(f"{name:<16}{t['r1']:>9.2f}{t['r5']:>7.2f}{t['r10']:>7.2f}{i['r1']:>10.2f}{i['r5']:>7.2f}"
                      f"{i['r10']:>7.2f}{r['r_mean']:>7.2f}")
+    if "retrieval_reference_labels" in res:
+        lines.append(LABEL_NOTE)
     for key in ("grounding", "spatial", "mirror"):
         if key in res:
             lines.append(f"{key}: " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
@@ -313,8 +401,9 @@ def format_table(res: dict[str, Any]) -> str:
     phases = [k for k in ("caption", "render", "encode", "rank", "itm") if f"{k}_time_s" in res]
     if phases:
         lines.append("phases: " + ", ".join(f"{k}={res[f'{k}_time_s']:.1f}s" for k in phases))
+    runtime = f" device={res['device']} precision={res['precision']}" if "device" in res else ""
     lines.append(f"n_images={res['n_images']} n_texts={res['n_texts']} time={res['time_s']:.1f}s "
-                 f"peak_rss={res['peak_rss_mb']:.0f}MB")
+                 f"peak_rss={res['peak_rss_mb']:.0f}MB{runtime}")
     return "\n".join(lines)
 
 
@@ -328,7 +417,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             res = run_synthetic_scale_model(args) if args.ckpt else run_synthetic_scale(args)
         else:
             res = run_model_eval(args)
-    except (OSError, ValueError, KeyError) as e:   # bad paths, malformed data or checkpoint: one line, no trace
+    except (OSError, ValueError, KeyError, RuntimeSetupError) as e:   # bad paths, data, checkpoint or engine:
+        # one line, no trace
         print(f"geotext-eval: error: {e}", file=sys.stderr)
         return 2
     print(format_table(res))

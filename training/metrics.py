@@ -1,8 +1,11 @@
 """Retrieval metrics exactly as the GeoText-1652 benchmark defines them, computed in bounded memory.
 
 - ground truth is building-level: an image and a caption match when their buildings agree, building =
-  image_id[:4], taken from each item's OWN image_id (the reference assigned the first image of a new building
-  the previous building's id; we never count, we look the id up);
+  image_id[:4], taken from each item's OWN image_id (exact labels);
+- reference labels (`reference_labels`): the GeoText-1652 evaluation code counts buildings along the file order
+  and moves its counter one image late, so the first image of each new building (and its captions) carries the
+  previous building's label. Recalls with those labels are the ones the papers' tables report;
+  geotext-eval gives both, the exact ones first;
 - `t2i`: text query -> ranked images (drone navigation); `i2t`: image query -> ranked texts (localization);
 - Recall@K = share of queries with at least one hit among the top K; mean recall = mean of the six.
 - `StreamingTopK` keeps the k best scores per query while similarity blocks stream past, so a full
@@ -10,7 +13,7 @@
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Hashable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -25,7 +28,25 @@ def building_of(image_id: str) -> str:
     return image_id[:4]
 
 
-def group_codes(*label_lists: Sequence[str]) -> list[np.ndarray]:
+def reference_labels(image_buildings: Sequence[str]) -> list[int]:
+    """Building labels of images in file order as the GeoText-1652 reference evaluation assigns them.
+
+    A counter starts at 0; each image gets the counter's current value, and only then, if its building differs
+    from the building being counted, the counter moves on. So the first image of every new building is
+    labelled with the previous building's number: ["0001", "0001", "0002", "0002", "0003"] -> [0, 0, 0, 1, 1].
+    A building that comes back later in the file gets a new number (the counter never looks ids up).
+    """
+    labels, counter, current = [], 0, None
+    for building in image_buildings:
+        if current is None:
+            current = building
+        labels.append(counter)
+        if building != current:
+            current, counter = building, counter + 1
+    return labels
+
+
+def group_codes(*label_lists: Sequence[Hashable]) -> list[np.ndarray]:
     """Map string labels of several lists to shared integer codes (so comparisons are array ops)."""
     table: dict[str, int] = {}
     out = []
@@ -46,8 +67,8 @@ def recall_at_k(ranked: np.ndarray, query_groups: np.ndarray, gallery_groups: np
     return {f"r{k}": float(100.0 * np.mean(first < k)) if len(first) else 0.0 for k in ks}
 
 
-def retrieval_report(t2i_ranked: np.ndarray, i2t_ranked: np.ndarray, text_buildings: Sequence[str],
-                     image_buildings: Sequence[str], ks: Iterable[int] = KS) -> dict[str, object]:
+def retrieval_report(t2i_ranked: np.ndarray, i2t_ranked: np.ndarray, text_buildings: Sequence[Hashable],
+                     image_buildings: Sequence[Hashable], ks: Iterable[int] = KS) -> dict[str, object]:
     """Both directions plus mean recall: {"t2i": {"r1",..}, "i2t": {...}, "r_mean": float}."""
     t_codes, i_codes = group_codes(text_buildings, image_buildings)
     t2i = recall_at_k(t2i_ranked, t_codes, i_codes, ks)
