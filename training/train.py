@@ -215,6 +215,7 @@ class Trainer:
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) / accum
         self._sync_grads()
+        sums = self._mean_over_ranks(sums)
         if float(self.cfg["clip_grad"]) > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), float(self.cfg["clip_grad"]))
         self.optimizer.step()
@@ -225,13 +226,35 @@ class Trainer:
 
     def _sync_grads(self) -> None:
         """DDP: average gradients across ranks (the model is called through its methods, not forward(), so
-        DistributedDataParallel's hooks would not fire; an explicit all-reduce is equivalent)."""
+        DistributedDataParallel's hooks would not fire; an explicit all-reduce is equivalent).
+
+        Which parameters have a gradient depends on the batch (a rank whose batch has no region sentences has
+        none for the box head), so every rank reduces every trainable parameter in one flat buffer, a missing
+        gradient counted as zero; a parameter that no rank touched keeps grad None, as in one process."""
         if self.world == 1:
             return
-        for p in self.model.parameters():
-            if p.grad is not None:
-                dist.all_reduce(p.grad)
-                p.grad /= self.world
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        has = torch.tensor([p.grad is not None for p in params], dtype=torch.float32, device=self.device)
+        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
+        dist.all_reduce(has)
+        dist.all_reduce(flat)
+        flat /= self.world
+        offset = 0
+        for p, touched in zip(params, has.tolist()):
+            n = p.numel()
+            p.grad = flat[offset:offset + n].view_as(p).clone() if touched else None
+            offset += n
+
+    def _mean_over_ranks(self, terms: dict[str, float]) -> dict[str, float]:
+        """DDP: each logged term is the mean over the ranks that computed it (the loss of the global batch when
+        the ranks' shares are equal); one process: unchanged."""
+        if self.world == 1:
+            return terms
+        gathered: list[Any] = [None] * self.world
+        dist.all_gather_object(gathered, terms)
+        keys = sorted({k for part in gathered for k in part})
+        return {k: sum(part[k] for part in gathered if k in part) / sum(k in part for part in gathered)
+                for k in keys}
 
     def save(self, path: Path) -> None:
         rng = [capture_rng()]
