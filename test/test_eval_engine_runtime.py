@@ -51,6 +51,7 @@ def test_committed_engine_evaluates_on_cpu_in_fp32_and_fp16(tiny_data, tmp_path,
     assert "itm ref-labels" in table and "device=cpu precision=fp32" in table
     r32 = json.loads(out32.read_text())
     assert r32["engine"] is True and (r32["device"], r32["precision"]) == ("cpu", "fp32")
+    assert set(r32["label_modes"]) == {"retrieval", "retrieval_reference_labels"}
     assert (r32["n_images"], r32["n_texts"]) == (12, 36)
     assert set(r32["retrieval"]) == set(r32["retrieval_reference_labels"]) == {"itc", "itm", "final"}
     # the committed model is trained: far above the 25 % chance of 4 test buildings

@@ -131,6 +131,9 @@ def label_modes(image_buildings: Sequence[str], txt2img: Sequence[int]) -> dict[
             "reference": ([ref[i] for i in txt2img], ref)}
 
 
+LABELS = {"retrieval": "exact: building = image_id[:4] of each image and caption",
+          "retrieval_reference_labels": "the GeoText-1652 reference evaluation's labels (a building counter along "
+                                        "the file order that moves one image late); compare these with the papers"}
 LABEL_NOTE = ("ref-labels rows: the GeoText-1652 reference code's building labels (the first image of each new "
               "building counted with the previous one): set these next to the papers' tables; the other rows "
               "are exact (building = image_id[:4])")
@@ -139,7 +142,7 @@ LABEL_NOTE = ("ref-labels rows: the GeoText-1652 reference code's building label
 def _retrieval(gal: Any, image_buildings: Sequence[str], txt2img: Sequence[int], k_test: int, model: Any,
                chunk: int, device: torch.device) -> dict[str, Any]:
     modes = evaluate_retrieval_modes(gal, label_modes(image_buildings, txt2img), k_test, model, chunk, device)
-    return {"retrieval": modes["exact"], "retrieval_reference_labels": modes["reference"]}
+    return {"retrieval": modes["exact"], "retrieval_reference_labels": modes["reference"], "label_modes": LABELS}
 
 
 def peak_rss_mb() -> float:
@@ -294,6 +297,7 @@ def run_synthetic_scale(args: argparse.Namespace) -> dict[str, Any]:
             "n_buildings": args.n_buildings, "embed_dim": args.embed_dim, "k": k, "chunk": args.chunk,
             "retrieval": {"itc": reports["exact"], "final": reports["exact"]},
             "retrieval_reference_labels": {"itc": reports["reference"], "final": reports["reference"]},
+            "label_modes": LABELS,
             "embed_time_s": t_embed,
             "time_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
 
@@ -341,7 +345,7 @@ def run_synthetic_scale_model(args: argparse.Namespace) -> dict[str, Any]:
     from training.data.synth import StreamedTestSet
 
     t0 = time.perf_counter()
-    loaded = load_checkpoint(args.ckpt)   # first: a bad checkpoint fails before minutes of caption generation
+    loaded = load_model(args.ckpt)   # first: a bad checkpoint fails before minutes of caption generation
     tf = loaded.transform
     test = StreamedTestSet(args.n_images, args.n_texts, args.n_buildings, tf.size, seed=args.seed)
     texts = test.texts(progress=True)
