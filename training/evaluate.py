@@ -421,8 +421,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             res = run_synthetic_scale_model(args) if args.ckpt else run_synthetic_scale(args)
         else:
             res = run_model_eval(args)
-    except (OSError, ValueError, KeyError, RuntimeSetupError) as e:   # bad paths, data, checkpoint or engine:
-        # one line, no trace
+    except (OSError, ValueError, KeyError, RuntimeSetupError) as e:   # bad path, data, checkpoint, engine: one line
         print(f"geotext-eval: error: {e}", file=sys.stderr)
         return 2
     print(format_table(res))
