@@ -4,7 +4,7 @@ Worlds are seeds never used for training (>= 100000). Instructions use held-out 
 and synonyms of geotext_ros.sim, never seen in training) and come from geotext_ros.sim.instructions: a target
 with a same-kind look-alike in view is named by its relation to another object, and the relation must single it
 out from every pose near where the drone will look (so the answer does not flip with a few metres of error).
-The loop is the navigator's own (geotext_ros.nodes.pipeline.NavPipeline) without DDS, flying the sim_world
+The loop is the navigator's own (geotext_ros.nav.pipeline.NavPipeline) without DDS, flying the sim_world
 vehicle model (ROS-free, fast, simulated time).
 
 Modes:
@@ -46,10 +46,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
-from geotext_ros.nodes.pipeline import NavPipeline  # noqa: E402
-from geotext_ros.nodes.sim_world import WorldCamera  # noqa: E402
-from geotext_ros.nodes.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
+from geotext_ros.nav.pipeline import NavPipeline  # noqa: E402
+from geotext_ros.sim.world_camera import WorldCamera  # noqa: E402
+from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle  # noqa: E402
 from geotext_ros.sim.camera import CameraPose  # noqa: E402
 from geotext_ros.sim.gallery import GALLERY_FOOTPRINT_M, altitude_for_footprint, write_gallery  # noqa: E402
 from geotext_ros.sim.instructions import nearest_place, poses_around, referring_task  # noqa: E402
@@ -248,7 +248,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"no engine in {args.engine_dir}: export one (geotext-export --out DIR) and pass --engine-dir DIR",
               file=sys.stderr)
         return 2
-    from geotext_ros.nodes.pipeline import open_gallery
+    from geotext_ros.nav.pipeline import open_gallery
     from geotext_ros.runtime.open_backend import open_backend
 
     logging.getLogger("geotext_ros.safety").setLevel(logging.ERROR)   # clamps of long SEARCH legs are expected

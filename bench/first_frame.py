@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from episodes import _parse_param, _style_seed, make_localize_episode  # noqa: E402
 from lookalikes import _first_choice  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
-from geotext_ros.nodes.pipeline import NavPipeline  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
+from geotext_ros.nav.pipeline import NavPipeline  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 # the reported seeds (bench/episodes.py's default) and the tuning seeds of docs/results.md

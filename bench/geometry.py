@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from episodes import make_localize_episode  # noqa: E402
 from geotext_ros.nav.camera import Intrinsics, box_center_to_ground  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
 
 
 def target_errors(first_seed: int, seeds: int) -> list[tuple[int, str, float, float]]:

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from episodes import make_localize_episode  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
-from geotext_ros.nodes.pipeline import NavPipeline  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
+from geotext_ros.nav.pipeline import NavPipeline  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 SETTINGS = {"model grid 8x8": {"grounding.guided_size": 0, "grounding.dense_upsample": 1},

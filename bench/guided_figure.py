@@ -24,7 +24,7 @@ from episodes import make_localize_episode  # noqa: E402
 from geotext_ros.nav.candidates import dense_candidates  # noqa: E402
 from geotext_ros.nav.guided_upsample import guided_upsample  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from episodes import make_localize_episode  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 GREEN_ROOFS_MISSED = (100016, 100034, 100008, 100010, 100112)   # not_found with the committed model

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from episodes import make_search_episode  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
-from geotext_ros.nodes.pipeline import open_gallery  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
+from geotext_ros.nav.pipeline import open_gallery  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 WEIGHTS: tuple[Optional[float], ...] = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5, None)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from episodes import _style_seed, make_localize_episode  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 Building = tuple[str, tuple[float, float, float, float]]   # colour, normalized cxcywh box

@@ -33,23 +33,21 @@ SUCCESS_M = 5.0
 
 
 def _engine_dir(arg: str) -> Optional[Path]:
-    from geotext_ros.nodes.params import share_dir
+    from geotext_ros.param_file import share_dir
     path = Path(arg) if arg else share_dir() / "engines" / "default"
     return path if (path / "manifest.json").is_file() else None
 
 
 def sim_params() -> dict[str, Any]:
     """The sim_world parameters of config/nav.yaml: the demo world and the drone's start."""
-    from geotext_ros.nodes.params import load_node_params
+    from geotext_ros.param_file import load_node_params
     return load_node_params("sim_world")
 
 
 def demo_camera(params: Optional[dict[str, Any]] = None) -> Any:
     """The sim_world's WorldCamera (world + renderer + intrinsics) for the configured demo world."""
-    from geotext_ros.nodes.sim_world import WorldCamera
-    p = params or sim_params()
-    return WorldCamera(int(p["world_seed"]), int(p["n_campuses"]), int(p["places_per_campus"]),
-                       int(p["image_width"]), int(p["image_height"]), float(p["fov_deg"]), int(p["style_seed"]))
+    from geotext_ros.sim.world_camera import WorldCamera
+    return WorldCamera.from_params(params or sim_params())
 
 
 def contact_sheet(out: Path, size: int = 256) -> Path:
@@ -244,7 +242,7 @@ def run_closed_loop(engine_dir: Path, tasks: list[Any], gallery: Optional[Path],
     import rclpy
     from std_msgs.msg import String
 
-    from geotext_ros.nodes.graph import Graph
+    from geotext_ros.nodes.node_graph import Graph
 
     rclpy.init()
     args = {"engine_dir": str(engine_dir), "gallery": str(gallery) if gallery else ""}

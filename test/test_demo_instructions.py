@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from geotext_ros.nav.parser import parse_instruction, relation_labels_of
-from geotext_ros.nav.relations import relation_labels
+from geotext_ros.relations import relation_labels
 from geotext_ros.sim.camera import CameraPose
 from geotext_ros.sim.captions import describable, object_phrase
 from geotext_ros.sim.instructions import (PLAIN_TEMPLATES, TEMPLATES, nearest_place, poses_around,
@@ -99,7 +99,7 @@ def test_demo_plan_targets_other_places_out_of_view():
 
 def test_demo_in_view_instructions_name_visible_objects():
     from geotext_ros.demo import demo_camera, pick_instructions
-    from geotext_ros.nodes.vehicle import VehicleState
+    from geotext_ros.sim.vehicle import VehicleState
 
     camera = demo_camera()
     state = VehicleState(x=0.0, y=0.0, z=40.0, yaw=0.0)
@@ -129,9 +129,9 @@ def _bench():
 def test_bench_search_episode_records_retrieval_and_cause(tiny_engine_dir, tmp_path):
     """One short search episode with an untrained engine: it flies toward a retrieved place and reports why it
     missed (the random model decides which cause; the record must be complete and consistent)."""
-    from geotext_ros.nodes.params import load_node_params
-    from geotext_ros.nodes.pipeline import NavPipeline, open_gallery
-    from geotext_ros.nodes.vehicle import VehicleLimits
+    from geotext_ros.param_file import load_node_params
+    from geotext_ros.nav.pipeline import NavPipeline, open_gallery
+    from geotext_ros.sim.vehicle import VehicleLimits
     from geotext_ros.runtime.open_backend import open_backend
 
     bench = _bench()
@@ -164,7 +164,7 @@ def test_bench_success_interval_is_the_wilson_score_interval():
 
 def test_simplest_instruction_names_the_only_one_of_its_kind():
     from geotext_ros.demo import demo_camera, simplest_instruction
-    from geotext_ros.nodes.vehicle import VehicleState
+    from geotext_ros.sim.vehicle import VehicleState
 
     camera = demo_camera()
     state = VehicleState(x=0.0, y=0.0, z=40.0, yaw=0.0)
@@ -180,8 +180,8 @@ def test_bench_style_seed_sets_the_look_of_every_frame():
     so the task) are the same whatever the look, and the default (nav.yaml style_seed 0) is what the node uses."""
     import argparse
 
-    from geotext_ros.nodes.params import load_node_params
-    from geotext_ros.nodes.vehicle import VehicleState
+    from geotext_ros.param_file import load_node_params
+    from geotext_ros.sim.vehicle import VehicleState
 
     bench = _bench()
     assert bench._style_seed("episode") == "episode" and bench._style_seed("3") == 3
