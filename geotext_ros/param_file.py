@@ -107,3 +107,13 @@ def _as_type_of(default: Any, value: Any, key: str) -> Any:
     except (TypeError, ValueError) as e:
         raise ValueError(f"parameter {key} = {value!r}: {e} (default {default!r})") from e
     return value
+
+
+def parse_override(text: str, defaults: Mapping[str, Any]) -> tuple[str, Any]:
+    """`NAME=VALUE` (a benchmark's --param) as (name, value) typed like the parameter's default in `defaults`."""
+    name, sep, value = text.partition("=")
+    if not sep or name not in defaults:
+        raise ValueError(f"--param {text!r}: use NAME=VALUE with a navigator parameter of config/nav.yaml "
+                         f"(e.g. mission.min_confidence=0.3)")
+    kind = type(defaults[name])
+    return name, (value.lower() in ("1", "true", "yes")) if kind is bool else kind(value)

@@ -28,14 +28,26 @@ class WorldCamera:
     @classmethod
     def from_params(cls, sim: Mapping[str, Any], seed: Optional[int] = None, n_campuses: Optional[int] = None,
                     places_per_campus: Optional[int] = None) -> "WorldCamera":
-        """The camera of sim_world's parameters (config/nav.yaml); seed / world size override them (episodes)."""
-        return cls(int(sim["world_seed"] if seed is None else seed),
-                   int(sim["n_campuses"] if n_campuses is None else n_campuses),
+        """The camera of sim_world's parameters (config/nav.yaml); seed / world size override them (episodes).
+        A `style_seed` of "episode" gives each world its own look (its world seed)."""
+        seed = int(sim["world_seed"] if seed is None else seed)
+        style = sim["style_seed"]
+        return cls(seed, int(sim["n_campuses"] if n_campuses is None else n_campuses),
                    int(sim["places_per_campus"] if places_per_campus is None else places_per_campus),
                    int(sim["image_width"]), int(sim["image_height"]), float(sim["fov_deg"]),
-                   int(sim["style_seed"]))
+                   seed if style == "episode" else int(style))
 
     def render(self, state: VehicleState) -> Any:
         """The camera frame (geotext_ros.sim.render.Frame: .image RGB uint8, .objects) at the vehicle pose."""
         pose = CameraPose(x=state.x, y=state.y, altitude=max(state.z, 0.5), yaw=state.yaw)
         return self.renderer.render(pose, self.intrinsics, style_seed=self.style_seed)
+
+
+def style_seed(text: str) -> int | str:
+    """A `style_seed` given on a command line: an integer, or "episode" for each world's own look."""
+    if text == "episode":
+        return text
+    try:
+        return int(text)
+    except ValueError as e:
+        raise ValueError(f"style seed {text!r}: use an integer or 'episode'") from e
