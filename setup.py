@@ -51,7 +51,7 @@ setup(
             "navigator = geotext_ros.nodes.navigator:main",
             "sim_world = geotext_ros.nodes.sim_world:main",
             "px4_bridge = geotext_ros.nodes.px4_bridge:main",
-            "geotext-nav = geotext_ros.nodes.graph:main",
+            "geotext-nav = geotext_ros.nodes.node_graph:main",
             "geotext-gallery = geotext_ros.nav.gallery_cli:main",
             "geotext-data = training.data.cli:main",
             "geotext-train = training.train:main",

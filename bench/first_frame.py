@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from episodes import _parse_param, _style_seed, make_localize_episode  # noqa: E402
-from lookalikes import _first_choice  # noqa: E402
+from geotext_ros.param_file import parse_override  # noqa: E402
+from geotext_ros.sim.scenarios import make_localize_episode  # noqa: E402
+from geotext_ros.sim.world_camera import style_seed  # noqa: E402
+from geotext_ros.sim.episodes import first_frame_choice  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
-from geotext_ros.nodes.pipeline import NavPipeline  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
+from geotext_ros.nav.pipeline import NavPipeline  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 # the reported seeds (bench/episodes.py's default) and the tuning seeds of docs/results.md
@@ -40,13 +40,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("-v", "--verbose", action="store_true", help="print every episode whose first frame missed")
     p.add_argument("--seeds", nargs="+", type=_seed_set, default=list(SEED_SETS), metavar="FIRST:COUNT",
                    help="seed sets (default: 100000:100 300000:40, the reported and the tuning seeds)")
-    p.add_argument("--style-seed", type=_style_seed, default=None, metavar="N|episode",
+    p.add_argument("--style-seed", type=style_seed, default=None, metavar="N|episode",
                    help="the frames' look, as bench/episodes.py --style-seed (default: config/nav.yaml)")
     args = p.parse_args(argv)
     sim, nav = load_node_params("sim_world"), load_node_params("navigator")
     if args.style_seed is not None:
         sim["style_seed"] = args.style_seed
-    nav.update(dict(_parse_param(text, nav) for text in args.param))
+    try:
+        nav.update(dict(parse_override(text, nav) for text in args.param))
+    except ValueError as e:
+        p.error(str(e))
     grounder = NavPipeline.from_backend(open_backend(args.engine_dir, nav.get("backend", "auto")), nav).grounder
     for first, count in args.seeds:
         table: Counter = Counter()
@@ -56,9 +59,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             seed += 1
             if ep is None:
                 continue
-            frame, task = ep["camera"].render(ep["start"]), ep["task"]
+            frame, task = ep.camera.render(ep.start), ep.task
             res = grounder.ground(frame.image, parse_instruction(task.instruction))
-            chose = _first_choice(res.box, frame.objects, task.target_id)
+            chose = first_frame_choice(res.box, frame.objects, task.target_id)
             table[chose] += 1
             if args.verbose and chose != "target":
                 print(f"  seed {seed - 1}: {chose} | {task.instruction} | {res.reason[:70]}")

@@ -14,13 +14,10 @@ from typing import Optional
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from episodes import make_localize_episode  # noqa: E402
+from geotext_ros.sim.scenarios import make_localize_episode  # noqa: E402
 from geotext_ros.nav.camera import Intrinsics, box_center_to_ground  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
 
 
 def target_errors(first_seed: int, seeds: int) -> list[tuple[int, str, float, float]]:
@@ -31,7 +28,7 @@ def target_errors(first_seed: int, seeds: int) -> list[tuple[int, str, float, fl
         ep = make_localize_episode(seed, sim)
         if ep is None:
             continue
-        cam, start, task = ep["camera"], ep["start"], ep["task"]
+        cam, start, task = ep.camera, ep.start, ep.task
         frame = cam.render(start)
         k = Intrinsics(cam.k[0], cam.k[4], cam.k[2], cam.k[5])
         height, width = frame.image.shape[:2]

@@ -16,13 +16,11 @@ from typing import Optional
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from episodes import make_localize_episode  # noqa: E402
+from geotext_ros.sim.scenarios import make_localize_episode  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
-from geotext_ros.nodes.pipeline import NavPipeline  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
+from geotext_ros.nav.pipeline import NavPipeline  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 SETTINGS = {"model grid 8x8": {"grounding.guided_size": 0, "grounding.dense_upsample": 1},
@@ -41,7 +39,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ep = make_localize_episode(args.seed, sim)
     if ep is None:
         raise SystemExit(f"seed {args.seed} has no look-alike episode; pick another seed")
-    frame, instruction = ep["camera"].render(ep["start"]), parse_instruction(ep["task"].instruction)
+    frame, instruction = ep.camera.render(ep.start), parse_instruction(ep.task.instruction)
     backend = open_backend(args.engine_dir, "onnxruntime")
     grounders = {name: NavPipeline.from_backend(backend, {**nav, **over}).grounder for name, over in SETTINGS.items()}
     times: dict[str, list[float]] = {name: [] for name in grounders}

@@ -17,14 +17,12 @@ from typing import Optional
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from episodes import make_localize_episode  # noqa: E402
+from geotext_ros.sim.scenarios import make_localize_episode  # noqa: E402
 from geotext_ros.nav.candidates import dense_candidates  # noqa: E402
 from geotext_ros.nav.guided_upsample import guided_upsample  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 
@@ -49,7 +47,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ep = make_localize_episode(args.seed, sim)
     if ep is None:
         raise SystemExit(f"seed {args.seed} has no look-alike episode; pick another seed")
-    frame, task = ep["camera"].render(ep["start"]), ep["task"]
+    frame, task = ep.camera.render(ep.start), ep.task
     backend = open_backend(args.engine_dir, "onnxruntime")
     target = parse_instruction(task.instruction).target
     tokens, _ = backend.encode_image(np.asarray(backend.transform(frame.image), np.float32)[None])

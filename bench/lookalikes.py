@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from episodes import make_localize_episode  # noqa: E402
+from geotext_ros.sim.episodes import first_frame_choice  # noqa: E402
+from geotext_ros.sim.scenarios import make_localize_episode  # noqa: E402
 from geotext_ros.nav.candidates import center_distance  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
-from geotext_ros.nodes.pipeline import NavPipeline  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
+from geotext_ros.nav.pipeline import NavPipeline  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 
@@ -45,10 +44,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         if not args.all and rec["cause"] != "wrong_lookalike":
             continue
         ep = make_localize_episode(rec["seed"], sim)
-        frame, task = ep["camera"].render(ep["start"]), ep["task"]
+        frame, task = ep.camera.render(ep.start), ep.task
         res = grounder.ground(frame.image, parse_instruction(task.instruction))
         boxes = {o.object_id: o.bbox for o in frame.objects}
-        chose = _first_choice(res.box, frame.objects, task.target_id)
+        chose = first_frame_choice(res.box, frame.objects, task.target_id)
         table[("success" if rec["success"] else rec["cause"], chose)] += 1
         print(f"seed {rec['seed']} ({rec['cause'] or 'success'}): first frame chose {chose}; anchor found "
               f"{res.anchor_box is not None} (off {_dist(res.anchor_box, boxes.get(task.anchor_id))}), "
@@ -57,17 +56,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     for (outcome, chose), n in sorted(table.items()):
         print(f"{outcome:16s} first frame chose {chose:10s} {n}")
     return 0
-
-
-def _first_choice(box, objects, target_id: int) -> str:
-    """What the chosen box is nearest to: the target, a look-alike (its kind), another object, or nothing."""
-    if box is None:
-        return "nothing"
-    near = min(objects, key=lambda o: center_distance(o.bbox, box))
-    target_kind = next(o.kind for o in objects if o.object_id == target_id)
-    if near.object_id == target_id:
-        return "target"
-    return "look-alike" if near.kind == target_kind else "another"
 
 
 if __name__ == "__main__":

@@ -17,11 +17,9 @@ from typing import Optional
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from episodes import make_localize_episode  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.sim.scenarios import make_localize_episode  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 GREEN_ROOFS_MISSED = (100016, 100034, 100008, 100010, 100112)   # not_found with the committed model
@@ -43,14 +41,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         if ep is None:
             print(f"seed {seed}: no localize episode (no look-alike target in view)")
             continue
-        frame = ep["camera"].render(ep["start"])
-        target = next(o for o in frame.objects if o.object_id == ep["task"].target_id)
+        frame = ep.camera.render(ep.start)
+        target = next(o for o in frame.objects if o.object_id == ep.task.target_id)
         image_tokens, _ = backend.encode_image(np.asarray(backend.transform(frame.image), dtype=np.float32)[None])
         dense = backend.dense(np.repeat(image_tokens, len(phrases), axis=0), text_embed)
         grid = dense.shape[-1]
         row, col = (min(int(v * grid), grid - 1) for v in (target.bbox[1], target.bbox[0]))
         cells = ", ".join(f"{ph!r} peak {d.max():.2f} at target {d[row, col]:.2f}" for ph, d in zip(phrases, dense))
-        print(f"seed {seed} | {ep['task'].instruction} | {cells}")
+        print(f"seed {seed} | {ep.task.instruction} | {cells}")
     return 0
 
 

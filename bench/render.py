@@ -5,16 +5,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from geotext_ros.sim import CameraPose, Renderer, annotate, generate_world, intrinsics_for  # noqa: E402
+from geotext_ros.sim import CameraPose, Renderer, annotate, generate_world, intrinsics_for
 
 
 def _fps(world, size: int, frames: int, captions: bool) -> float:

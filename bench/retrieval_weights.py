@@ -16,13 +16,11 @@ from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from episodes import make_search_episode  # noqa: E402
+from geotext_ros.sim.scenarios import make_search_episode  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
-from geotext_ros.nodes.pipeline import open_gallery  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
+from geotext_ros.nav.pipeline import open_gallery  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 WEIGHTS: tuple[Optional[float], ...] = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5, None)
@@ -49,12 +47,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             if ep is None:
                 continue
             done += 1
-            gallery = open_gallery(ep["gallery"], backend)
-            matches = gallery.query(parse_instruction(ep["task"].instruction).text, k=len(gallery),
+            gallery = open_gallery(ep.gallery, backend)
+            matches = gallery.query(parse_instruction(ep.task.instruction).text, k=len(gallery),
                                     rerank=len(gallery))
             for w in WEIGHTS:
                 best = max(matches, key=lambda m: _order_score(m, w))
-                hits[w] += best.place_id == ep["task"].place_id
+                hits[w] += best.place_id == ep.task.place_id
     for w in WEIGHTS:
         name = "ITM alone" if w is None else "ITC alone" if w == 0 else f"ITC + {w} x ITM"
         print(f"{name:18s} top-1 {hits[w]}/{done} = {100 * hits[w] / done:.1f} %")

@@ -21,11 +21,10 @@ from typing import Iterator, Optional
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from episodes import _style_seed, make_localize_episode  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.sim.scenarios import make_localize_episode  # noqa: E402
+from geotext_ros.sim.world_camera import style_seed  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
 
 Building = tuple[str, tuple[float, float, float, float]]   # colour, normalized cxcywh box
@@ -64,7 +63,7 @@ def episode_frames(count: int, first_seed: int, style_seed: int | str | None = N
         if ep is None:
             continue
         done += 1
-        frame = ep["camera"].render(ep["start"])
+        frame = ep.camera.render(ep.start)
         yield frame.image, [(o.color, tuple(o.bbox)) for o in frame.objects if o.kind == "building"]
 
 
@@ -83,7 +82,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--engine-dir", default=str(ROOT / "engines" / "default"))
     p.add_argument("--episodes", type=int, default=60, help="localize episodes (first frames) to look at")
     p.add_argument("--first-seed", type=int, default=100000)
-    p.add_argument("--style-seed", type=_style_seed, default=None, metavar="N|episode",
+    p.add_argument("--style-seed", type=style_seed, default=None, metavar="N|episode",
                    help="the frames' look, as bench/episodes.py --style-seed (default: config/nav.yaml)")
     p.add_argument("--data", type=Path, help="a dataset folder instead of episodes (synthetic records with objects)")
     p.add_argument("--split", default="test_951_version.json", help="with --data: the records file")

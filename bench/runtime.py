@@ -21,8 +21,6 @@ from typing import Callable
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from geotext_ros.runtime import open_backend, topk_cosine  # noqa: E402
 from geotext_ros.runtime.backend import Backend  # noqa: E402

@@ -35,7 +35,6 @@ from typing import Any, Optional
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 PREFIX = "/soak"
 # Fast DDS's default UDP transport loses most multi-fragment best-effort samples between processes (a 1920x1080

@@ -1,5 +1,8 @@
 """`make demo`: the whole loop in the built-in world with the committed default model (engines/default).
 
+The command line; the tasks come from geotext_ros.sim.scenarios, the closed loop over DDS from
+geotext_ros.nodes.demo_run, the figure from geotext_ros.sim.run_plot.
+
 1. the demo world (config/nav.yaml, sim_world: world_seed, n_campuses, places_per_campus) is rendered into a
    geotagged gallery, one nadir image per place (geotext_ros.sim.gallery), out/demo/gallery/gallery.json;
 2. navigator + sim_world run in this process (the geotext-nav --sim graph) with that gallery, which the navigator
@@ -20,36 +23,32 @@ import json
 import logging
 import math
 import sys
-import textwrap
-import threading
-import time
 from pathlib import Path
 from typing import Any, Optional
 
-import numpy as np
+from geotext_ros.sim.episodes import SUCCESS_M
+from geotext_ros.sim.run_plot import plot
+from geotext_ros.sim.scenarios import plan_tasks
 
 OUT = Path("out/demo")
-SUCCESS_M = 5.0
 
 
 def _engine_dir(arg: str) -> Optional[Path]:
-    from geotext_ros.nodes.params import share_dir
+    from geotext_ros.param_file import share_dir
     path = Path(arg) if arg else share_dir() / "engines" / "default"
     return path if (path / "manifest.json").is_file() else None
 
 
 def sim_params() -> dict[str, Any]:
     """The sim_world parameters of config/nav.yaml: the demo world and the drone's start."""
-    from geotext_ros.nodes.params import load_node_params
+    from geotext_ros.param_file import load_node_params
     return load_node_params("sim_world")
 
 
 def demo_camera(params: Optional[dict[str, Any]] = None) -> Any:
     """The sim_world's WorldCamera (world + renderer + intrinsics) for the configured demo world."""
-    from geotext_ros.nodes.sim_world import WorldCamera
-    p = params or sim_params()
-    return WorldCamera(int(p["world_seed"]), int(p["n_campuses"]), int(p["places_per_campus"]),
-                       int(p["image_width"]), int(p["image_height"]), float(p["fov_deg"]), int(p["style_seed"]))
+    from geotext_ros.sim.world_camera import WorldCamera
+    return WorldCamera.from_params(params or sim_params())
 
 
 def contact_sheet(out: Path, size: int = 256) -> Path:
@@ -76,258 +75,6 @@ def prepare_gallery(camera: Any, out: Path, fov_deg: float) -> Path:
     """Render the demo world's gallery (one image per place at the drone camera's field of view)."""
     from geotext_ros.sim.gallery import write_gallery
     return write_gallery(camera.world, out / "gallery", hfov_deg=fov_deg)
-
-
-def plan_tasks(camera: Any, params: dict[str, Any], count: int, seed: int = 0) -> list[Any]:
-    """Up to `count` search tasks, each at a place other than the one the drone is at when it is given, with the
-    target out of the drone's view then; look-alike targets (relation needed) first. Each view is the one the
-    drone will have above the place: gallery altitude, the start heading."""
-    from geotext_ros.sim.camera import CameraPose
-    from geotext_ros.sim.gallery import GALLERY_FOOTPRINT_M, altitude_for_footprint
-    from geotext_ros.sim.instructions import poses_around, referring_task
-
-    world, rng = camera.world, np.random.default_rng(seed)
-    alt = altitude_for_footprint(GALLERY_FOOTPRINT_M, float(params["fov_deg"]))
-    yaw = float(params["start_yaw"])
-    candidates = []
-    for place in world.places:
-        views = [camera.renderer.render(p, camera.intrinsics).objects
-                 for p in poses_around(CameraPose(place.x, place.y, alt, yaw))]
-        task = referring_task(views, world, rng, "train", unique_in_world=True)
-        if task is not None:
-            candidates.append(task)
-    candidates.sort(key=lambda t: t.relation is None)   # relation tasks first (stable)
-    here = CameraPose(float(params["start_x"]), float(params["start_y"]), float(params["start_altitude"]), yaw)
-    tasks: list[Any] = []
-    for task in candidates:
-        if len(tasks) == count:
-            break
-        in_view = {o.object_id for o in camera.renderer.render(here, camera.intrinsics).objects}
-        if task.target_id in in_view:
-            continue
-        tasks.append(task)
-        here = CameraPose(task.target_xy[0], task.target_xy[1], alt, yaw)
-    return tasks
-
-
-def pick_instructions(world_camera: Any, state: Any, count: int, seed: int = 0) -> list[dict[str, Any]]:
-    """Instructions for distinct objects in the current camera view (localize only, no gallery needed)."""
-    from geotext_ros.sim.camera import CameraPose
-    from geotext_ros.sim.instructions import poses_around, referring_task
-
-    pose = CameraPose(state.x, state.y, max(state.z, 0.5), state.yaw)
-    views = [world_camera.renderer.render(p, world_camera.intrinsics).objects for p in poses_around(pose, 2.0)]
-    rng, picks, used = np.random.default_rng(seed), [], set()
-    for _ in range(4 * count):
-        task = referring_task(views, world_camera.world, rng, "train")
-        if task is not None and task.target_id not in used:
-            used.add(task.target_id)
-            picks.append({"instruction": task.instruction, "target_xy": list(task.target_xy)})
-        if len(picks) == count:
-            break
-    return picks
-
-
-def simplest_instruction(world_camera: Any, state: Any) -> dict[str, Any]:
-    """"fly to the <phrase>" for the largest describable object in view that is the only one of its kind."""
-    from geotext_ros.sim.captions import describable, object_phrase
-
-    objs = describable(world_camera.render(state).objects)
-    unique = [o for o in objs if sum(p.kind == o.kind for p in objs) == 1]
-    if not unique:
-        raise ValueError(f"no object in view at ({state.x:.1f}, {state.y:.1f}) is the only one of its kind")
-    target = max(unique, key=lambda o: o.area)
-    truth = world_camera.world.objects[target.object_id]
-    return {"instruction": f"fly to the {object_phrase(target)}", "target_xy": [truth.x, truth.y]}
-
-
-class _Recorder:
-    """Subscribes to odometry, status, camera and annotated frames (the product's topics) on one node."""
-
-    def __init__(self, node: Any) -> None:
-        from nav_msgs.msg import Odometry
-        from sensor_msgs.msg import Image
-        from std_msgs.msg import String
-
-        from geotext_ros.nodes.navigator import CAMERA_QOS
-
-        self.lock = threading.Lock()
-        self.traj: list[tuple[float, float, float]] = []      # (t, x, y)
-        self.status: dict[str, Any] = {}
-        self.annotated: Any = None
-        self.raw: Any = None
-        p = node.params
-        node.create_subscription(Odometry, p["odom_topic"], self._odom, 10)
-        node.create_subscription(String, p["status_topic"], self._status, 10)
-        node.create_subscription(Image, p["annotated_topic"], self._annotated, CAMERA_QOS)
-        node.create_subscription(Image, p["camera_topic"], self._raw, CAMERA_QOS)
-
-    def _odom(self, m: Any) -> None:
-        with self.lock:
-            self.traj.append((time.monotonic(), m.pose.pose.position.x, m.pose.pose.position.y))
-
-    def _status(self, m: Any) -> None:
-        self.status = json.loads(m.data)
-
-    def _annotated(self, m: Any) -> None:
-        self.annotated = m
-
-    def _raw(self, m: Any) -> None:
-        self.raw = m
-
-    def pose_since(self, t0: float) -> list[tuple[float, float]]:
-        with self.lock:
-            return [(x, y) for t, x, y in self.traj if t >= t0]
-
-
-def _to_rgb(msg: Any) -> Any:
-    from geotext_ros.nodes import conversions
-    return None if msg is None else conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step,
-                                                             msg.data)
-
-
-def _path_length(points: list[tuple[float, float]]) -> float:
-    return float(sum(math.dist(a, b) for a, b in zip(points, points[1:])))
-
-
-def fly(sim: Any, pub: Any, rec: _Recorder, task: Any, timeout_s: float, label: str) -> dict[str, Any]:
-    """Publish one instruction on `pub`; print progress until ARRIVED / NOT_FOUND / timeout; the result record."""
-    from std_msgs.msg import String
-
-    print(f"{label} {task.instruction!r}  (true place {task.place_id})")
-    rec.annotated = None
-    t0 = time.monotonic()
-    pub.publish(String(data=task.instruction))
-    last_state, last_print, retrieved = None, 0.0, None
-    while time.monotonic() - t0 < timeout_s:
-        st = rec.status
-        mine = st.get("instruction") == task.instruction
-        state = st.get("state") if mine else "sent"
-        if mine and st.get("place") and retrieved is None:
-            retrieved = st["place"]
-        now = time.monotonic() - t0
-        if state != last_state or now - last_print > 3.0:
-            where = f"drone ({sim.state.x:6.1f}, {sim.state.y:6.1f}, {sim.state.z:4.1f})"
-            extra = ""
-            if state == "SEARCH" and retrieved:
-                extra = f"gallery place {retrieved['place_id']} (score {retrieved['score']:.2f})"
-            elif state in ("LOCALIZE", "APPROACH") and st.get("score") is not None:
-                extra = f"confidence {st['score']:.2f}  {st.get('reason', '')}"
-            else:
-                extra = st.get("reason", "") if mine else ""
-            print(f"    {now:5.1f} s  {state:9s} {where}  {extra}"[:160])
-            last_state, last_print = state, now
-        if mine and state in ("ARRIVED", "NOT_FOUND"):
-            break
-        time.sleep(0.1)
-    seconds = time.monotonic() - t0
-    final = (sim.state.x, sim.state.y)
-    err = math.dist(final, task.target_xy)
-    frame, boxed = _to_rgb(rec.annotated), rec.annotated is not None
-    if frame is None:
-        frame = _to_rgb(rec.raw)
-    result = {**task.to_dict(), "state": rec.status.get("state"), "final_xy": [round(v, 2) for v in final],
-              "error_m": round(err, 2), "success": err <= SUCCESS_M, "seconds": round(seconds, 1),
-              "path_m": round(_path_length(rec.pose_since(t0)), 1),
-              "retrieved_place": retrieved["place_id"] if retrieved else None,
-              "retrieval_score": round(float(retrieved["score"]), 3) if retrieved else None,
-              "retrieval_correct": bool(retrieved and retrieved["place_id"] == task.place_id),
-              "box_shown": boxed}
-    print(f"    -> {result['state']} after {result['seconds']} s, {result['path_m']} m flown; "
-          f"{err:.1f} m from the target centre: {'SUCCESS' if result['success'] else 'FAILED'}; "
-          f"retrieved place {result['retrieved_place']} (true {task.place_id})")
-    return {"result": result, "frame": frame}
-
-
-def run_closed_loop(engine_dir: Path, tasks: list[Any], gallery: Optional[Path], timeout_s: float) -> dict[str, Any]:
-    """Start navigator + sim_world (gallery given to the navigator), fly every task in turn."""
-    import rclpy
-    from std_msgs.msg import String
-
-    from geotext_ros.nodes.graph import Graph
-
-    rclpy.init()
-    args = {"engine_dir": str(engine_dir), "gallery": str(gallery) if gallery else ""}
-    graph = Graph(sim=True, launch_args=args).start()
-    nav, sim = graph.nodes["navigator"], graph.nodes["sim_world"]
-    rec = _Recorder(nav)
-    pub = nav.create_publisher(String, nav.params["instruction_topic"], 10)
-    results, frames = [], []
-    try:
-        _wait(lambda: rec.status.get("state") in ("IDLE", "ERROR"), 90.0)
-        if rec.status.get("state") != "IDLE":
-            raise RuntimeError(f"navigator did not become ready: {rec.status}")
-        time.sleep(0.5)   # let discovery match the instruction publisher
-        for i, task in enumerate(tasks):
-            out = fly(sim, pub, rec, task, timeout_s, f"[{i + 1}/{len(tasks)}]")
-            results.append(out["result"])
-            frames.append(out["frame"])
-    finally:
-        graph.shutdown()
-        rclpy.try_shutdown()
-    with rec.lock:
-        traj = [(x, y) for _, x, y in rec.traj]
-    return {"results": results, "frames": frames, "trajectory": traj}
-
-
-def _wait(pred: Any, timeout: float) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and not pred():
-        time.sleep(0.1)
-
-
-def plot(run: dict[str, Any], camera: Any, out: Path) -> Path:
-    """Map (north-up world render, places, trajectory, retrieved and true places, targets) + final frames."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from geotext_ros.sim.camera import CameraPose, intrinsics_for
-
-    world, results = camera.world, run["results"]
-    pts = np.array(run["trajectory"] + [(p.x, p.y) for p in world.places] or [(0.0, 0.0)])
-    lo, hi = pts.min(axis=0) - 40.0, pts.max(axis=0) + 40.0
-    cx, cy = (lo + hi) / 2
-    half = float(max(hi - lo) / 2)
-    overview = camera.renderer.render(CameraPose(cx, cy, half, math.pi / 2), intrinsics_for(768, 768, 90.0),
-                                      style_seed=None).image
-    n = max(1, len(results))
-    rows = min(n, 3)
-    fig = plt.figure(figsize=(9 + 9 / rows, 9))
-    grid = fig.add_gridspec(rows, 2, width_ratios=[rows, 1])
-    ax = fig.add_subplot(grid[:, 0])
-    # yaw = pi/2 puts north up; the image spans [cx - half, cx + half] x [cy - half, cy + half] metres.
-    ax.imshow(overview, extent=(cx - half, cx + half, cy - half, cy + half))
-    for p in world.places:
-        ax.annotate(p.place_id, (p.x, p.y + 42), color="white", fontsize=9, ha="center",
-                    bbox={"facecolor": "black", "alpha": 0.5, "pad": 1})
-    traj = np.array(run["trajectory"]) if run["trajectory"] else np.zeros((1, 2))
-    ax.plot(traj[:, 0], traj[:, 1], "y-", lw=2, label="trajectory")
-    ax.plot(traj[0, 0], traj[0, 1], "wo", ms=8, label="start")
-    for i, r in enumerate(results):
-        ax.plot(*r["target_xy"], "r+", ms=16, mew=3)
-        ax.plot(*r["final_xy"], "c.", ms=10)
-        ax.annotate(f"{i + 1}", r["target_xy"], xytext=(6, 6), textcoords="offset points", color="red",
-                    fontsize=12, weight="bold")
-    ax.plot([], [], "r+", ms=12, mew=3, label="true target")
-    ax.plot([], [], "c.", ms=10, label="final position")
-    ax.set_title("demo world (ENU metres, north up): places, trajectory, targets")
-    ax.legend(loc="lower right", fontsize=8)
-    for i, (r, frame) in enumerate(zip(results[:3], run["frames"][:3])):
-        sub = fig.add_subplot(grid[i, 1])
-        if frame is not None:
-            sub.imshow(frame)
-        kind = "target box" if r["box_shown"] else "last camera frame, no box"
-        sub.set_title(f"{i + 1}: {r['state']} {r['error_m']} m ({kind})\nplace {r['retrieved_place']} "
-                      f"(true {r['place_id']})", fontsize=9)
-        sub.set_xlabel("\n".join(textwrap.wrap(r["instruction"], 48)), fontsize=8)
-        sub.set_xticks([])
-        sub.set_yticks([])
-    path = out / "trajectory.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -357,6 +104,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     tasks = plan_tasks(camera, params, args.instructions, args.seed)
     print(f"demo world seed {params['world_seed']}: {len(camera.world.places)} places, gallery {gallery}; "
           f"engine {engine}; {len(tasks)} instructions")
+    from geotext_ros.nodes.demo_run import run_closed_loop   # rclpy: only with a model to fly
+
     run = run_closed_loop(engine, tasks, gallery, args.timeout)
     fig = plot(run, camera, args.out)
     res = run["results"]

@@ -4,7 +4,7 @@
     ros2 launch geotext_ros nav.launch.py sim:=true
 
 Every node gets the parameter file `config` (default: the package's config/nav.yaml, where all defaults live)
-plus the launch arguments below. `geotext-nav` (geotext_ros/nodes/graph.py) starts the same nodes with the same
+plus the launch arguments below. `geotext-nav` (geotext_ros/nodes/node_graph.py) starts the same nodes with the same
 parameters in one process; test/test_launch_graph.py checks that they agree.
 """
 
@@ -18,7 +18,7 @@ def generate_launch_description():
     from launch_ros.actions import Node
     from launch_ros.parameter_descriptions import ParameterValue
 
-    from geotext_ros.nodes.params import default_config_path, load_node_params
+    from geotext_ros.param_file import default_config_path, load_node_params
 
     nav = load_node_params("navigator")   # launch-argument defaults come from nav.yaml too
     arguments = [

@@ -7,9 +7,18 @@ groundings that carry no confidence."""
 import numpy as np
 import pytest
 
-from geotext_ros.nav.grounding import GroundingResult, Grounder
+from geotext_ros.nav.grounding import Grounder, GroundingConfig, GroundingResult
 from geotext_ros.nav.mission import Mission, MissionConfig
 from geotext_ros.nav.parser import parse_instruction
+
+# The grid-level grounder these tests were written for (no guided upsampling, one alias reading, the box head's
+# refinement on): the navigator's settings (GroundingConfig defaults = config/nav.yaml) are tested by the episodes.
+GRID_SETTINGS = GroundingConfig(min_score=0.5, anchor_min_score=None, refine=True, guided_size=0, guided_sigma_colour=24.0,
+                       alias_readings=1)
+
+
+def grid_grounder(backend, **settings):
+    return Grounder(backend, GRID_SETTINGS, **settings)
 
 BOX = (0.5, 0.5, 0.2, 0.2)
 
@@ -41,11 +50,11 @@ def test_grounder_confidence_is_the_chosen_regions_dense_probability(tiny_engine
 
     backend = open_backend(tiny_engine_dir)
     rgb = np.random.default_rng(0).integers(0, 255, (128, 128, 3), dtype=np.uint8)
-    res = Grounder(backend, min_score=0.0, relative_threshold=0.9).ground(rgb, parse_instruction("fly to the pool"))
+    res = grid_grounder(backend, min_score=0.0, relative_threshold=0.9).ground(rgb, parse_instruction("fly to the pool"))
     assert res.box is not None and res.chosen is not None
     assert res.confidence == pytest.approx(res.candidates[res.chosen].score)
     assert res.to_dict()["confidence"] == res.confidence
-    none = Grounder(backend, min_score=1.0).ground(rgb, parse_instruction("fly to the pool"))
+    none = grid_grounder(backend, min_score=1.0).ground(rgb, parse_instruction("fly to the pool"))
     assert none.box is None and none.confidence is None
 
 
@@ -53,8 +62,8 @@ def test_anchor_threshold_defaults_below_the_targets_and_is_checked(tiny_engine_
     from geotext_ros.runtime.open_backend import open_backend
 
     backend = open_backend(tiny_engine_dir)
-    assert Grounder(backend, min_score=0.5).anchor_min_score == 0.25
-    assert Grounder(backend, min_score=0.1).anchor_min_score == 0.1
-    assert Grounder(backend, min_score=0.5, anchor_min_score=0.4).anchor_min_score == 0.4
+    assert grid_grounder(backend, min_score=0.5).anchor_min_score == 0.25
+    assert grid_grounder(backend, min_score=0.1).anchor_min_score == 0.1
+    assert grid_grounder(backend, min_score=0.5, anchor_min_score=0.4).anchor_min_score == 0.4
     with pytest.raises(ValueError, match="anchor_min_score"):
-        Grounder(backend, anchor_min_score=1.5)
+        grid_grounder(backend, anchor_min_score=1.5)

@@ -70,8 +70,8 @@ def test_altitude_for_footprint_inverts_footprint():
 
 def test_navigator_pipeline_embeds_a_gallery_json(world, tmp_path, tiny_engine_dir):
     """The navigator's `gallery` parameter takes gallery.json (embedded at load) as well as an index .npz."""
-    from geotext_ros.nodes.params import load_node_params
-    from geotext_ros.nodes.pipeline import NavPipeline
+    from geotext_ros.param_file import load_node_params
+    from geotext_ros.nav.pipeline import NavPipeline
 
     path = write_gallery(world, tmp_path / "g", hfov_deg=90.0, size=64)
     params = {**load_node_params("navigator"), "gallery": str(path)}

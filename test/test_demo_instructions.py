@@ -1,5 +1,5 @@
-"""Instructions with known answers (geotext_ros.sim.instructions), the demo's plan, and the episode benchmark."""
-import importlib.util
+"""Instructions with known answers (geotext_ros.sim.instructions), the demo's plan (geotext_ros.sim.scenarios), and
+the closed-loop episodes (geotext_ros.sim.episodes)."""
 import json
 import math
 from pathlib import Path
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from geotext_ros.nav.parser import parse_instruction, relation_labels_of
-from geotext_ros.nav.relations import relation_labels
+from geotext_ros.relations import relation_labels
 from geotext_ros.sim.camera import CameraPose
 from geotext_ros.sim.captions import describable, object_phrase
 from geotext_ros.sim.instructions import (PLAIN_TEMPLATES, TEMPLATES, nearest_place, poses_around,
@@ -80,7 +80,8 @@ def test_search_tasks_name_one_place_only():
 
 
 def test_demo_plan_targets_other_places_out_of_view():
-    from geotext_ros.demo import demo_camera, plan_tasks, sim_params
+    from geotext_ros.demo import demo_camera, sim_params
+    from geotext_ros.sim.scenarios import plan_tasks
 
     params = sim_params()
     camera = demo_camera(params)
@@ -98,8 +99,9 @@ def test_demo_plan_targets_other_places_out_of_view():
 
 
 def test_demo_in_view_instructions_name_visible_objects():
-    from geotext_ros.demo import demo_camera, pick_instructions
-    from geotext_ros.nodes.vehicle import VehicleState
+    from geotext_ros.demo import demo_camera
+    from geotext_ros.sim.scenarios import pick_instructions
+    from geotext_ros.sim.vehicle import VehicleState
 
     camera = demo_camera()
     state = VehicleState(x=0.0, y=0.0, z=40.0, yaw=0.0)
@@ -119,52 +121,49 @@ def test_demo_without_a_model_writes_the_contact_sheet(tmp_path):
     assert summary["status"] == "no_model" and (tmp_path / "demo/contact_sheet.png").is_file()
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_episodes", ROOT / "bench" / "episodes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_bench_search_episode_records_retrieval_and_cause(tiny_engine_dir, tmp_path):
     """One short search episode with an untrained engine: it flies toward a retrieved place and reports why it
     missed (the random model decides which cause; the record must be complete and consistent)."""
-    from geotext_ros.nodes.params import load_node_params
-    from geotext_ros.nodes.pipeline import NavPipeline, open_gallery
-    from geotext_ros.nodes.vehicle import VehicleLimits
+    from geotext_ros.param_file import load_node_params
+    from geotext_ros.nav.pipeline import NavPipeline, open_gallery
+    from geotext_ros.sim.vehicle import VehicleLimits
     from geotext_ros.runtime.open_backend import open_backend
 
-    bench = _bench()
+    from geotext_ros.sim.episodes import run_episode, summarize
+    from geotext_ros.sim.scenarios import make_search_episode
+
     sim, nav = load_node_params("sim_world"), load_node_params("navigator")
-    ep = next(e for e in (bench.make_search_episode(s, sim, tmp_path) for s in range(100000, 100010)) if e)
+    ep = next(e for e in (make_search_episode(s, sim, tmp_path) for s in range(100000, 100010)) if e)
     backend = open_backend(tiny_engine_dir)
-    pipe = NavPipeline.from_backend(backend, nav, open_gallery(ep["gallery"], backend))
-    rec = bench.run_episode(ep, pipe, VehicleLimits(), 5.0, max_s=6.0)
-    assert rec["retrieved_place"] in {p.place_id for p in ep["camera"].world.places}
-    assert rec["true_place"] == ep["task"].place_id and rec["true_place_rank"] is not None
+    pipe = NavPipeline.from_backend(backend, nav, open_gallery(ep.gallery, backend))
+    rec = run_episode(ep, pipe, VehicleLimits.from_params(sim), 5.0, max_s=6.0)
+    assert rec["retrieved_place"] in {p.place_id for p in ep.camera.world.places}
+    assert rec["true_place"] == ep.task.place_id and rec["true_place_rank"] is not None
     assert rec["path_m"] > 10.0   # it flew toward the retrieved place
     assert not rec["success"] and rec["cause"] in ("wrong_place", "timeout")
-    summary = bench.summarize([rec], "search", str(tiny_engine_dir))
+    summary = summarize([rec], "search", str(tiny_engine_dir))
     assert summary["episodes"] == 1 and summary["success_rate"] == 0.0 and "retrieval_top1" in summary
     assert sum(summary["failures"].values()) == 1
     assert math.isfinite(rec["error_m"])
 
 
 def test_bench_success_interval_is_the_wilson_score_interval():
-    bench = _bench()
-    lo, hi = bench.wilson_interval(90, 100)
+    from geotext_ros.sim.episodes import summarize, wilson_interval
+
+    lo, hi = wilson_interval(90, 100)
     # textbook values for 90 of 100 at 95 %: 0.8256 .. 0.9448
     assert lo == pytest.approx(0.8256, abs=5e-4) and hi == pytest.approx(0.9448, abs=5e-4)
-    assert bench.wilson_interval(0, 10)[0] == 0.0 and bench.wilson_interval(10, 10)[1] == pytest.approx(1.0)
-    assert bench.wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == pytest.approx(1.0)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
     rec = {"success": True, "latency_ms": [], "time_s": 1.0, "path_m": 1.0, "cause": None}
-    summary = bench.summarize([rec] * 9 + [{**rec, "success": False, "cause": "not_found"}], "localize", "e")
+    summary = summarize([rec] * 9 + [{**rec, "success": False, "cause": "not_found"}], "localize", "e")
     assert summary["success_rate"] == 0.9 and summary["success_ci95"][0] < 0.9 < summary["success_ci95"][1]
 
 
 def test_simplest_instruction_names_the_only_one_of_its_kind():
-    from geotext_ros.demo import demo_camera, simplest_instruction
-    from geotext_ros.nodes.vehicle import VehicleState
+    from geotext_ros.demo import demo_camera
+    from geotext_ros.sim.scenarios import simplest_instruction
+    from geotext_ros.sim.vehicle import VehicleState
 
     camera = demo_camera()
     state = VehicleState(x=0.0, y=0.0, z=40.0, yaw=0.0)
@@ -178,21 +177,19 @@ def test_simplest_instruction_names_the_only_one_of_its_kind():
 def test_bench_style_seed_sets_the_look_of_every_frame():
     """--style-seed N renders every episode's frames in style N, 'episode' in each episode's own; the objects (and
     so the task) are the same whatever the look, and the default (nav.yaml style_seed 0) is what the node uses."""
-    import argparse
+    from geotext_ros.param_file import load_node_params
+    from geotext_ros.sim.vehicle import VehicleState
+    from geotext_ros.sim.world_camera import WorldCamera, style_seed
 
-    from geotext_ros.nodes.params import load_node_params
-    from geotext_ros.nodes.vehicle import VehicleState
-
-    bench = _bench()
-    assert bench._style_seed("episode") == "episode" and bench._style_seed("3") == 3
-    with pytest.raises(argparse.ArgumentTypeError, match="integer or 'episode'"):
-        bench._style_seed("spring")
+    assert style_seed("episode") == "episode" and style_seed("3") == 3
+    with pytest.raises(ValueError, match="integer or 'episode'"):
+        style_seed("spring")
     sim = load_node_params("sim_world")
     assert sim["style_seed"] == 0
     state = VehicleState(x=0.0, y=0.0, z=45.0)
     frames = {}
     for style in (0, 5, "episode"):
-        cam = bench._camera(100001, {**sim, "style_seed": style}, 1, 2)
+        cam = WorldCamera.from_params({**sim, "style_seed": style}, 100001, 1, 2)
         assert cam.style_seed == (100001 if style == "episode" else style)
         frames[style] = cam.render(state)
     assert [o.object_id for o in frames[0].objects] == [o.object_id for o in frames[5].objects]

@@ -9,7 +9,7 @@ import torch
 
 from geotext_ros.sim import vocab
 from training.dense_negatives import NEGATIVE_KINDS, hard_negative
-from training.loss_batch import collate, dense_queries
+from training.collate import collate, dense_queries
 from training.losses.dense import DenseLoss, patch_targets
 from training.presets import load_preset
 

@@ -9,8 +9,17 @@ import numpy as np
 import pytest
 
 from geotext_ros.nav.dense_stitch import shifted_views, stitch_maps, view_shifts
-from geotext_ros.nav.grounding import Grounder
+from geotext_ros.nav.grounding import Grounder, GroundingConfig
 from geotext_ros.nav.parser import parse_instruction
+
+# The grid-level grounder these tests were written for (no guided upsampling, one alias reading, the box head's
+# refinement on): the navigator's settings (GroundingConfig defaults = config/nav.yaml) are tested by the episodes.
+GRID_SETTINGS = GroundingConfig(min_score=0.5, anchor_min_score=None, refine=True, guided_size=0, guided_sigma_colour=24.0,
+                       alias_readings=1)
+
+
+def grid_grounder(backend, **settings):
+    return Grounder(backend, GRID_SETTINGS, **settings)
 
 PATCH, SIZE = 16, 128
 GRID = SIZE // PATCH
@@ -111,9 +120,9 @@ def two_squares() -> np.ndarray:
 
 def test_upsampled_grounding_separates_neighbours_the_model_grid_merges():
     text = parse_instruction("fly to the bright square")
-    coarse = Grounder(CentreBackend(), min_score=0.4, relative_threshold=0.5).ground(two_squares(), text)
+    coarse = grid_grounder(CentreBackend(), min_score=0.4, relative_threshold=0.5).ground(two_squares(), text)
     backend = CentreBackend()
-    fine = Grounder(backend, min_score=0.4, relative_threshold=0.5, dense_upsample=2).ground(two_squares(), text)
+    fine = grid_grounder(backend, min_score=0.4, relative_threshold=0.5, dense_upsample=2).ground(two_squares(), text)
     assert len(coarse.candidates) == 1
     assert len(fine.candidates) == 2
     centres = sorted(c.box[0] * SIZE for c in fine.candidates)
@@ -123,4 +132,4 @@ def test_upsampled_grounding_separates_neighbours_the_model_grid_merges():
 
 def test_upsample_must_be_a_positive_integer():
     with pytest.raises(ValueError, match="dense_upsample"):
-        Grounder(CentreBackend(), dense_upsample=0)
+        grid_grounder(CentreBackend(), dense_upsample=0)

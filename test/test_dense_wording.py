@@ -9,7 +9,7 @@ import torch
 from geotext_ros.sim import vocab
 from geotext_ros.sim.captions import object_phrase
 from training.dense_wording import PhraseObject, building_shape, reword
-from training.loss_batch import dense_queries
+from training.collate import dense_queries
 from training.presets import load_preset
 
 

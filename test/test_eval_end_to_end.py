@@ -90,7 +90,7 @@ def random_ckpt(tmp_path_factory):
     from geotext_ros.model.config import load_config
     from geotext_ros.model.factory import create_model, save_checkpoint
     from geotext_ros.model.tokenizer import WordPieceTokenizer
-    from geotext_ros.runtime.parity import CAPTIONS
+    from training.export_parity import CAPTIONS
 
     torch.manual_seed(0)
     cfg = load_config("tiny")

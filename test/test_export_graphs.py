@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from geotext_ros.runtime.graph_spec import GRAPHS
-from geotext_ros.runtime.trt_compat import check_engine_dir, check_model
+from training.trt_compat import check_engine_dir, check_model
 from training.export import main
 
 

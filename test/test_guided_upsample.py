@@ -4,10 +4,19 @@ import numpy as np
 import pytest
 
 from geotext_ros.nav.candidates import dense_candidates
-from geotext_ros.nav.grounding import Grounder
+from geotext_ros.nav.grounding import Grounder, GroundingConfig
 from geotext_ros.nav.guided_upsample import FrameGuide, guided_upsample
 from geotext_ros.nav.parser import parse_instruction
 from test_dense_stitch import SIZE, CentreBackend
+
+# The grid-level grounder these tests were written for (no guided upsampling, one alias reading, the box head's
+# refinement on): the navigator's settings (GroundingConfig defaults = config/nav.yaml) are tested by the episodes.
+GRID_SETTINGS = GroundingConfig(min_score=0.5, anchor_min_score=None, refine=True, guided_size=0, guided_sigma_colour=24.0,
+                       alias_readings=1)
+
+
+def grid_grounder(backend, **settings):
+    return Grounder(backend, GRID_SETTINGS, **settings)
 
 GRASS, PANEL = (70, 110, 50), (30, 40, 90)
 
@@ -75,12 +84,12 @@ def test_grounder_with_guided_size_separates_what_its_grid_merges():
     rgb[20:60, 40:88] = 255
     rgb[68:108, 40:88] = 255
     text = parse_instruction("fly to the bright array")
-    plain = Grounder(CentreBackend(), min_score=0.4).ground(rgb, text)
-    guided = Grounder(CentreBackend(), min_score=0.4, guided_size=64, guided_sigma_colour=10.0).ground(rgb, text)
+    plain = grid_grounder(CentreBackend(), min_score=0.4).ground(rgb, text)
+    guided = grid_grounder(CentreBackend(), min_score=0.4, guided_size=64, guided_sigma_colour=10.0).ground(rgb, text)
     assert len(plain.candidates) == 1 and len(guided.candidates) == 2
     assert guided.box[1] * SIZE == pytest.approx(40.0, abs=4.0) or guided.box[1] * SIZE == pytest.approx(88.0, abs=4.0)
     with pytest.raises(ValueError, match="guided_size"):
-        Grounder(CentreBackend(), guided_size=-1)
+        grid_grounder(CentreBackend(), guided_size=-1)
 
 
 def test_one_frame_guide_serves_every_phrase_map():

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from geotext_ros.nodes import graph
-from geotext_ros.nodes.params import default_config_path, load_node_params
+from geotext_ros.nodes import node_graph as graph
+from geotext_ros.param_file import default_config_path, load_node_params
 
 LAUNCH = Path(__file__).resolve().parents[1] / "launch" / "nav.launch.py"
 

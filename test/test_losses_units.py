@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from geotext_ros.nav.relations import relation_labels
+from geotext_ros.relations import relation_labels
 from training.losses.box_ops import cxcywh_to_xyxy, paired_giou, paired_iou
 from training.losses.config import LossConfig
 from training.losses.contrastive import ITCLoss, positive_targets

@@ -106,8 +106,8 @@ def test_query_fuses_itc_and_weighted_itm(backend, gallery):
 
 
 def test_pipeline_retrieves_with_the_configured_itm_weight(backend, gallery):
-    from geotext_ros.nodes.params import load_node_params
-    from geotext_ros.nodes.pipeline import NavPipeline
+    from geotext_ros.param_file import load_node_params
+    from geotext_ros.nav.pipeline import NavPipeline
 
     index = GalleryIndex.build(backend, gallery)
     text = "fly to the red building left of the pool"

@@ -8,10 +8,19 @@ import numpy as np
 import pytest
 
 from geotext_ros.nav.candidates import Candidate, dense_candidates
-from geotext_ros.nav.grounding import Grounder, GroundingResult
+from geotext_ros.nav.grounding import Grounder, GroundingConfig, GroundingResult
 from geotext_ros.nav.parser import parse_instruction
-from geotext_ros.nav.relations import relation_labels
+from geotext_ros.relations import relation_labels
 from geotext_ros.nav.selection import select_candidate
+
+# The grid-level grounder these tests were written for (no guided upsampling, one alias reading, the box head's
+# refinement on): the navigator's settings (GroundingConfig defaults = config/nav.yaml) are tested by the episodes.
+GRID_SETTINGS = GroundingConfig(min_score=0.5, anchor_min_score=None, refine=True, guided_size=0, guided_sigma_colour=24.0,
+                       alias_readings=1)
+
+
+def grid_grounder(backend, **settings):
+    return Grounder(backend, GRID_SETTINGS, **settings)
 
 G = 12
 
@@ -228,14 +237,14 @@ def two_buildings_and_pool():
 ])
 def test_pipeline_resolves_relation(text, expect_cx):
     backend = FixedMapBackend(two_buildings_and_pool(), box=(0.5, 0.1, 0.05, 0.05))
-    res = Grounder(backend, min_score=0.5).ground(RGB, parse_instruction(text))
+    res = grid_grounder(backend, min_score=0.5).ground(RGB, parse_instruction(text))
     assert res.box is not None and res.box[0] == pytest.approx(expect_cx)
     assert len(res.candidates) == 2 and res.score == pytest.approx(0.8)
     assert backend.calls["encode_image"] == 1
 
 
 def test_pipeline_anchor_box_and_relation_reported():
-    res = Grounder(FixedMapBackend(two_buildings_and_pool())).ground(
+    res = grid_grounder(FixedMapBackend(two_buildings_and_pool())).ground(
         RGB, parse_instruction("the red building left of the pool"))
     assert res.anchor_box == pytest.approx((0.5, 0.5, 2 / 12, 2 / 12))
     assert res.relation == "left of" and res.phrase == "the red building"
@@ -244,26 +253,26 @@ def test_pipeline_anchor_box_and_relation_reported():
 
 def test_pipeline_missing_anchor_is_said():
     maps = {"the red building": blob_map(square(5, 1), square(5, 9))}
-    res = Grounder(FixedMapBackend(maps)).ground(RGB, parse_instruction("the red building left of the pool"))
+    res = grid_grounder(FixedMapBackend(maps)).ground(RGB, parse_instruction("the red building left of the pool"))
     assert res.box is not None and res.relation is None and "not found" in res.reason
 
 
 def test_pipeline_no_candidate():
-    res = Grounder(FixedMapBackend({})).ground(RGB, parse_instruction("fly to the red building"))
+    res = grid_grounder(FixedMapBackend({})).ground(RGB, parse_instruction("fly to the red building"))
     assert res.box is None and res.chosen is None and "min_score" in res.reason
 
 
 def test_pipeline_refines_with_box_head_when_it_overlaps():
     maps = {"the pool": blob_map(square(5, 5))}
     head = (0.49, 0.49, 0.15, 0.15)
-    res = Grounder(FixedMapBackend(maps, box=head)).ground(RGB, parse_instruction("the pool"))
+    res = grid_grounder(FixedMapBackend(maps, box=head)).ground(RGB, parse_instruction("the pool"))
     assert res.box == pytest.approx(head) and "refined" in res.reason
-    res = Grounder(FixedMapBackend(maps, box=head), refine=False).ground(RGB, parse_instruction("the pool"))
+    res = grid_grounder(FixedMapBackend(maps, box=head), refine=False).ground(RGB, parse_instruction("the pool"))
     assert res.box == pytest.approx((0.5, 0.5, 2 / 12, 2 / 12))
 
 
 def test_pipeline_commands_and_empty_have_no_box():
-    g = Grounder(FixedMapBackend({}))
+    g = grid_grounder(FixedMapBackend({}))
     for text in ("stop", "", "return home"):
         res = g.ground(RGB, parse_instruction(text))
         assert res.box is None and res.reason
@@ -271,15 +280,15 @@ def test_pipeline_commands_and_empty_have_no_box():
 
 def test_itm_probability_is_clipped_and_nan_safe():
     maps = {"the pool": blob_map(square(5, 5))}
-    assert Grounder(FixedMapBackend(maps, itm=float("nan"))).ground(RGB, parse_instruction("the pool")).score == 0.0
-    assert Grounder(FixedMapBackend(maps, itm=1.7)).ground(RGB, parse_instruction("the pool")).score == 1.0
+    assert grid_grounder(FixedMapBackend(maps, itm=float("nan"))).ground(RGB, parse_instruction("the pool")).score == 0.0
+    assert grid_grounder(FixedMapBackend(maps, itm=1.7)).ground(RGB, parse_instruction("the pool")).score == 1.0
 
 
 def test_bad_image_and_threshold_rejected():
     with pytest.raises(ValueError, match="rgb"):
-        Grounder(FixedMapBackend({})).ground(np.zeros((8, 8), np.uint8), parse_instruction("the pool"))
+        grid_grounder(FixedMapBackend({})).ground(np.zeros((8, 8), np.uint8), parse_instruction("the pool"))
     with pytest.raises(ValueError, match="min_score"):
-        Grounder(FixedMapBackend({}), min_score=2.0)
+        grid_grounder(FixedMapBackend({}), min_score=2.0)
 
 
 # ---- real torch backend on a tiny untrained model -------------------------------------------------------------
@@ -296,7 +305,7 @@ def test_torch_backend_tiny_model_runs():
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)
     # min_score 0 makes every cell count, so candidates, anchors and the relation head all run.
-    grounder = Grounder(backend, min_score=0.0, relative_threshold=0.9)
+    grounder = grid_grounder(backend, min_score=0.0, relative_threshold=0.9)
     for text in ("fly to the red building left of the pool", "the tree between the pool and the road",
                  "the car in the upper left", "stop"):
         res = grounder.ground(rgb, parse_instruction(text))
@@ -334,7 +343,7 @@ def test_grounder_keeps_the_reading_the_frame_supports(readings, expect_cx, anch
     backend = FixedMapBackend(water_scene())
     backend.tokenizer = ReadingTokenizer(backend, {"water": "swimming"}, {"water": ["lake", "pond"]})
     text = parse_instruction("fly to the red building right of the water body")
-    res = Grounder(backend, min_score=0.5, alias_readings=readings).ground(RGB, text)
+    res = grid_grounder(backend, min_score=0.5, alias_readings=readings).ground(RGB, text)
     assert (res.anchor_box is not None) == anchor_found
     if anchor_found:
         assert res.box[0] == pytest.approx(expect_cx)
@@ -349,7 +358,7 @@ def test_grounder_keeps_the_first_reading_on_a_tie_and_rejects_zero_readings():
     same = blob_map(square(5, 1))
     backend = FixedMapBackend({"the water body": same, "the lake body": same.copy()})
     backend.tokenizer = ReadingTokenizer(backend, {"water": "swimming"}, {"water": ["lake"]})
-    res = Grounder(backend, min_score=0.5, alias_readings=3).ground(RGB, parse_instruction("fly to the water body"))
+    res = grid_grounder(backend, min_score=0.5, alias_readings=3).ground(RGB, parse_instruction("fly to the water body"))
     assert res.box is not None and "the lake body" in backend.phrases and "read " not in res.reason
     with pytest.raises(ValueError, match="alias_readings"):
-        Grounder(backend, alias_readings=0)
+        grid_grounder(backend, alias_readings=0)

@@ -21,8 +21,14 @@ def seen(score=0.9, box=BOX):
     return GroundingResult(box=box, score=score, reason="test")
 
 
+# The state machine these tests were written for (move by track_gain, no descent, no hold tracking); the
+# navigator's settings (MissionConfig defaults = config/nav.yaml) are tested by the episodes.
+BASE = dict(min_confidence=0.5, min_place_score=0.0, track_radius=15.0, track_window=0, hold_tracking=False,
+            approach_altitude=None)
+
+
 def mission(**kw):
-    return Mission(MissionConfig(**kw))
+    return Mission(MissionConfig(**{**BASE, **kw}))
 
 
 def test_idle_has_no_waypoint():

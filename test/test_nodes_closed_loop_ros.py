@@ -27,8 +27,8 @@ def test_drone_reaches_a_named_target_in_view() -> None:
     rclpy = pytest.importorskip("rclpy")
     from std_msgs.msg import String
 
-    from geotext_ros.demo import simplest_instruction
-    from geotext_ros.nodes.graph import Graph
+    from geotext_ros.sim.scenarios import simplest_instruction
+    from geotext_ros.nodes.node_graph import Graph
 
     rclpy.init()
     graph = Graph(sim=True, launch_args={"engine_dir": str(ENGINE), "gallery": ""}).start()

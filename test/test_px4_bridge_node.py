@@ -19,7 +19,7 @@ from std_msgs.msg import String  # noqa: E402
 from geotext_ros.nav.px4 import LocalPositionENU  # noqa: E402
 from geotext_ros.nodes import px4_bridge  # noqa: E402
 from geotext_ros.nav.safety import SafetyConfig  # noqa: E402
-from geotext_ros.nodes.params import load_node_params  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
 from geotext_ros.nodes.px4_bridge import (Px4BridgeNode, goal_from_pose, odometry_message,  # noqa: E402
                                           px4_qos)
 
@@ -84,7 +84,7 @@ def test_nav_yaml_bridge_safety_section_is_every_safety_field_with_the_camera_wa
 
 
 def test_create_node_without_px4_msgs_runs_with_the_link_off(ros):
-    from geotext_ros.nodes import graph
+    from geotext_ros.nodes import node_graph as graph
     spec = next(s for s in graph.GRAPH if s.name == "px4_bridge")
     node = graph.create_node(spec, graph.node_parameters(spec, graph.launch_defaults()))
     try:

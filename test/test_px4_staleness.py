@@ -8,7 +8,7 @@ import pytest
 
 from geotext_ros.nav.px4 import STALE_WAYPOINT, LocalPositionENU, OffboardBridge, OffboardConfig, Phase, VehicleState
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
-from geotext_ros.nodes.params import load_node_params
+from geotext_ros.param_file import load_node_params
 
 RATE = 10.0                       # heartbeat rate of the tests' clock
 GOAL = (40.0, 10.0, 25.0, 0.5)

@@ -12,7 +12,7 @@ import pytest
 from geotext_ros.runtime import (BackendUnavailableError, ChecksumMismatchError, EngineDirError, GraphLoadError,
                                  open_backend, topk_cosine)
 from geotext_ros.runtime.ort_backend import OrtBackend
-from geotext_ros.runtime.parity import max_abs_diff, run_all, synthetic_inputs
+from training.export_parity import max_abs_diff, run_all, synthetic_inputs
 from geotext_ros.runtime.torch_backend import TorchBackend
 
 FP32_TOL = 1e-4  # torch eager vs ORT CPU, both FP32

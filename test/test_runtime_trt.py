@@ -71,7 +71,7 @@ def _tensorrt_with_gpu():
 def test_tensorrt_engines_match_onnxruntime(tmp_path_factory):
     """FP16 engines (LayerNorm/softmax FP32) vs ORT FP32: embeddings within 2e-2, probabilities within 2e-2."""
     from geotext_ros.runtime.ort_backend import OrtBackend
-    from geotext_ros.runtime.parity import max_abs_diff
+    from training.export_parity import max_abs_diff
     from geotext_ros.runtime.trt_backend import TensorRTBackend
     from training.export import export_random_model
 

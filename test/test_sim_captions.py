@@ -1,11 +1,11 @@
-"""Captions from geometry: every spatial phrase agrees with geotext_ros.nav.relations on the boxes."""
+"""Captions from geometry: every spatial phrase agrees with geotext_ros.relations on the boxes."""
 import re
 
 import numpy as np
 import pytest
 
 from geotext_ros.model.text import clean_caption
-from geotext_ros.nav.relations import image_position_labels, relation_labels
+from geotext_ros.relations import image_position_labels, relation_labels
 from geotext_ros.sim import CameraPose, Renderer, WorldObject, annotate, generate_world, intrinsics_for, object_phrase
 from geotext_ros.sim import vocab
 

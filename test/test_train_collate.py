@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from geotext_ros.model.tokenizer import WordPieceTokenizer
-from training.loss_batch import collate
+from training.collate import collate
 from training.token_store import TokenStore
 
 

@@ -34,7 +34,7 @@ import torch
 
 from training.dense_negatives import hard_negative
 from training.dense_wording import reword
-from training.loss_batch import phrase_groups
+from training.collate import phrase_groups
 from training.losses.dense import DenseLoss
 from training.train_data import load_resized, read_train_records
 

@@ -23,9 +23,9 @@ import torch
 from geotext_ros.model.factory import LoadedModel, load_checkpoint
 from geotext_ros.runtime.errors import RuntimeSetupError
 from geotext_ros.runtime.graph_spec import DEFAULT_PROFILE, GRAPHS, OPSET
-from geotext_ros.runtime.graphs import graph_modules
+from geotext_ros.runtime.graph_modules import graph_modules
 from geotext_ros.runtime.manifest import MANIFEST_VERSION, sha256_file, write_manifest
-from geotext_ros.runtime.parity import max_abs_diff
+from training.export_parity import max_abs_diff
 
 log = logging.getLogger("geotext-export")
 
@@ -107,7 +107,7 @@ def export(ckpt: Path, out: Path, opset: int = OPSET, max_batch: int = 32, max_b
     """The whole export; returns the manifest written to out/manifest.json."""
     from geotext_ros.runtime.ort_backend import OrtBackend
     from geotext_ros.runtime.torch_backend import TorchBackend
-    from geotext_ros.runtime.trt_compat import check_engine_dir
+    from training.trt_compat import check_engine_dir
 
     loaded = load_checkpoint(ckpt)
     out.mkdir(parents=True, exist_ok=True)
@@ -148,8 +148,8 @@ def export(ckpt: Path, out: Path, opset: int = OPSET, max_batch: int = 32, max_b
 def quantize_all(out: Path, manifest: dict[str, Any], fp32_backend: Any) -> dict[str, Any]:
     """int8 graphs next to the fp32 ones, with the accuracy change measured against fp32 ORT."""
     from geotext_ros.runtime.ort_backend import OrtBackend
-    from geotext_ros.runtime.parity import embedding_agreement
-    from geotext_ros.runtime.quantize import quantize_graph
+    from training.export_parity import embedding_agreement
+    from training.export_quantize import quantize_graph
 
     for name, entry in manifest["graphs"].items():
         # the ROI Align path is tiny and accuracy-sensitive: its int8 copy is the fp32 graph itself
@@ -185,7 +185,7 @@ def export_random_model(out: Path, config: str = "tiny", seed: int = 0, **kwargs
     from geotext_ros.model.config import load_config
     from geotext_ros.model.factory import create_model, save_checkpoint
     from geotext_ros.model.tokenizer import WordPieceTokenizer
-    from geotext_ros.runtime.parity import CAPTIONS
+    from training.export_parity import CAPTIONS
 
     torch.manual_seed(seed)
     cfg = load_config(config)

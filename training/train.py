@@ -25,7 +25,7 @@ from geotext_ros.model.config import load_config
 from geotext_ros.model.factory import create_model, load_checkpoint, save_checkpoint, with_image_size
 from geotext_ros.model.tokenizer import WordPieceTokenizer
 from geotext_ros.model.xvlm import load_xvlm_checkpoint
-from training.loss_batch import collate, to_device
+from training.collate import collate, to_device
 from training.losses.config import LossConfig
 from training.losses.objective import Objective
 from training.plots import plot_loss_curve

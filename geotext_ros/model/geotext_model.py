@@ -118,7 +118,7 @@ class GeoTextModel(nn.Module):
 
     def relation_head(self, feat_a: torch.Tensor, feat_b: torch.Tensor, box_a: torch.Tensor,
                       box_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Relation of A to B: (h_logits, v_logits) [K, 3] each; classes as geotext_ros.nav.relations."""
+        """Relation of A to B: (h_logits, v_logits) [K, 3] each; classes as geotext_ros.relations."""
         x = torch.cat([feat_a, feat_b, box_a, box_b, box_a - box_b], dim=-1)
         out = self.relation_mlp(x)
         return out[:, :3], out[:, 3:]

@@ -16,11 +16,12 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
 from geotext_ros.model.text import MAX_WORDS_TEST, clean_caption
+from geotext_ros.param_file import config_values
 from geotext_ros.runtime.retrieval import topk_cosine
 
 INDEX_VERSION = 1
@@ -28,6 +29,29 @@ INDEX_VERSION = 1
 
 class GalleryError(ValueError):
     """A gallery file or index is unusable; the message names the file and what to do."""
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The navigator's `search_*` parameters of config/nav.yaml, defined here only (test/test_config_defaults.py).
+
+    top_k: gallery places retrieved per instruction (best first). itm_weight: places are ordered by ITC cosine +
+    this x ITM probability, so ITM only breaks near-ties (ordering by ITM alone, None, lost 8 points of top-1,
+    docs/results.md)."""
+
+    top_k: int = 5
+    itm_weight: Optional[float] = 0.05
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1:
+            raise ValueError(f"search_top_k must be >= 1, got {self.top_k}")
+        if self.itm_weight is not None and not (math.isfinite(self.itm_weight) and self.itm_weight >= 0):
+            raise ValueError(f"search_itm_weight must be a number >= 0, got {self.itm_weight}")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], prefix: str = "search_") -> "SearchConfig":
+        """From the navigator's flattened parameters (`search_top_k`, `search_itm_weight`)."""
+        return cls(**config_values(cls, params, prefix))
 
 
 @dataclass(frozen=True)

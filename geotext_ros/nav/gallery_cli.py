@@ -80,10 +80,10 @@ def _itm_weight(text: str) -> Optional[float]:
     if text == "none":
         return None
     if text == "navigator":
-        from geotext_ros.nodes.params import load_node_params
+        from geotext_ros.nav.gallery import SearchConfig
+        from geotext_ros.param_file import load_node_params
 
-        value = load_node_params("navigator").get("search_itm_weight")
-        return None if value is None else float(value)
+        return SearchConfig.from_params(load_node_params("navigator")).itm_weight
     try:
         return float(text)
     except ValueError as e:

@@ -12,8 +12,8 @@ full sentence's ITM probability is the confidence.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Mapping, Optional
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from geotext_ros.nav.dense_stitch import shifted_views, stitch_maps
 from geotext_ros.nav.guided_upsample import FrameGuide
 from geotext_ros.nav.parser import Instruction
 from geotext_ros.nav.selection import SelectionWeights, select_candidate
+from geotext_ros.param_file import config_values
 
 # relation -> (axis 0 = horizontal / 1 = vertical, class index) read from the relation head's probabilities
 _HEAD_CLASS = {"left of": (0, 0), "right of": (0, 2), "above": (1, 0), "below": (1, 2)}
@@ -58,17 +59,17 @@ class GroundingResult:
         return out
 
 
-class Grounder:
-    """Grounds instructions with a runtime Backend (geotext_ros.runtime: encode_image/encode_text/fuse/dense/
-    relation + transform + tokenizer).
+@dataclass(frozen=True)
+class GroundingConfig:
+    """The `grounding.*` parameters of config/nav.yaml, defined here only (test/test_config_defaults.py checks
+    the file against these defaults); the reasons for each value are next to it in nav.yaml.
 
     min_score: dense-map probability a cell needs to be part of a candidate (below it everywhere -> no box).
-    anchor_min_score: the same for an anchor's region (default min(min_score, 0.25)). Lower than for the target:
+    anchor_min_score: the same for an anchor's region (None: min(min_score, 0.25)). Lower than for the target:
     the sentence says the anchor is there and only its position is needed, and the relation it resolves is what
     tells look-alike targets apart (measured: anchors found 11 -> 19 of 20 views, bench/episodes.py frames).
     relative_threshold: cells also need >= this fraction of the map's peak (separates adjacent objects).
-    refine_iou: replace the chosen component's coarse box by the full-sentence box head's when they overlap this
-    much (0 disables nothing; set refine=False to keep grid boxes). weights: relation evidence mix.
+    refine: replace the chosen component's coarse box by the full-sentence box head's when they overlap.
     weighted_centre: centre candidate boxes on their cells' score-weighted centroid (nav/candidates.py).
     dense_upsample: f > 1 encodes f*f sub-patch-shifted copies of the frame as well and stitches their dense maps
     into an f-times finer grid (nav/dense_stitch.py); 1 = the model's own grid.
@@ -80,37 +81,65 @@ class Grounder:
     "lake" or "pond") and the reading whose dense map peaks highest is kept; 1 = the alias table's first choice.
     """
 
-    def __init__(self, backend: Any, min_score: float = 0.5, relative_threshold: float = 0.5,
-                 refine: bool = True, refine_iou: float = 0.3, max_candidates: int = 16,
-                 weights: SelectionWeights = SelectionWeights(), anchor_min_score: Optional[float] = None,
-                 weighted_centre: bool = True, dense_upsample: int = 1, guided_size: int = 0,
-                 guided_sigma_colour: float = 24.0, alias_readings: int = 1) -> None:
-        if not 0.0 <= min_score <= 1.0:
-            raise ValueError(f"min_score must be a probability in [0, 1], got {min_score}")
-        if anchor_min_score is None:
-            anchor_min_score = min(float(min_score), 0.25)
-        if not 0.0 <= anchor_min_score <= 1.0:
-            raise ValueError(f"anchor_min_score must be a probability in [0, 1], got {anchor_min_score}")
-        self.anchor_min_score = float(anchor_min_score)
+    min_score: float = 0.22
+    relative_threshold: float = 0.5
+    anchor_min_score: Optional[float] = 0.2
+    refine: bool = False
+    weighted_centre: bool = True
+    dense_upsample: int = 1
+    guided_size: int = 64
+    guided_sigma_colour: float = 10.0
+    alias_readings: int = 3
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_score <= 1.0:
+            raise ValueError(f"grounding.min_score must be a probability in [0, 1], got {self.min_score}")
+        if self.anchor_min_score is not None and not 0.0 <= self.anchor_min_score <= 1.0:
+            raise ValueError(f"grounding.anchor_min_score must be a probability in [0, 1], got "
+                             f"{self.anchor_min_score}")
+        if int(self.dense_upsample) < 1:
+            raise ValueError(f"grounding.dense_upsample must be an integer >= 1 (1 = off), got "
+                             f"{self.dense_upsample}")
+        if int(self.guided_size) < 0 or self.guided_sigma_colour <= 0:
+            raise ValueError(f"grounding.guided_size must be >= 0 (0 = off) and guided_sigma_colour > 0, got "
+                             f"{self.guided_size} and {self.guided_sigma_colour}")
+        if int(self.alias_readings) < 1:
+            raise ValueError(f"grounding.alias_readings must be an integer >= 1 (1 = the alias table's first "
+                             f"choice), got {self.alias_readings}")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], prefix: str = "grounding.") -> "GroundingConfig":
+        """From flattened node parameters (`grounding.min_score`, ...); an unknown `grounding.*` name is an error."""
+        return cls(**config_values(cls, params, prefix))
+
+
+class Grounder:
+    """Grounds instructions with a runtime Backend (geotext_ros.runtime: encode_image/encode_text/fuse/dense/
+    relation + transform + tokenizer) with a GroundingConfig.
+
+    refine_iou: the box head's box replaces the chosen component's when they overlap this much (with
+    config.refine). weights: relation evidence mix.
+    """
+
+    def __init__(self, backend: Any, config: Optional[GroundingConfig] = None, refine_iou: float = 0.3,
+                 max_candidates: int = 16, weights: SelectionWeights = SelectionWeights(), **settings: Any) -> None:
+        """`config` (default: GroundingConfig(), the nav.yaml values); `settings` replace single fields of it
+        (`Grounder(backend, min_score=0.4)`)."""
+        config = replace(config or GroundingConfig(), **settings)
+        self.config = config
         self.backend = backend
-        self.min_score = float(min_score)
-        self.relative_threshold = float(relative_threshold)
-        self.refine = refine
+        self.min_score = float(config.min_score)
+        self.anchor_min_score = float(min(config.min_score, 0.25) if config.anchor_min_score is None
+                                      else config.anchor_min_score)
+        self.relative_threshold = float(config.relative_threshold)
+        self.refine = config.refine
         self.refine_iou = float(refine_iou)
         self.max_candidates = int(max_candidates)
         self.weights = weights
-        self.weighted_centre = bool(weighted_centre)
-        if int(dense_upsample) < 1:
-            raise ValueError(f"dense_upsample must be an integer >= 1 (1 = off), got {dense_upsample}")
-        self.dense_upsample = int(dense_upsample)
-        if int(guided_size) < 0 or guided_sigma_colour <= 0:
-            raise ValueError(f"guided_size must be >= 0 (0 = off) and guided_sigma_colour > 0, got {guided_size} "
-                             f"and {guided_sigma_colour}")
-        self.guided_size, self.guided_sigma_colour = int(guided_size), float(guided_sigma_colour)
-        if int(alias_readings) < 1:
-            raise ValueError(f"alias_readings must be an integer >= 1 (1 = the alias table's first choice), got "
-                             f"{alias_readings}")
-        self.alias_readings = int(alias_readings)
+        self.weighted_centre = bool(config.weighted_centre)
+        self.dense_upsample = int(config.dense_upsample)
+        self.guided_size, self.guided_sigma_colour = int(config.guided_size), float(config.guided_sigma_colour)
+        self.alias_readings = int(config.alias_readings)
 
     def ground(self, rgb: np.ndarray, instruction: Instruction) -> GroundingResult:
         """Ground `instruction` in an RGB uint8 [H, W, 3] frame."""

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import Enum
 from statistics import median
-from typing import Any, NamedTuple, Optional, Sequence
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
 from geotext_ros.nav.parser import Instruction
+from geotext_ros.param_file import config_values
 
 
 class State(str, Enum):
@@ -48,27 +49,28 @@ class State(str, Enum):
 
 @dataclass(frozen=True)
 class MissionConfig:
-    """Thresholds and timeouts (metres, seconds, probabilities). The defaults are for a small multirotor at
-    30-60 m with a nadir camera; config/nav.yaml repeats them as node parameters."""
+    """Thresholds and timeouts (metres, seconds, probabilities) for a small multirotor at 30-60 m with a nadir
+    camera: the `mission.*` parameters of config/nav.yaml, defined here only (test/test_config_defaults.py checks
+    the file against these defaults; the measured reasons for each value are next to it in nav.yaml)."""
 
-    min_confidence: float = 0.5        # grounding confidence needed before it can move the drone (docstring)
-    min_place_score: float = 0.0       # retrieval score a gallery place needs to be flown to
+    min_confidence: float = 0.22       # grounding confidence needed before it can move the drone (docstring)
+    min_place_score: float = -1.0      # retrieval score a gallery place needs to be flown to (-1: always)
     search_altitude: float = 40.0      # altitude for a place whose gallery entry has none
     place_tolerance: float = 5.0       # horizontal distance to the place that ends SEARCH
     arrive_tolerance: float = 2.0      # horizontal distance to the target that means ARRIVED
     localize_votes: int = 3            # confident, agreeing ground points needed to accept a target
     vote_radius: float = 5.0           # points within this distance of their median agree
     vote_window: int = 8               # most recent confident points kept for the vote
-    track_radius: float = 15.0         # in APPROACH (and ARRIVED with hold_tracking), a confident point this
+    track_radius: float = 8.0          # in APPROACH (and ARRIVED with hold_tracking), a confident point this
                                        # close to the target refines it
     track_gain: float = 0.5            # how much of the new point goes into the target (0..1)
-    track_window: int = 0              # > 0: the target is instead the median of the last this-many tracked
+    track_window: int = 16             # > 0: the target is instead the median of the last this-many tracked
                                        # points (with the agreeing votes that started the approach)
-    hold_tracking: bool = False        # in ARRIVED, keep grounding and refining the target (station keeping)
+    hold_tracking: bool = True         # in ARRIVED, keep grounding and refining the target (station keeping)
     search_timeout: float = 120.0
     localize_timeout: float = 20.0
     approach_timeout: float = 90.0
-    approach_altitude: Optional[float] = None   # None = keep the altitude at which LOCALIZE began
+    approach_altitude: Optional[float] = 25.0   # None (a parameter <= 0) = keep the altitude of LOCALIZE
     return_altitude: float = 30.0
     home: Optional[tuple[float, float]] = None  # None = the first pose the mission sees
 
@@ -85,6 +87,16 @@ class MissionConfig:
                      "approach_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], prefix: str = "mission.") -> "MissionConfig":
+        """From flattened node parameters (`mission.min_confidence`, ...); an unknown `mission.*` name is an
+        error. approach_altitude <= 0 means "keep the altitude" (None); `home` is not a parameter (the first pose)."""
+        names = [f.name for f in fields(cls) if f.name != "home"]
+        values = config_values(cls, params, prefix, names)
+        if values.get("approach_altitude") is not None and values["approach_altitude"] <= 0:
+            values["approach_altitude"] = None
+        return cls(**values)
 
 
 class Waypoint(NamedTuple):

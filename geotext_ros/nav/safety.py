@@ -26,6 +26,8 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from geotext_ros.param_file import config_values
+
 Pose = tuple[float, float, float, float]          # x, y, z, yaw (ENU, metres / radians)
 Violation = tuple[str, str]                       # (code, human-readable message)
 
@@ -84,15 +86,7 @@ class SafetyConfig:
 
         `geofence_polygon` may be flat [x1, y1, x2, y2, ...] (a ROS double array) or a list of pairs.
         """
-        names = {f.name for f in dataclasses.fields(cls)}
-        values: dict[str, Any] = {}
-        for key, value in params.items():
-            if not key.startswith(prefix):
-                continue
-            name = key[len(prefix):]
-            if name not in names:
-                raise ValueError(f"unknown safety parameter {key!r}; known: {sorted(names)}")
-            values[name] = value if name in ("geofence_polygon", "geofence_action") else float(value)
+        values = config_values(cls, params, prefix)
         return cls(**values)
 
     def to_params(self, prefix: str = "safety.") -> dict[str, Any]:

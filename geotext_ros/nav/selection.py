@@ -1,7 +1,7 @@
 """Choosing one candidate box: by spatial relation to anchor box(es), by image position, or by model agreement.
 
 Pure geometry + given probabilities, no model: the Grounder feeds it candidates from dense maps and the relation
-head's probabilities. Relations come from geotext_ros.nav.relations (the 3x3 rule) only.
+head's probabilities. Relations come from geotext_ros.relations (the 3x3 rule) only.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from geotext_ros.nav.candidates import BoxT, Candidate, center_distance, iou
 from geotext_ros.nav.parser import relation_labels_of
-from geotext_ros.nav.relations import image_position_labels, relation_labels
+from geotext_ros.relations import image_position_labels, relation_labels
 
 # relation name -> probabilities [K] that each candidate stands in it to the anchor, from the relation head
 RelationProb = Callable[[list[BoxT], BoxT, str], np.ndarray]

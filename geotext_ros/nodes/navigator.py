@@ -31,8 +31,9 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
 from geotext_ros.nodes import conversions
-from geotext_ros.nodes.params import declare_parameters, share_dir
-from geotext_ros.nodes.pipeline import NavPipeline, PipelineError
+from geotext_ros.nodes.params import declare_parameters
+from geotext_ros.param_file import share_dir
+from geotext_ros.nav.pipeline import NavPipeline, PipelineError
 from geotext_ros.nodes.spin import spin_until_shutdown
 
 NODE_NAME = "navigator"

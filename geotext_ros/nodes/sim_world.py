@@ -2,7 +2,7 @@
 
 Renders the procedural world (geotext_ros.sim) at the drone's pose and publishes /camera/image_raw (rgb8),
 /camera/camera_info and /odom (frame map, ENU); flies the drone toward /geotext/waypoint within speed and
-acceleration limits (geotext_ros.nodes.vehicle). Rendering runs on its own callback group so a slow frame never
+acceleration limits (geotext_ros.sim.vehicle). Rendering runs on its own callback group so a slow frame never
 stalls odometry.
 """
 from __future__ import annotations
@@ -24,36 +24,13 @@ from sensor_msgs.msg import CameraInfo, Image
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
-from geotext_ros.nodes.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
+from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
+from geotext_ros.sim.world_camera import WorldCamera
 
 NODE_NAME = "sim_world"
 
 # Sensor-data QoS with depth 1: a subscriber always gets the newest frame, never a backlog.
 CAMERA_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
-
-
-class WorldCamera:
-    """The one place sim_world talks to geotext_ros.sim: world generation and rendering at a pose."""
-
-    def __init__(self, seed: int, n_campuses: int, places_per_campus: int, width: int, height: int,
-                 fov_deg: float, style_seed: int = 0) -> None:
-        from geotext_ros.sim.camera import intrinsics_for
-        from geotext_ros.sim.render import Renderer
-        from geotext_ros.sim.world import generate_world
-
-        self.world = generate_world(seed, n_campuses, places_per_campus)
-        self.width, self.height = width, height
-        self.intrinsics = intrinsics_for(width, height, fov_deg)
-        self.k = self.intrinsics.as_k()
-        self.renderer = Renderer(self.world)
-        self.style_seed = int(style_seed)   # one look (light, season, shadows, noise) for every frame
-
-    def render(self, state: VehicleState) -> Any:
-        """The camera frame (geotext_ros.sim.render.Frame: .image RGB uint8, .objects) at the vehicle pose."""
-        from geotext_ros.sim.camera import CameraPose
-
-        pose = CameraPose(x=state.x, y=state.y, altitude=max(state.z, 0.5), yaw=state.yaw)
-        return self.renderer.render(pose, self.intrinsics, style_seed=self.style_seed)
 
 
 class SimWorld(Node):
@@ -62,10 +39,8 @@ class SimWorld(Node):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(NODE_NAME, **kwargs)
         p = self.params = declare_parameters(self, NODE_NAME)
-        self.limits = VehicleLimits(p["max_speed"], p["max_vertical_speed"], p["max_accel"], p["max_yaw_rate"])
-        self.camera = WorldCamera(int(p["world_seed"]), int(p["n_campuses"]), int(p["places_per_campus"]),
-                                  int(p["image_width"]), int(p["image_height"]), float(p["fov_deg"]),
-                                  int(p["style_seed"]))
+        self.limits = VehicleLimits.from_params(p)
+        self.camera = WorldCamera.from_params(p)
         self._lock = threading.Lock()
         self.state = VehicleState(x=p["start_x"], y=p["start_y"], z=p["start_altitude"], yaw=p["start_yaw"])
         self.setpoint: Optional[Setpoint] = None

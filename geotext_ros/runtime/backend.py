@@ -54,7 +54,7 @@ class Backend(ABC):
 
     def relation(self, image_tokens: np.ndarray, box_a: np.ndarray, box_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Relation of box_a to box_b (both [K,4] cxcywh in image 0) -> h_prob, v_prob [K,3] each
-        (h: left/center/right, v: upper/middle/lower, as geotext_ros.nav.relations)."""
+        (h: left/center/right, v: upper/middle/lower, as geotext_ros.relations)."""
         image_tokens = _f32(image_tokens, "image_tokens", 3)[:1]
         box_a, box_b = _f32(box_a, "box_a", 2), _f32(box_b, "box_b", 2)
         if box_a.shape != box_b.shape or box_a.shape[-1] != 4:

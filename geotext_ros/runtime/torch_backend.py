@@ -16,7 +16,7 @@ from .assets import tokenizer_from_manifest, transform_from_manifest
 from .backend import Backend
 from .errors import BackendUnavailableError, EngineDirError, ManifestError
 from .graph_spec import DEFAULT_PROFILE, GRAPHS, MANIFEST_NAME
-from .graphs import graph_modules
+from .graph_modules import graph_modules
 from .manifest import load_manifest, verify_files
 
 log = logging.getLogger(__name__)

@@ -70,8 +70,3 @@ def pixel_to_world(pose: CameraPose, k: Intrinsics, uv: np.ndarray) -> np.ndarra
     left = -(uv[:, 0] - k.cx) * pose.altitude / k.fx
     c, s = math.cos(pose.yaw), math.sin(pose.yaw)
     return np.stack([pose.x + forward * c - left * s, pose.y + forward * s + left * c], axis=1)
-
-
-def ground_footprint_m(pose: CameraPose, k: Intrinsics) -> tuple[float, float]:
-    """Width and height in metres of the ground area the image covers."""
-    return k.width * pose.altitude / k.fx, k.height * pose.altitude / k.fy

@@ -1,6 +1,6 @@
 """Captions from geometry: 3 global captions per image and [main, left, right] region sentences with boxes.
 
-Every spatial word comes from geotext_ros.nav.relations on the objects' frame boxes: `relation_labels` for a
+Every spatial word comes from geotext_ros.relations on the objects' frame boxes: `relation_labels` for a
 pair, `image_position_labels` for a place in the frame. Wording ("train" or "heldout") picks disjoint template and
 synonym sets (geotext_ros.sim.vocab) so a benchmark can use phrasing never seen in training.
 """
@@ -12,7 +12,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from geotext_ros.model.text import clean_caption
-from geotext_ros.nav.relations import image_position_labels, relation_labels
+from geotext_ros.relations import image_position_labels, relation_labels
 from geotext_ros.sim import vocab
 from geotext_ros.sim.world import DESCRIBABLE_KINDS
 
@@ -77,12 +77,12 @@ def plural(phrase: str) -> str:
 
 def relation_phrase(box_a: Sequence[float], box_b: Sequence[float], rng: np.random.Generator | None,
                     wording: str = "train") -> str:
-    """Words for where box A is relative to box B (3x3 rule of geotext_ros.nav.relations)."""
+    """Words for where box A is relative to box B (3x3 rule of geotext_ros.relations)."""
     return _pick(rng, vocab.RELATION_PHRASES[relation_labels(box_a, box_b)][wording])
 
 
 def position_phrase(box: Sequence[float], rng: np.random.Generator | None, wording: str = "train") -> str:
-    """Words for where the box centre is in the frame (thirds, geotext_ros.nav.relations)."""
+    """Words for where the box centre is in the frame (thirds, geotext_ros.relations)."""
     return _pick(rng, vocab.POSITION_PHRASES[image_position_labels(box)][wording])
 
 

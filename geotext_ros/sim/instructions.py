@@ -2,7 +2,7 @@
 
 A task names one describable object the drone will see from a given pose. When the object has same-kind
 look-alikes in that view, the instruction adds a relation to another object ("the green tennis court to the left
-of the blue basketball court") that singles it out: computed with the 3x3 rule (geotext_ros.nav.relations) and
+of the blue basketball court") that singles it out: computed with the 3x3 rule (geotext_ros.relations) and
 required to hold from every pose in `views` (the view the drone will have, give or take where it stops), so the
 answer does not flip with a few metres of position error. For search tasks (the target is at another place) the
 described pair must also occur at no other place of the world, so the sentence names one place.
@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from geotext_ros.nav.relations import relation_labels
+from geotext_ros.relations import relation_labels
 from geotext_ros.sim.camera import CameraPose
 from geotext_ros.sim.captions import describable, object_phrase
 from geotext_ros.sim.world import DESCRIBABLE_KINDS, World

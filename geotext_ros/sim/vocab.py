@@ -1,7 +1,7 @@
 """Words of the caption generator, in two disjoint wordings: "train" and "heldout" (unseen in training).
 
 Keys of RELATION_PHRASES / POSITION_PHRASES are (horizontal, vertical) class indices of
-geotext_ros.nav.relations (h: 0 left, 1 center, 2 right; v: 0 upper, 1 middle, 2 lower). All spatial words are
+geotext_ros.relations (h: 0 left, 1 center, 2 right; v: 0 upper, 1 middle, 2 lower). All spatial words are
 image-relative (never compass words): the drone's image "up" is its heading, not north.
 """
 from __future__ import annotations

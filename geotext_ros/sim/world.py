@@ -75,9 +75,6 @@ class World:
                 return p
         raise KeyError(f"no place {place_id!r} in this world; known ids: {[p.place_id for p in self.places][:8]}...")
 
-    def campus_places(self, campus: int) -> list[Place]:
-        return [p for p in self.places if p.campus == campus]
-
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(centres [N,2], radii [N]) for fast view culling."""
         if not self.objects:

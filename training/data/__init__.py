@@ -1,4 +1,4 @@
-"""GeoText-1652 format readers, the synthetic dataset generator (`geotext-data`) and torch datasets.
+"""GeoText-1652 format readers, the synthetic dataset generator (`geotext-data`).
 
     from training.data import load_train, load_test, write_dataset
     summary = write_dataset("out/synth", preset="tiny", seed=0)

@@ -2,7 +2,7 @@
 
 No flips or rotations: they swap left/right or upper/lower and would make the captions lie. The crop is kept
 only if every box keeps its image-position third and every box pair keeps its 3x3 relation
-(geotext_ros.nav.relations); otherwise the image is left uncropped. No hue shift: colour words must stay true.
+(geotext_ros.relations); otherwise the image is left uncropped. No hue shift: colour words must stay true.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from geotext_ros.nav.relations import image_position_labels, relation_labels
+from geotext_ros.relations import image_position_labels, relation_labels
 
 BoxList = Sequence[Sequence[float] | None]
 

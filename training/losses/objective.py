@@ -1,6 +1,6 @@
 """The training objective: runs the model on a batch once and adds up every enabled named loss term.
 
-Batch (dict of tensors, see training/loss_batch.py which builds it from dataset records):
+Batch (dict of tensors, see training/collate.py which builds it from dataset records):
   images [B,3,S,S]; text_ids/text_mask [B,L]; ids [B] (same id = positive pair, e.g. same image);
   region_ids/region_mask [R,L], region_boxes [R,4], region_index [R] (region sentences with a box);
   pair_boxes [P,4], pair_index [P] (distinct boxes per image for the spatial term);

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from geotext_ros.nav.relations import relation_labels
+from geotext_ros.relations import relation_labels
 
 
 def ordered_pairs(boxes: torch.Tensor, batch_index: torch.Tensor

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from geotext_ros.nodes.params import default_config_path, load_node_params
+from geotext_ros.param_file import default_config_path, load_node_params
 
 PACKAGE = "geotext_ros"
 

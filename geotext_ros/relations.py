@@ -40,12 +40,6 @@ def image_position_labels(box: Box) -> tuple[int, int]:
     return _third(cx), _third(cy)
 
 
-def image_position_words(box: Box) -> tuple[str, str]:
-    """("left"|"center"|"right", "upper"|"middle"|"lower") position of the box centre in the frame."""
-    h, v = image_position_labels(box)
-    return HORIZONTAL[h], VERTICAL[v]
-
-
 def _third(c: float) -> int:
     if c < 1.0 / 3.0:
         return 0

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geotext_ros.nodes.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
+from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
 
 LIMITS = VehicleLimits(max_speed=6.0, max_vertical_speed=2.0, max_accel=2.5, max_yaw_rate=0.8)
 

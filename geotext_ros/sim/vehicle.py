@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Optional
+from typing import Any, Mapping, Optional
+
+from geotext_ros.param_file import config_values
 
 
 @dataclass(frozen=True)
 class VehicleLimits:
+    """sim_world's vehicle parameters of config/nav.yaml (same names), defined here only
+    (test/test_config_defaults.py checks the file against these defaults)."""
+
     max_speed: float = 8.0            # m/s horizontal
     max_vertical_speed: float = 3.0   # m/s
     max_accel: float = 3.0            # m/s^2, applied to the velocity change in 3D
@@ -20,6 +25,14 @@ class VehicleLimits:
         for name in ("max_speed", "max_vertical_speed", "max_accel", "max_yaw_rate"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"vehicle limit {name} must be > 0, got {getattr(self, name)}")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "VehicleLimits":
+        """From sim_world's flattened parameters (the other sim_world parameters are not vehicle limits)."""
+        return cls(**config_values(cls, {k: v for k, v in params.items() if k in _LIMIT_NAMES}, ""))
+
+
+_LIMIT_NAMES = ("max_speed", "max_vertical_speed", "max_accel", "max_yaw_rate")
 
 
 @dataclass(frozen=True)

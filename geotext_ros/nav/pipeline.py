@@ -8,14 +8,15 @@ SafetyEnvelope together, so the node stays plumbing and bench/episodes.py runs t
 """
 from __future__ import annotations
 
-import dataclasses
 import threading
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from geotext_ros.nav.camera import Intrinsics, box_center_to_ground
-from geotext_ros.nav.mission import Mission, MissionConfig
 from geotext_ros.model.text import MAX_WORDS_TEST
+from geotext_ros.nav.camera import Intrinsics, box_center_to_ground
+from geotext_ros.nav.gallery import SearchConfig
+from geotext_ros.nav.grounding import Grounder, GroundingConfig
+from geotext_ros.nav.mission import Mission, MissionConfig
 from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 
@@ -26,22 +27,11 @@ class PipelineError(RuntimeError):
     """A frame or instruction the pipeline cannot use (reported, never fatal)."""
 
 
-def mission_config(params: Mapping[str, Any]) -> MissionConfig:
-    """MissionConfig from `mission.*` parameters; approach_altitude <= 0 means "keep the altitude" (None)."""
-    names = {f.name for f in dataclasses.fields(MissionConfig)}
-    values: dict[str, Any] = {}
-    for key, value in params.items():
-        if key.startswith("mission."):
-            name = key[len("mission."):]
-            if name not in names:
-                raise ValueError(f"unknown mission parameter {key!r}; known: {sorted(names)}")
-            values[name] = value
-    if values.get("approach_altitude") is not None and values["approach_altitude"] <= 0:
-        values["approach_altitude"] = None
-    for name in ("localize_votes", "vote_window", "track_window"):
-        if name in values:
-            values[name] = int(values[name])
-    return MissionConfig(**values)
+def configs(params: Mapping[str, Any]) -> tuple[GroundingConfig, MissionConfig, SafetyConfig, SearchConfig]:
+    """The navigator's settings from its flattened parameters (config/nav.yaml + overrides); a bad value or an
+    unknown name under grounding. / mission. / safety. / search_ is a ValueError naming it."""
+    return (GroundingConfig.from_params(params), MissionConfig.from_params(params), SafetyConfig.from_params(params),
+            SearchConfig.from_params(params))
 
 
 def open_gallery(path: str | Path, backend: Any) -> Any:
@@ -57,10 +47,9 @@ class NavPipeline:
     """One mission at a time. Thread-safe: instructions and frames may arrive on different executor threads."""
 
     def __init__(self, grounder: Any, mission: Mission, safety: SafetyEnvelope, gallery: Any = None,
-                 backend: Any = None, search_top_k: int = 5, search_itm_weight: Optional[float] = None) -> None:
+                 backend: Any = None, search: SearchConfig = SearchConfig()) -> None:
         self.grounder, self.mission, self.safety = grounder, mission, safety
-        self.gallery, self.backend, self.search_top_k = gallery, backend, int(search_top_k)
-        self.search_itm_weight = None if search_itm_weight is None else float(search_itm_weight)
+        self.gallery, self.backend, self.search = gallery, backend, search
         self.last_frame_time: Optional[float] = None
         self._lock = threading.RLock()
         self._generation = 0     # bumped by every instruction: a grounding of an older one is dropped
@@ -71,8 +60,7 @@ class NavPipeline:
         index .npz), mission and safety settings."""
         from geotext_ros.runtime.open_backend import open_backend
 
-        SafetyConfig.from_params(params)   # bad limits fail before loading the model
-        mission_config(params)
+        configs(params)   # bad or unknown settings fail before loading the model
         backend = open_backend(engine_dir, params.get("backend", "auto"))
         gallery = None
         try:
@@ -88,22 +76,8 @@ class NavPipeline:
     @classmethod
     def from_backend(cls, backend: Any, params: Mapping[str, Any], gallery: Any = None) -> "NavPipeline":
         """A pipeline with fresh mission and safety state on an already open backend (and gallery index)."""
-        from geotext_ros.nav.grounding import Grounder
-
-        safety = SafetyEnvelope(SafetyConfig.from_params(params))
-        mission = Mission(mission_config(params))
-        anchor = params.get("grounding.anchor_min_score")
-        grounder = Grounder(backend, min_score=float(params.get("grounding.min_score", 0.5)),
-                            relative_threshold=float(params.get("grounding.relative_threshold", 0.5)),
-                            anchor_min_score=None if anchor is None else float(anchor),
-                            refine=bool(params.get("grounding.refine", True)),
-                            weighted_centre=bool(params.get("grounding.weighted_centre", True)),
-                            dense_upsample=int(params.get("grounding.dense_upsample", 1)),
-                            guided_size=int(params.get("grounding.guided_size", 0)),
-                            guided_sigma_colour=float(params.get("grounding.guided_sigma_colour", 24.0)),
-                            alias_readings=int(params.get("grounding.alias_readings", 1)))
-        return cls(grounder, mission, safety, gallery, backend, params.get("search_top_k", 5),
-                   params.get("search_itm_weight"))
+        grounding, mission, safety, search = configs(params)
+        return cls(Grounder(backend, grounding), Mission(mission), SafetyEnvelope(safety), gallery, backend, search)
 
     def describe(self) -> str:
         kind = getattr(self.backend, "kind", type(self.backend).__name__)
@@ -134,7 +108,7 @@ class NavPipeline:
         retrieval = None
         if ins.command == "goto" and not ins.empty and self.gallery is not None:
             # outside the lock: model work
-            retrieval = self.gallery.search(ins.text, top_k=self.search_top_k, itm_weight=self.search_itm_weight)
+            retrieval = self.gallery.search(ins.text, top_k=self.search.top_k, itm_weight=self.search.itm_weight)
         with self._lock:
             self._generation += 1
             self.mission.instruct(ins, now, pose, retrieval)

@@ -5,7 +5,7 @@ every operator in the ONNX-TensorRT 10.x parser's supported list; no tensor of a
 (float64, complex, string, unsigned 16/32/64-bit; INT64 is accepted: TensorRT 10 takes INT64 I/O and
 index/shape ops); GridSample mode "bilinear"; every declared dynamic axis really symbolic in the graph and
 covered by a valid min <= opt <= max profile in the manifest, and no undeclared symbolic axis.
-`python -m geotext_ros.runtime.trt_compat ENGINE_DIR` prints the report.
+`python -m training.trt_compat ENGINE_DIR` prints the report.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import BackendUnavailableError, GraphLoadError
-from .graph_spec import GRAPHS, MANIFEST_NAME, OPSET
+from geotext_ros.runtime.errors import BackendUnavailableError, GraphLoadError
+from geotext_ros.runtime.graph_spec import GRAPHS, MANIFEST_NAME, OPSET
 
 MAX_OPSET = OPSET
 

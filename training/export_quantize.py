@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .errors import BackendUnavailableError
+from geotext_ros.runtime.errors import BackendUnavailableError
 
 log = logging.getLogger(__name__)
 

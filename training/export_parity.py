@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import Backend
+from geotext_ros.runtime.backend import Backend
 
 CAPTIONS = ["the red building left of the pool", "a parking lot with cars",
             "the round tower above the football field near the road", "pond", "two trees and a grey roof"]
