@@ -4,8 +4,9 @@ The checkpoint is a dict with key "model": vision_encoder.* (Swin-B trained with
 text_encoder.bert.* (BERT-base, 6 text + 6 cross layers), vision_proj, text_proj, temp, itm_head.{0,1,3},
 bbox_head.{0,1,3}. Mapping: strip "bert." from the text keys, drop buffers the model recomputes
 (relative_position_index, attn_mask, position_ids), and resize every relative_position_bias_table to the
-model's window (bicubic on the (2w-1) x (2w-1) grid per head; X-VLM resizes the same tables, with a
-scipy-based scheme). Files are read from a LOCAL path only.
+model's window as the reference code does (X-VLM, GeoText and HCCM all use BEiT's scheme: source offsets on a
+geometric progression, a 2-D cubic interpolating spline per head; `interpolate_rel_pos_table`). That runs at
+checkpoint-load time only, in numpy (no scipy on the drone). Files are read from a LOCAL path only.
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 
 from geotext_ros.model.config import ModelConfig, load_config
 
@@ -22,16 +23,62 @@ log = logging.getLogger(__name__)
 _DROP_SUFFIXES = ("relative_position_index", "attn_mask", "position_ids")
 
 
+def beit_positions(src_side: int, dst_side: int) -> tuple[float, np.ndarray]:
+    """(q, positions): where the source offsets -(S//2) .. S//2 sit on the target's offset axis (BEiT scheme).
+
+    Offsets 0, 1 .. S//2 go to 0, d_1 .. d_(S//2) with d_1 = 1 and d_(i+1) = d_i + q^i (negatives mirrored): a
+    geometric progression whose ratio q is the last midpoint of a bisection on [1.01, 1.5] (tolerance 1e-6) for
+    1 + q + .. + q^(S//2 - 1) = D//2, so the outermost source offset lands at the target's outermost offset."""
+    half_src, half_dst = src_side // 2, dst_side // 2
+    left, right = 1.01, 1.5
+    q = left
+    while right - left > 1e-6:
+        q = (left + right) / 2.0
+        if (1.0 - q ** half_src) / (1.0 - q) > half_dst:
+            right = q
+        else:
+            left = q
+    dist = np.cumsum([1.0] + [q ** i for i in range(1, half_src)])
+    return q, np.concatenate([-dist[::-1], [0.0], dist])
+
+
+def cubic_spline_matrix(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """[len(t), len(x)] linear map from values at the sorted points x to the cubic interpolating spline at t.
+
+    The spline is FITPACK's interpolating one (what scipy's interp2d kind='cubic' and RectBivariateSpline with
+    s=0 build): knots at the interior points x[2] .. x[-3] (not-a-knot end conditions), so any cubic polynomial
+    is reproduced exactly. Built on the truncated-power basis 1, x, x^2, x^3, (x - k)_+^3 and solved in float64."""
+    x = np.asarray(x, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    if x.size < 4 or np.any(np.diff(x) <= 0):
+        raise ValueError(f"a cubic spline needs at least 4 strictly increasing points, got {x.tolist()}")
+    scale = max(np.abs(x).max(), 1.0)  # keep the basis near [-1, 1] for conditioning
+    knots = x[2:-2] / scale
+
+    def basis(u: np.ndarray) -> np.ndarray:
+        u = u[:, None] / scale
+        return np.hstack([u ** 0, u, u ** 2, u ** 3, np.clip(u - knots[None], 0.0, None) ** 3])
+
+    return basis(t) @ np.linalg.inv(basis(x))
+
+
 def interpolate_rel_pos_table(table: torch.Tensor, dst_rows: int) -> torch.Tensor:
-    """[(2w-1)^2, heads] -> [dst_rows, heads] by bicubic resampling of the square grid."""
+    """[(2w-1)^2, heads] -> [dst_rows, heads] as X-VLM / GeoText / HCCM resize Swin tables (BEiT scheme).
+
+    Each head's S x S table is a 2-D cubic interpolating spline through the source offsets placed at
+    `beit_positions`, evaluated at the integer target offsets -D//2 .. D//2 on both axes. The tensor-product
+    spline is separable, so it is M @ Z @ M.T with M the 1-D `cubic_spline_matrix`."""
     src_side = round(table.shape[0] ** 0.5)
     dst_side = round(dst_rows ** 0.5)
     if src_side * src_side != table.shape[0] or dst_side * dst_side != dst_rows:
         raise ValueError(f"relative position table rows must be squares, got {table.shape[0]} -> {dst_rows}")
     if src_side == dst_side:
         return table
-    grid = table.T.reshape(1, table.shape[1], src_side, src_side).float()
-    out = F.interpolate(grid, size=(dst_side, dst_side), mode="bicubic", align_corners=False)
+    _, positions = beit_positions(src_side, dst_side)
+    half = dst_side // 2
+    m = torch.from_numpy(cubic_spline_matrix(positions, np.arange(-half, half + 1, dtype=np.float64)))
+    grid = table.detach().to(torch.float64).T.reshape(table.shape[1], src_side, src_side)  # [heads, y, x]
+    out = m @ grid @ m.T
     return out.reshape(table.shape[1], dst_rows).T.contiguous().to(table.dtype)
 
 
