@@ -26,6 +26,7 @@ import torch
 from PIL import Image
 
 from geotext_ros.model.factory import load_checkpoint
+from geotext_ros.model.text import MAX_WORDS_TEST
 from training.data.geotext1652 import TestRecord, load_test
 from training.eval_probes import grounding_accuracy, mirror_accuracy, spatial_accuracy
 from training.eval_retrieval import encode_gallery, evaluate_retrieval, itm_scores
@@ -68,9 +69,9 @@ def peak_rss_mb() -> float:
 class TestSet:
     """Test records, flattened captions, building ids and the optional region/object annotations."""
 
-    def __init__(self, data: Path, split: str, limit: Optional[int]) -> None:
+    def __init__(self, data: Path, split: str, limit: Optional[int], max_words: int = MAX_WORDS_TEST) -> None:
         path = data / split
-        self.records: list[TestRecord] = load_test(path, data / "images")[:limit]
+        self.records: list[TestRecord] = load_test(path, data / "images", max_words=max_words)[:limit]
         # The reader keeps extras such as `objects`/`mirror_of`; region sentences/boxes of test records are
         # read from the raw file (optional: the real test split may lack them).
         raw = {r["image_id"]: r for r in json.loads(path.read_text(encoding="utf-8"))}
@@ -139,7 +140,7 @@ def run_model_eval(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     loaded = load_checkpoint(args.ckpt)
     model, tok, tf = loaded.model.eval(), loaded.tokenizer, loaded.transform
-    test = TestSet(Path(args.data), args.split, args.limit)
+    test = TestSet(Path(args.data), args.split, args.limit, tok.max_words)  # the method's test word limit
     load = make_loader(test, tf)
     keep = args.k_test > 0
     gal = encode_gallery(model, load, len(test.records), test.texts, tok, keep, args.batch_size)

@@ -12,12 +12,14 @@ from PIL import Image
 from torch.utils.data.distributed import DistributedSampler
 
 from geotext_ros.model.preprocess import ImageTransform
+from geotext_ros.model.text import MAX_WORDS_TRAIN
 from training.data.geotext1652 import TrainRecord, load_train
 
 
-def read_train_records(data_dir: str | Path, split: str = "train.json") -> list[TrainRecord]:
-    """Validated train records (captions cleaned to 30 words) via the GeoText-1652 reader."""
-    records = load_train(Path(data_dir) / split, Path(data_dir) / "images")
+def read_train_records(data_dir: str | Path, split: str = "train.json", max_words: int = MAX_WORDS_TRAIN
+                       ) -> list[TrainRecord]:
+    """Validated train records (captions cleaned to `max_words` words) via the GeoText-1652 reader."""
+    records = load_train(Path(data_dir) / split, Path(data_dir) / "images", max_words=max_words)
     if not records:
         raise ValueError(f"{Path(data_dir) / split} holds no records; --data must be a GeoText-1652 folder "
                          "with train.json and images/ (make one with `geotext-data`)")

@@ -112,6 +112,11 @@ class WordPieceTokenizer:
         return WordPieceTokenizer(self.vocab, self.max_len, self.max_words, self.max_chars_per_word, aliases,
                                   alternatives)
 
+    def with_limits(self, max_words: int, max_len: int) -> "WordPieceTokenizer":
+        """A copy that keeps `max_words` words of a cleaned text and `max_len` tokens (with [CLS]/[SEP])."""
+        return WordPieceTokenizer(self.vocab, max_len, max_words, self.max_chars_per_word, self.aliases,
+                                  self.alternatives)
+
     def _checked_alternatives(self, alternatives: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
         bad = {w: t for w, alts in alternatives.items() for t in alts if t not in self.index}
         if bad:
