@@ -1,13 +1,14 @@
 """Tokenizer parity with BERT's own (transformers' BertTokenizer, uncased) on a stress corpus, offline: both read
 the project's bundled bert-base-uncased vocab.txt. Both of transformers' implementations are checked: the
-pure-Python one the X-VLM / GeoText / HCCM code uses (BertTokenizer in transformers 4, BertTokenizerLegacy in 5)
-and the Rust one (BertTokenizerFast in 4, BertTokenizer in 5). GeoText-1652 cleans captions before BERT sees them, so the
+pure-Python one the X-VLM / GeoText / HCCM code uses (BertTokenizer in transformers 4, BertTokenizerLegacy in
+5) and the Rust one (BertTokenizerFast in 4, BertTokenizer in 5). GeoText-1652 cleans captions before BERT sees them, so the
 full pipeline compares with BertTokenizer applied to the cleaned caption; the basic step compares raw."""
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import transformers   # a dev dependency (setup.py): the parity test must run in `make test`, never skip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +17,6 @@ from geotext_ros.model.text import clean_caption
 from geotext_ros.model.tokenizer import WordPieceTokenizer, basic_tokenize
 from geotext_ros.runtime.assets import tokenizer_from_manifest
 
-transformers = pytest.importorskip("transformers")
 ENGINE = Path(__file__).resolve().parents[1] / "engines" / "default"
 
 STRESS = [
