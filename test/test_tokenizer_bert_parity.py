@@ -1,8 +1,9 @@
 """Tokenizer parity with BERT's own (transformers' BertTokenizer, uncased) on a stress corpus, offline: both read
 the project's bundled bert-base-uncased vocab.txt. Both of transformers' implementations are checked: the
 pure-Python one the X-VLM / GeoText / HCCM code uses (BertTokenizer in transformers 4, BertTokenizerLegacy in
-5) and the Rust one (BertTokenizerFast in 4, BertTokenizer in 5). GeoText-1652 cleans captions before BERT sees them, so the
-full pipeline compares with BertTokenizer applied to the cleaned caption; the basic step compares raw."""
+5) and the Rust one (BertTokenizerFast in 4, BertTokenizer in 5). GeoText-1652 cleans captions before BERT sees
+them, so the full pipeline compares with BertTokenizer applied to the cleaned caption; the basic step compares
+raw."""
 import json
 from pathlib import Path
 
