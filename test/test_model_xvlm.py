@@ -5,7 +5,8 @@ import torch
 
 from geotext_ros.model.config import load_config
 from geotext_ros.model.factory import create_model
-from geotext_ros.model.xvlm import interpolate_rel_pos_table, load_xvlm_checkpoint, map_xvlm_state_dict
+from geotext_ros.model.xvlm import (beit_positions, interpolate_rel_pos_table, load_xvlm_checkpoint,
+                                   map_xvlm_state_dict)
 
 NEW_HEADS = ("dense_proj.", "dense_logit_scale", "dense_bias", "relation_mlp.")   # GeoText heads, not in X-VLM
 
@@ -37,6 +38,39 @@ def _to_xvlm_names(sd, window7_tables, extra=True):
     return out
 
 
+def _cubic_table(positions, heads=3):
+    """[S*S, heads] table whose head h is a (non-symmetric) bicubic polynomial of the (y, x) positions."""
+    y, x = np.meshgrid(positions, positions, indexing="ij")   # rows = y offset (Swin's index is dy-major)
+    polys = [0.3 + 0.2 * x - 0.05 * y + 0.01 * x ** 3 - 0.004 * x * y ** 2 + 2e-5 * x ** 3 * y ** 3,
+             -1.0 + 0.1 * y ** 3 - 0.03 * x ** 2 * y,
+             0.5 * x ** 2 - 0.2 * y ** 2 + 1e-3 * x ** 3 * y]
+    return torch.from_numpy(np.stack([p.ravel() for p in polys[:heads]], axis=1))
+
+
+def test_beit_positions_match_the_reference_numbers():
+    """Window 7 -> 12 (S = 13, D = 23): q and the offsets as X-VLM / GeoText / HCCM place them."""
+    q, pos = beit_positions(13, 23)
+    assert abs(q - 1.24072) < 1e-4
+    want = [1.0, 2.2407, 3.7801, 5.6901, 8.0598, 11.0]
+    np.testing.assert_allclose(pos[7:], want, atol=1e-4)
+    np.testing.assert_allclose(pos[:6], [-w for w in reversed(want)], atol=1e-4)
+    assert pos[6] == 0.0
+
+
+def test_interpolated_table_reproduces_a_cubic_polynomial_at_integer_offsets():
+    """A 2-D cubic interpolating spline through the BEiT positions is exact on (bi)cubic polynomials; a uniform
+    bicubic stretch (the old resize) is not, so this tells the two apart."""
+    _, pos = beit_positions(13, 23)
+    out = interpolate_rel_pos_table(_cubic_table(pos), 23 * 23)
+    want = _cubic_table(np.arange(-11, 12, dtype=np.float64))
+    assert out.shape == (529, 3) and out.dtype == torch.float64
+    torch.testing.assert_close(out, want, rtol=0, atol=1e-4)
+    # float32 tables (what checkpoints hold) come back float32, within float32 rounding of the same values
+    out32 = interpolate_rel_pos_table(_cubic_table(pos).float(), 529)
+    assert out32.dtype == torch.float32
+    torch.testing.assert_close(out32.double(), want, rtol=0, atol=1e-4)
+
+
 def test_interpolate_table_keeps_constants_and_sizes():
     table = torch.ones(169, 3) * torch.tensor([1.0, -2.0, 0.5])
     out = interpolate_rel_pos_table(table, 23 * 23)
@@ -51,7 +85,10 @@ def test_mini_swin_checkpoint_maps_and_loads(tmp_path):
     cfg = _mini_swin_config()
     torch.manual_seed(0)
     source, _, _ = create_model(cfg)
-    tables = {}
+    # one window-7 table is a cubic polynomial of the BEiT positions: after loading into the window-12 model it
+    # must be the same polynomial at the integer offsets (so the load path resizes as the reference does)
+    poly_key = "vision_encoder.layers.0.blocks.1.attn.relative_position_bias_table"
+    tables = {poly_key: _cubic_table(beit_positions(13, 23)[1], heads=2).float()}
     sd = _to_xvlm_names(source.state_dict(), tables)
     path = tmp_path / "xvlm.th"
     torch.save({"model": sd, "epoch": 3}, path)
@@ -68,6 +105,8 @@ def test_mini_swin_checkpoint_maps_and_loads(tmp_path):
             continue
         want = interpolate_rel_pos_table(tables[k], v.shape[0]) if k in tables else v
         torch.testing.assert_close(got[k], want, rtol=0, atol=0, msg=k)
+    torch.testing.assert_close(got[poly_key].double(), _cubic_table(np.arange(-11, 12.0), heads=2),
+                               rtol=0, atol=1e-4)
     # stage 0 windows are 12 -> 23*23 rows; stage 1 covers the 12x12 map -> same
     assert got["vision_encoder.layers.1.blocks.0.attn.relative_position_bias_table"].shape == (529, 4)
 

@@ -117,7 +117,7 @@ def encode_images(model: Any, transform: Any, paths: Sequence[Path], batch: int 
 
     out = []
     for i in tqdm(range(0, len(paths), batch), desc="features", unit="batch"):
-        px = np.stack([np.asarray(transform(load_resized(p, transform.size)), dtype=np.float32)
+        px = np.stack([np.asarray(transform(load_resized(p, transform)), dtype=np.float32)
                        for p in paths[i:i + batch]])
         out.append(model.encode_image(torch.from_numpy(px))[0].half())
     return torch.cat(out)

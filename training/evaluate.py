@@ -34,6 +34,7 @@ import torch
 from PIL import Image
 
 from geotext_ros.model.factory import LoadedModel, load_checkpoint
+from geotext_ros.model.text import MAX_WORDS_TEST
 from geotext_ros.runtime.errors import RuntimeSetupError
 from geotext_ros.runtime.graph_spec import MANIFEST_NAME
 from training.data.geotext1652 import TestRecord, load_test
@@ -152,9 +153,9 @@ def peak_rss_mb() -> float:
 class TestSet:
     """Test records, flattened captions, building ids and the optional region/object annotations."""
 
-    def __init__(self, data: Path, split: str, limit: Optional[int]) -> None:
+    def __init__(self, data: Path, split: str, limit: Optional[int], max_words: int = MAX_WORDS_TEST) -> None:
         path = data / split
-        self.records: list[TestRecord] = load_test(path, data / "images")[:limit]
+        self.records: list[TestRecord] = load_test(path, data / "images", max_words=max_words)[:limit]
         # The reader keeps extras such as `objects`/`mirror_of`; region sentences/boxes of test records are
         # read from the raw file (optional: the real test split may lack them).
         raw = {r["image_id"]: r for r in json.loads(path.read_text(encoding="utf-8"))}
@@ -224,7 +225,7 @@ def run_model_eval(args: argparse.Namespace) -> dict[str, Any]:
     device, fp16 = eval_runtime(args.device, args.precision, torch.cuda.is_available())
     loaded = load_model(args.ckpt)
     model, tok, tf = loaded.model.to(device).eval(), loaded.tokenizer, loaded.transform
-    test = TestSet(Path(args.data), args.split, args.limit)
+    test = TestSet(Path(args.data), args.split, args.limit, tok.max_words)  # the method's test word limit
     load = make_loader(test, tf)
     keep = args.k_test > 0
     res: dict[str, Any] = {"ckpt": str(args.ckpt), "engine": bool(loaded.meta.get("engine")), "split": args.split,

@@ -1,6 +1,7 @@
 """geotext-export: checkpoint -> ONNX graphs + manifest.json, verified; optionally TensorRT engines on the device.
 
     geotext-export --ckpt runs/tiny/last.pt --out engines/tiny [--int8]
+    geotext-export --ckpt geotext_finetuned.pth --config xvlm-base --out engines/geotext   # a published file
     geotext-export --build-engines --out engines/tiny            # on the Jetson: build + verify TensorRT engines
 
 Graphs (opset 17, legacy TorchScript exporter, dynamic batch / sequence / box count), their inputs and outputs
@@ -212,7 +213,14 @@ def build_engines_cmd(out: Path, precision: str, cache_dir: str | None, workspac
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="geotext-export", description=__doc__.splitlines()[0])
-    p.add_argument("--ckpt", type=Path, help="checkpoint written by geotext-train (save_checkpoint)")
+    p.add_argument("--ckpt", type=Path, help="checkpoint written by geotext-train (save_checkpoint), or with "
+                                             "--config a published X-VLM / GeoText-1652 checkpoint")
+    p.add_argument("--config", help="the --ckpt file is a published X-VLM / GeoText-1652 checkpoint for this model "
+                                    "config (e.g. xvlm-base): map it first (training/published.py); the mapped "
+                                    "checkpoint is written next to --out as OUT.ckpt.pt")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="with --config: read a published file whose extra entries (optimizer, config) need full "
+                        "unpickling; only for a file you trust")
     p.add_argument("--out", type=Path, required=True, help="engine directory to write (e.g. engines/NAME)")
     p.add_argument("--opset", type=int, default=OPSET, help="ONNX opset (<= 17 for TensorRT GridSample bilinear)")
     p.add_argument("--max-batch", type=int, default=32, help="largest batch of the optimization profiles")
@@ -230,6 +238,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.ckpt is None and not args.build_engines:
         p.error("give --ckpt to export, and/or --build-engines to build TensorRT engines for --out")
+    if (args.config or args.trust_pickle) and args.ckpt is None:
+        p.error("--config / --trust-pickle describe the --ckpt file: give --ckpt too")
     return args
 
 
@@ -243,7 +253,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.ckpt is not None:
             if not args.ckpt.is_file():
                 raise FileNotFoundError(f"checkpoint {args.ckpt} does not exist; train one with geotext-train")
-            manifest = export(args.ckpt, args.out, args.opset, args.max_batch, args.max_boxes, args.int8,
+            ckpt = args.ckpt
+            if args.config:
+                from training.published import import_published
+                ckpt, report = import_published(args.ckpt, args.config, args.out.parent / f"{args.out.name}.ckpt.pt",
+                                                allow_pickle=args.trust_pickle)
+                print(f"mapped {args.ckpt.name} onto {args.config}: {len(report['folded'])} GeoText head tensors "
+                      f"folded, {len(report['interpolated'])} tables resized, {len(report['unmapped'])} keys not "
+                      f"mapped, {len(report['missing'])} model tensors at initialisation -> {ckpt}")
+            manifest = export(ckpt, args.out, args.opset, args.max_batch, args.max_boxes, args.int8,
                               not args.no_torch_weights, allow_trt_issues=args.allow_trt_issues)
             print(f"exported {len(manifest['graphs'])} graphs to {args.out}; parity max abs diff "
                   f"{max(manifest['parity']['max_abs_diff'].values()):.2e}; TensorRT check "

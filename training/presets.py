@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from geotext_ros.model.text import MAX_WORDS_TEST, MAX_WORDS_TRAIN
 from training.losses.config import LossConfig
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
@@ -14,6 +15,27 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 0, "log_every": 10, "save_every": 0, "clip_grad": 0.0, "seed": 42, "cache_images": True,
     "num_workers": 0, "dense_paraphrase": 0.0, "dense_hard_negatives": 0.0,
 }
+
+# A method's text limits: words kept by caption cleaning in training and at test (and onboard: the tokenizer keeps
+# the test limit), and the token limit (0 = the model config's max_text_len). GeoText: 30 / 50 words; HCCM: 90 / 90
+# words and 90 tokens.
+TEXT_DEFAULTS: dict[str, int] = {"max_words_train": MAX_WORDS_TRAIN, "max_words_test": MAX_WORDS_TEST,
+                                 "max_tokens": 0}
+
+
+def text_limits(preset: dict[str, Any]) -> dict[str, int]:
+    """The preset's "text" section over TEXT_DEFAULTS (presets saved before the section get the defaults)."""
+    raw = preset.get("text") or {}
+    unknown = sorted(set(raw) - set(TEXT_DEFAULTS))
+    if unknown:
+        raise ValueError(f"preset {preset.get('name')!r} has unknown text settings {unknown}; known: "
+                         f"{sorted(TEXT_DEFAULTS)}")
+    out = {**TEXT_DEFAULTS, **raw}
+    bad = {k: v for k, v in out.items() if not isinstance(v, int) or v < (0 if k == "max_tokens" else 1)}
+    if bad:
+        raise ValueError(f"preset {preset.get('name')!r}: text limits {bad} must be whole numbers (words >= 1, "
+                         f"max_tokens >= 0 where 0 = the model config's max_text_len)")
+    return out
 
 
 def available_presets() -> list[str]:
@@ -41,6 +63,7 @@ def load_preset(name_or_path: str) -> dict[str, Any]:
     for key in ("dense_paraphrase", "dense_hard_negatives"):
         if not 0.0 <= float(train[key]) <= 1.0:
             raise ValueError(f"preset {path}: train.{key} {train[key]} is a probability; use a value in [0, 1]")
+    text = text_limits({"name": raw.get("name", path.stem), "text": raw.get("text")})
     return {"name": raw.get("name", path.stem), "losses": raw.get("losses", {}),
             "momentum": raw.get("momentum", {}), "dense_loss": raw.get("dense_loss", {}), "train": train,
-            "description": raw.get("description", "")}
+            "text": text, "description": raw.get("description", "")}

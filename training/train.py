@@ -29,7 +29,7 @@ from training.collate import collate, to_device
 from training.losses.config import LossConfig
 from training.losses.objective import Objective
 from training.plots import plot_loss_curve
-from training.presets import load_preset
+from training.presets import load_preset, text_limits
 from training.train_data import TrainSamples, caption_corpus, micro_batch, read_train_records
 from training.train_state import capture_rng, lr_at, restore_rng, seed_everything
 
@@ -95,11 +95,18 @@ def init_distributed() -> tuple[int, int, torch.device]:
     return 0, 1, torch.device("cuda" if cuda else "cpu")
 
 
-def build_model(model_config: str, records: list) -> tuple[Any, Any, Any]:
+def build_model(model_config: str, records: list, max_tokens: int = 0) -> tuple[Any, Any, Any]:
     """A config with its own vocabulary (pretrained text encoder, bundled vocab file, fixed vocab size) keeps it;
-    a from-scratch config gets a WordPiece vocabulary built from the train captions."""
+    a from-scratch config gets a WordPiece vocabulary built from the train captions. max_tokens > 0 (a preset's
+    token limit) sets the config's max_text_len, up to the text.max_position the encoder has."""
     config = load_config(model_config)
     t = config.text
+    if max_tokens:
+        if max_tokens > t.max_position:
+            log.warning("the preset's %d-token limit exceeds model config %r's text.max_position %d: using %d "
+                        "tokens (pick a config with more positions, e.g. xvlm-base, for the method's limit)",
+                        max_tokens, config.name, t.max_position, t.max_position)
+        config.max_text_len = min(max_tokens, t.max_position)
     if t.pretrained_path or t.vocab_file or t.vocab_size > 0:
         return create_model(config)
     return create_model(config, tokenizer=WordPieceTokenizer.build_vocab(caption_corpus(records)))
@@ -133,7 +140,8 @@ class Trainer:
             self.preset = load_preset(args.preset)
             self.cfg = merged_train_config(self.preset, args)
         seed_everything(int(self.cfg["seed"]) + self.rank)
-        records = read_train_records(args.data)
+        limits = text_limits(self.preset)
+        records = read_train_records(args.data, max_words=limits["max_words_train"])
         if args.limit:
             records = records[: args.limit]
         if resume is not None:
@@ -148,11 +156,17 @@ class Trainer:
                      self.preset.get("name"))
             self.model, self.transform, self.tokenizer = start.model, start.transform, start.tokenizer
         else:
-            self.model, self.transform, self.tokenizer = build_model(args.model_config, records)
+            self.model, self.transform, self.tokenizer = build_model(args.model_config, records,
+                                                                     limits["max_tokens"])
             if args.init_xvlm:
                 report = load_xvlm_checkpoint(self.model, args.init_xvlm)
                 log.info("X-VLM weights from %s: %s", args.init_xvlm,
                          {k: len(v) if isinstance(v, (list, tuple, set, dict)) else v for k, v in report.items()})
+        # the tokenizer (saved with the model, used by geotext-eval and onboard) keeps the method's test limits
+        if resume is None:
+            self.tokenizer = self.tokenizer.with_limits(
+                limits["max_words_test"], min(limits["max_tokens"] or self.model.config.max_text_len,
+                                              self.model.config.max_text_len))
         self.model.to(self.device).train()
         self.data = TrainSamples(records, self.transform, bool(self.cfg["cache_images"]))
         self.loss_cfg = LossConfig.from_dict(self.preset)

@@ -12,28 +12,28 @@ from PIL import Image
 from torch.utils.data.distributed import DistributedSampler
 
 from geotext_ros.model.preprocess import ImageTransform
+from geotext_ros.model.text import MAX_WORDS_TRAIN
 from training.data.geotext1652 import TrainRecord, load_train
 
 
-def read_train_records(data_dir: str | Path, split: str = "train.json") -> list[TrainRecord]:
-    """Validated train records (captions cleaned to 30 words) via the GeoText-1652 reader."""
-    records = load_train(Path(data_dir) / split, Path(data_dir) / "images")
+def read_train_records(data_dir: str | Path, split: str = "train.json", max_words: int = MAX_WORDS_TRAIN
+                       ) -> list[TrainRecord]:
+    """Validated train records (captions cleaned to `max_words` words) via the GeoText-1652 reader."""
+    records = load_train(Path(data_dir) / split, Path(data_dir) / "images", max_words=max_words)
     if not records:
         raise ValueError(f"{Path(data_dir) / split} holds no records; --data must be a GeoText-1652 folder "
                          "with train.json and images/ (make one with `geotext-data`)")
     return records
 
 
-def load_resized(path: Path, size: int) -> np.ndarray:
-    """uint8 [S, S, 3], resized exactly as ImageTransform does (bilinear), so the cache changes nothing."""
+def load_resized(path: Path, transform: ImageTransform) -> np.ndarray:
+    """uint8 [S, S, 3], resized by the transform's own resize (its filter), so the cache changes nothing."""
     try:
         with Image.open(path) as im:
             pil = im.convert("RGB")
     except FileNotFoundError as e:
         raise FileNotFoundError(f"image {path} listed in the split file is missing") from e
-    if pil.size != (size, size):
-        pil = pil.resize((size, size), Image.BILINEAR)
-    return np.array(pil, dtype=np.uint8)  # a writable copy (torch.from_numpy warns on read-only arrays)
+    return np.array(transform.resize(pil), dtype=np.uint8)  # a writable copy (torch.from_numpy warns otherwise)
 
 
 class TrainSamples(torch.utils.data.Dataset):
@@ -47,7 +47,7 @@ class TrainSamples(torch.utils.data.Dataset):
         self.paths = {self.image_index[r.image_id]: r.image_path for r in self.records}
         self.cache: Optional[torch.Tensor] = None
         if cache_images:
-            self.cache = torch.stack([torch.from_numpy(load_resized(self.paths[i], transform.size))
+            self.cache = torch.stack([torch.from_numpy(load_resized(self.paths[i], transform))
                                       for i in range(len(keys))])
 
     def __len__(self) -> int:
@@ -57,7 +57,7 @@ class TrainSamples(torch.utils.data.Dataset):
         r = self.records[i]
         img_id = self.image_index[r.image_id]
         rgb = self.cache[img_id].numpy() if self.cache is not None else load_resized(self.paths[img_id],
-                                                                                   self.transform.size)
+                                                                                   self.transform)
         return {"pixels": self.transform(rgb), "caption": r.caption, "id": img_id,
                 "sentences": list(r.sentences) if r.sentences else None,
                 "bboxes": [list(b) if b else None for b in r.bboxes] if r.bboxes else None,

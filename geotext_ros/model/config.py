@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geotext_ros.model.preprocess import INTERPOLATIONS
+
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
 
@@ -73,6 +75,8 @@ class ModelConfig:
     max_text_len: int = 40
     image_mean: list[float] = field(default_factory=lambda: [0.48145466, 0.4578275, 0.40821073])
     image_std: list[float] = field(default_factory=lambda: [0.26862954, 0.26130258, 0.27577711])
+    # resize filter of the image transform (preprocess.INTERPOLATIONS); X-VLM / GeoText / HCCM resize bicubically
+    image_interpolation: str = "bilinear"
     temp: float = 0.07
     temp_min: float = 0.001
     temp_max: float = 0.5
@@ -125,6 +129,9 @@ def _validate(cfg: ModelConfig) -> None:
         raise ValueError(f"max_text_len {cfg.max_text_len} exceeds text.max_position {t.max_position}")
     if cfg.pooling not in ("cls", "mean"):
         raise ValueError(f"pooling must be 'cls' or 'mean', got {cfg.pooling!r}")
+    if cfg.image_interpolation not in INTERPOLATIONS:
+        raise ValueError(f"image_interpolation must be one of {sorted(INTERPOLATIONS)}, got "
+                         f"{cfg.image_interpolation!r}")
     if len(cfg.image_mean) != 3 or len(cfg.image_std) != 3:
         raise ValueError(f"image_mean/image_std need 3 values, got {cfg.image_mean} / {cfg.image_std}")
 

@@ -42,7 +42,8 @@ class LoadedModel:
 
 
 def make_transform(config: ModelConfig) -> ImageTransform:
-    return ImageTransform(config.vision.image_size, config.image_mean, config.image_std)
+    return ImageTransform(config.vision.image_size, config.image_mean, config.image_std,
+                          interpolation=config.image_interpolation)
 
 
 def _pick_tokenizer(config: ModelConfig, tokenizer: WordPieceTokenizer | None) -> WordPieceTokenizer:
@@ -164,9 +165,10 @@ def with_image_size(loaded: LoadedModel, image_size: int) -> LoadedModel:
     state[key] = resize_pos_embed(state[key], config.vision.grid)
     load_state_dict_checked(model, state, source=f"{loaded.meta.get('path', 'model')} at {image_size} px")
     model.train(loaded.model.training)
-    # the checkpoint's own normalization, not the config's defaults
+    # the checkpoint's own normalization and resize filter, not the config's defaults
     transform = ImageTransform(config.vision.image_size, loaded.transform.mean.reshape(-1).tolist(),
-                               loaded.transform.std.reshape(-1).tolist())
+                               loaded.transform.std.reshape(-1).tolist(),
+                               interpolation=loaded.transform.interpolation)
     return LoadedModel(model, transform, tok, model.config, dict(loaded.meta))
 
 

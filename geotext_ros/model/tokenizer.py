@@ -112,6 +112,11 @@ class WordPieceTokenizer:
         return WordPieceTokenizer(self.vocab, self.max_len, self.max_words, self.max_chars_per_word, aliases,
                                   alternatives)
 
+    def with_limits(self, max_words: int, max_len: int) -> "WordPieceTokenizer":
+        """A copy that keeps `max_words` words of a cleaned text and `max_len` tokens (with [CLS]/[SEP])."""
+        return WordPieceTokenizer(self.vocab, max_len, max_words, self.max_chars_per_word, self.aliases,
+                                  self.alternatives)
+
     def _checked_alternatives(self, alternatives: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
         bad = {w: t for w, alts in alternatives.items() for t in alts if t not in self.index}
         if bad:
@@ -200,25 +205,55 @@ class WordPieceTokenizer:
 
 
 def basic_tokenize(text: str) -> list[str]:
-    """BERT basic tokenization: lowercase, strip accents, split on whitespace and punctuation."""
-    text = unicodedata.normalize("NFD", text.lower())
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    """BERT's basic tokenizer, uncased, in the order of transformers' BasicTokenizer: drop NUL, U+FFFD and control
+    characters and turn every whitespace character into a space; put spaces around CJK ideographs (so "中文" is two
+    words, as BERT reads Chinese); NFC; split on whitespace; lowercase and strip accents (NFD, drop Mn) per word;
+    split every punctuation character off. Long words become [UNK] later, in wordpiece (100 characters)."""
+    text = "".join(" " if _is_whitespace(ch) else ch for ch in text if not _is_dropped(ch))
+    text = "".join(f" {ch} " if _is_cjk(ord(ch)) else ch for ch in text)
     tokens: list[str] = []
-    for word in text.split():
-        current = ""
-        for ch in word:
-            if _is_punct(ch):
-                if current:
-                    tokens.append(current)
-                tokens.append(ch)
-                current = ""
-            elif ord(ch) == 0 or ord(ch) == 0xFFFD or unicodedata.category(ch) in ("Cc", "Cf"):
-                continue
-            else:
-                current += ch
-        if current:
-            tokens.append(current)
-    return tokens
+    for word in unicodedata.normalize("NFC", text).split():
+        word = unicodedata.normalize("NFD", word.lower())
+        tokens.extend(_split_punct("".join(ch for ch in word if unicodedata.category(ch) != "Mn")))
+    return " ".join(tokens).split()
+
+
+def _split_punct(word: str) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for ch in word:
+        if _is_punct(ch):
+            if current:
+                out.append(current)
+            out.append(ch)
+            current = ""
+        else:
+            current += ch
+    if current:
+        out.append(current)
+    return out
+
+
+def _is_whitespace(ch: str) -> bool:
+    # BERT's whitespace: space, tab, newline, carriage return and the Zs category (not Python's str.isspace)
+    return ch in " \t\n\r" or unicodedata.category(ch) == "Zs"
+
+
+def _is_dropped(ch: str) -> bool:
+    # NUL, the replacement character and control/format/unassigned/private characters (category C*), except the
+    # whitespace controls tab, newline and carriage return
+    if ch in "\t\n\r":
+        return False
+    return ord(ch) in (0, 0xFFFD) or unicodedata.category(ch).startswith("C")
+
+
+# CJK Unified Ideographs blocks as BERT lists them (not Hangul or kana: those are written with spaces)
+_CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F),
+               (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+
+
+def _is_cjk(cp: int) -> bool:
+    return any(lo <= cp <= hi for lo, hi in _CJK_RANGES)
 
 
 def _is_punct(ch: str) -> bool:
