@@ -25,8 +25,11 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	else echo "make: chromium/chromium-driver missing and no root+apt: the ground station browser test will skip"; fi
 
+# make demo INSTRUCTIONS="fly to the red building;land next to the pool": the operator's sentences (';'-separated)
+# instead of generated ones; passed through the environment so quotes in them survive.
+demo: export GEOTEXT_DEMO_SAY := $(INSTRUCTIONS)
 demo: $(STAMP)
-	$(PY) -m geotext_ros.demo
+	$(PY) -m geotext_ros.demo $${GEOTEXT_DEMO_SAY:+--say "$$GEOTEXT_DEMO_SAY"}
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q test

@@ -28,7 +28,7 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.py")),
-        (f"share/{PACKAGE}/config", glob("config/*.yaml")),
+        (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz")),
         (f"share/{PACKAGE}/engines/default", glob("engines/default/*.onnx") + glob("engines/default/*.json")
          + glob("engines/default/*.txt") + glob("engines/default/*.md")
          + glob("engines/default/*.npz") + glob("engines/default/*.pt")),

@@ -10,6 +10,8 @@
 4. the terminal shows progress per instruction; out/demo/trajectory.png (map with trajectory, places, targets,
    final camera frame per instruction with the target box) and out/demo/summary.json (per instruction: success
    within 5 m, time, path length, retrieved vs. true place) are written.
+`--say "fly to ...;land next to ..."` (`make demo INSTRUCTIONS="..."`) flies the operator's own sentences instead, in
+order; they have no known answer, so the demo reports where the drone ended and what it saw, not a success rate.
 Without engines/default the demo renders a contact sheet of the world (out/demo/contact_sheet.png) and says how
 to get a model.
 """
@@ -23,6 +25,7 @@ import sys
 import textwrap
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -110,6 +113,26 @@ def plan_tasks(camera: Any, params: dict[str, Any], count: int, seed: int = 0) -
     return tasks
 
 
+@dataclass(frozen=True)
+class OperatorTask:
+    """A sentence the operator typed: no known target, place or relation."""
+
+    instruction: str
+    place_id: Optional[str] = None
+    target_xy: Optional[tuple[float, float]] = None
+
+    def to_dict(self) -> dict:
+        return {"instruction": self.instruction, "target_xy": None, "place_id": None, "operator": True}
+
+
+def operator_tasks(text: str) -> list[OperatorTask]:
+    """';'-separated sentences -> tasks; ValueError when none is left."""
+    tasks = [OperatorTask(" ".join(part.split())) for part in text.split(";") if part.strip()]
+    if not tasks:
+        raise ValueError(f"--say {text!r} holds no sentence: separate instructions with ';'")
+    return tasks
+
+
 def pick_instructions(world_camera: Any, state: Any, count: int, seed: int = 0) -> list[dict[str, Any]]:
     """Instructions for distinct objects in the current camera view (localize only, no gallery needed)."""
     from geotext_ros.sim.camera import CameraPose
@@ -194,7 +217,8 @@ def fly(sim: Any, pub: Any, rec: _Recorder, task: Any, timeout_s: float, label: 
     """Publish one instruction on `pub`; print progress until ARRIVED / NOT_FOUND / timeout; the result record."""
     from std_msgs.msg import String
 
-    print(f"{label} {task.instruction!r}  (true place {task.place_id})")
+    truth = task.target_xy is not None
+    print(f"{label} {task.instruction!r}" + (f"  (true place {task.place_id})" if truth else ""))
     rec.annotated = None
     t0 = time.monotonic()
     pub.publish(String(data=task.instruction))
@@ -217,26 +241,38 @@ def fly(sim: Any, pub: Any, rec: _Recorder, task: Any, timeout_s: float, label: 
                 extra = st.get("reason", "") if mine else ""
             print(f"    {now:5.1f} s  {state:9s} {where}  {extra}"[:160])
             last_state, last_print = state, now
-        if mine and state in ("ARRIVED", "NOT_FOUND"):
+        if mine and _settled(state, st.get("reason") or ""):
             break
         time.sleep(0.1)
     seconds = time.monotonic() - t0
     final = (sim.state.x, sim.state.y)
-    err = math.dist(final, task.target_xy)
+    err = math.dist(final, task.target_xy) if truth else None
     frame, boxed = _to_rgb(rec.annotated), rec.annotated is not None
     if frame is None:
         frame = _to_rgb(rec.raw)
     result = {**task.to_dict(), "state": rec.status.get("state"), "final_xy": [round(v, 2) for v in final],
-              "error_m": round(err, 2), "success": err <= SUCCESS_M, "seconds": round(seconds, 1),
+              "error_m": round(err, 2) if truth else None, "success": err <= SUCCESS_M if truth else None,
+              "seconds": round(seconds, 1),
               "path_m": round(_path_length(rec.pose_since(t0)), 1),
               "retrieved_place": retrieved["place_id"] if retrieved else None,
               "retrieval_score": round(float(retrieved["score"]), 3) if retrieved else None,
-              "retrieval_correct": bool(retrieved and retrieved["place_id"] == task.place_id),
+              "retrieval_correct": bool(retrieved and retrieved["place_id"] == task.place_id) if truth else None,
               "box_shown": boxed}
-    print(f"    -> {result['state']} after {result['seconds']} s, {result['path_m']} m flown; "
-          f"{err:.1f} m from the target centre: {'SUCCESS' if result['success'] else 'FAILED'}; "
-          f"retrieved place {result['retrieved_place']} (true {task.place_id})")
+    if truth:
+        print(f"    -> {result['state']} after {result['seconds']} s, {result['path_m']} m flown; "
+              f"{err:.1f} m from the target centre: {'SUCCESS' if result['success'] else 'FAILED'}; "
+              f"retrieved place {result['retrieved_place']} (true {task.place_id})")
+    else:
+        print(f"    -> {result['state']} after {result['seconds']} s, {result['path_m']} m flown; ended at "
+              f"({final[0]:.1f}, {final[1]:.1f}); retrieved place {result['retrieved_place']}")
     return {"result": result, "frame": frame}
+
+
+def _settled(state: Optional[str], reason: str) -> bool:
+    """The mission rests: arrived, gave up, holds, asks back, did not understand, or is back home (an operator's
+    "stop" or "return home" ends in these too, not only in ARRIVED / NOT_FOUND)."""
+    return state in ("ARRIVED", "NOT_FOUND", "HOLD", "CLARIFY", "NOT_UNDERSTOOD") or (
+        state == "RETURN" and reason.startswith("at home"))
 
 
 def run_closed_loop(engine_dir: Path, tasks: list[Any], gallery: Optional[Path], timeout_s: float) -> dict[str, Any]:
@@ -305,6 +341,11 @@ def plot(run: dict[str, Any], camera: Any, out: Path) -> Path:
     ax.plot(traj[:, 0], traj[:, 1], "y-", lw=2, label="trajectory")
     ax.plot(traj[0, 0], traj[0, 1], "wo", ms=8, label="start")
     for i, r in enumerate(results):
+        if r["target_xy"] is None:   # an operator's sentence: no known target, number the final position
+            ax.plot(*r["final_xy"], "c.", ms=10)
+            ax.annotate(f"{i + 1}", r["final_xy"], xytext=(6, 6), textcoords="offset points", color="cyan",
+                        fontsize=12, weight="bold")
+            continue
         ax.plot(*r["target_xy"], "r+", ms=16, mew=3)
         ax.plot(*r["final_xy"], "c.", ms=10)
         ax.annotate(f"{i + 1}", r["target_xy"], xytext=(6, 6), textcoords="offset points", color="red",
@@ -318,8 +359,9 @@ def plot(run: dict[str, Any], camera: Any, out: Path) -> Path:
         if frame is not None:
             sub.imshow(frame)
         kind = "target box" if r["box_shown"] else "last camera frame, no box"
-        sub.set_title(f"{i + 1}: {r['state']} {r['error_m']} m ({kind})\nplace {r['retrieved_place']} "
-                      f"(true {r['place_id']})", fontsize=9)
+        error = "" if r["error_m"] is None else f" {r['error_m']} m"
+        truth = "" if r["place_id"] is None else f" (true {r['place_id']})"
+        sub.set_title(f"{i + 1}: {r['state']}{error} ({kind})\nplace {r['retrieved_place']}{truth}", fontsize=9)
         sub.set_xlabel("\n".join(textwrap.wrap(r["instruction"], 48)), fontsize=8)
         sub.set_xticks([])
         sub.set_yticks([])
@@ -333,11 +375,18 @@ def plot(run: dict[str, Any], camera: Any, out: Path) -> Path:
 def main(argv: Optional[list[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="geotext-demo", description=__doc__.split("\n\n")[0])
     p.add_argument("--engine-dir", default="", help="engine directory (default: engines/default)")
-    p.add_argument("--instructions", type=int, default=3)
+    p.add_argument("--instructions", type=int, default=3, help="how many generated instructions to fly")
+    p.add_argument("--say", default="", help="the operator's own sentences, ';'-separated, flown instead of the "
+                                              "generated ones (make demo INSTRUCTIONS=\"fly to ...;land next to ...\")")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per instruction")
     p.add_argument("--seed", type=int, default=0, help="which instructions are picked")
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args(argv)
+    try:
+        said = operator_tasks(args.say) if args.say.strip() else None
+    except ValueError as e:
+        print(f"geotext-demo: {e}", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     engine = _engine_dir(args.engine_dir)
     if engine is None:
@@ -354,20 +403,25 @@ def main(argv: Optional[list[str]] = None) -> int:
     params = sim_params()
     camera = demo_camera(params)
     gallery = prepare_gallery(camera, args.out, float(params["fov_deg"]))
-    tasks = plan_tasks(camera, params, args.instructions, args.seed)
+    tasks = said if said is not None else plan_tasks(camera, params, args.instructions, args.seed)
     print(f"demo world seed {params['world_seed']}: {len(camera.world.places)} places, gallery {gallery}; "
           f"engine {engine}; {len(tasks)} instructions")
     run = run_closed_loop(engine, tasks, gallery, args.timeout)
     fig = plot(run, camera, args.out)
     res = run["results"]
-    ok = sum(r["success"] for r in res)
+    judged = [r for r in res if r["success"] is not None]   # the operator's sentences have no known answer
+    ok = sum(r["success"] for r in judged)
     summary = {"status": "ok", "engine_dir": str(engine), "gallery": str(gallery),
-               "success": f"{ok}/{len(res)}", "success_radius_m": SUCCESS_M,
-               "retrieval_correct": f"{sum(r['retrieval_correct'] for r in res)}/{len(res)}",
-               "results": res, "trajectory_png": str(fig)}
+               "success": f"{ok}/{len(judged)}", "success_radius_m": SUCCESS_M,
+               "retrieval_correct": f"{sum(r['retrieval_correct'] for r in judged)}/{len(judged)}",
+               "operator_instructions": len(res) - len(judged), "results": res, "trajectory_png": str(fig)}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(f"{ok}/{len(res)} instructions ended within {SUCCESS_M:.0f} m of the target "
-          f"({summary['retrieval_correct']} retrieved the right place); wrote {fig} and {args.out}/summary.json")
+    if judged:
+        print(f"{ok}/{len(judged)} instructions ended within {SUCCESS_M:.0f} m of the target "
+              f"({summary['retrieval_correct']} retrieved the right place); wrote {fig} and {args.out}/summary.json")
+    else:
+        print(f"flew {len(res)} operator instruction(s) (no known target to score); final states "
+              f"{[r['state'] for r in res]}; wrote {fig} and {args.out}/summary.json")
     return 0
 
 

@@ -75,17 +75,20 @@
   }
 
   function bounds(s) {
+    // zoom on where things are (places, flight, target); the geofence only when there is nothing else
     const pts = [];
     const m = s.map || {};
-    (m.geofence || []).forEach((p) => pts.push(p));
     (m.places || []).forEach((p) => pts.push([p.x, p.y]));
     (s.trajectory || []).forEach((p) => pts.push(p));
+    (m.candidates || []).forEach((p) => pts.push(p));
     if (s.pose) pts.push([s.pose[0], s.pose[1]]);
     if (m.target) pts.push(m.target);
+    if (m.waypoint) pts.push(m.waypoint.slice(0, 2));
+    if (pts.length === 0) (m.geofence || []).forEach((p) => pts.push(p));
     if (pts.length === 0) pts.push([-50, -50], [50, 50]);
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     pts.forEach(([x, y]) => { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); });
-    const span = Math.max(x1 - x0, y1 - y0, 40) * 1.1, cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    const span = Math.max(x1 - x0, y1 - y0, 60) * 1.15 + 10, cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
     return { cx, cy, span };
   }
 
@@ -96,7 +99,7 @@
     g.clearRect(0, 0, W, H);
     // 50 m grid
     g.strokeStyle = "#1e252c"; g.lineWidth = 1;
-    const step = 50, gx0 = Math.floor((b.cx - b.span) / step) * step;
+    const step = b.span > 400 ? 100 : b.span > 150 ? 50 : 10, gx0 = Math.floor((b.cx - b.span) / step) * step;
     for (let v = gx0; v < b.cx + b.span; v += step) {
       let [x] = P(v, 0); g.beginPath(); g.moveTo(x, 0); g.lineTo(x, H); g.stroke();
     }
