@@ -131,3 +131,99 @@ def test_page_flies_and_stops_the_simulated_drone(graph, browser, tmp_path) -> N
     assert drift < 0.3, f"the drone drifted {drift:.2f} m in 2 s while holding"
     assert nav.status["state"] == "HOLD" and find("#state").text == "HOLD"
     browser.save_screenshot(str(shots / "ground_station_hold.png"))
+
+
+@pytest.fixture()
+def lone_station():
+    """The ground_station node alone (no navigator) and a peer node that plays the navigator's topics."""
+    rclpy = pytest.importorskip("rclpy")
+    import threading
+
+    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter
+
+    from geotext_ros.nodes.ground_station import GroundStation
+
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    topics = {"status_topic": "/gsb/status", "instruction_topic": "/gsb/instruction"}
+    node = GroundStation(context=ctx, parameter_overrides=[Parameter("port", value=0)]
+                         + [Parameter(k, value=v) for k, v in topics.items()])
+    peer = Node("gsb_peer", context=ctx)
+    ex = MultiThreadedExecutor(num_threads=2, context=ctx)
+    ex.add_node(node)
+    ex.add_node(peer)
+    thread = threading.Thread(target=ex.spin, daemon=True)
+    thread.start()
+    yield node, peer, topics
+    ex.shutdown(timeout_sec=2.0)
+    node.destroy_node()
+    peer.destroy_node()
+    rclpy.shutdown(context=ctx)
+    thread.join(timeout=5.0)
+
+
+def _foreign_site(html: str):
+    """Another origin on this machine (another port) serving `html`: an untrusted page."""
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):   # noqa: N802 (http.server's name)
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_candidates_become_buttons_and_foreign_pages_are_refused(lone_station, browser) -> None:
+    import json
+
+    from selenium.webdriver.common.by import By
+    from std_msgs.msg import String
+
+    node, peer, topics = lone_station
+    heard = []
+    peer.create_subscription(String, topics["instruction_topic"], lambda m: heard.append(m.data), 10)
+    status = peer.create_publisher(String, topics["status_topic"], 10)
+    _wait(lambda: status.get_subscription_count() > 0, 10, "the station's status subscription")
+    browser.get(node.url)
+    _wait(lambda: browser.find_element(By.ID, "link").text == "online", 15, "the websocket to connect")
+    clarify = {"state": "CLARIFY", "reason": "2 buildings fit: which one?", "instruction": "fly to the building",
+               "candidates": [{"box": [0.3, 0.3, 0.2, 0.2], "score": 0.61},
+                              {"box": [0.7, 0.6, 0.2, 0.2], "score": 0.58, "answer": "the lower right one"}]}
+    status.publish(String(data=json.dumps(clarify)))
+    buttons = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#candidates button.candidate"), 10,
+                    "the candidate buttons")
+    assert [b.text for b in buttons] == ["1 (0.61)", "2 (0.58)"]
+    assert browser.find_element(By.ID, "state").text == "CLARIFY"
+    buttons[1].click()
+    _wait(lambda: heard == ["the lower right one"], 10, "the chosen candidate on /instruction")
+
+    # an untrusted page on another origin cannot open the websocket (so cannot send anything)
+    port = node.server.port
+    evil = _foreign_site(f"""<!doctype html><script>
+      window.result = "pending";
+      const ws = new WebSocket("ws://127.0.0.1:{port}/ws");
+      ws.onopen = () => {{ window.result = "open"; ws.send(JSON.stringify({{type: "command", name: "return"}})); }};
+      ws.onclose = (e) => {{ if (window.result === "pending") window.result = "refused " + e.code; }};
+    </script>""")
+    try:
+        browser.get(f"http://127.0.0.1:{evil.server_port}/")
+        result = _wait(lambda: browser.execute_script("return window.result") != "pending"
+                       and browser.execute_script("return window.result"), 10, "the foreign page's websocket")
+        assert result.startswith("refused"), result
+        time.sleep(0.5)
+        assert heard == ["the lower right one"]   # nothing from the foreign page
+    finally:
+        evil.shutdown()
