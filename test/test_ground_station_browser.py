@@ -147,7 +147,8 @@ def lone_station():
 
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
-    topics = {"status_topic": "/gsb/status", "instruction_topic": "/gsb/instruction"}
+    topics = {"status_topic": "/gsb/status", "instruction_topic": "/gsb/instruction", "camera_topic": "/gsb/camera",
+              "odom_topic": "/gsb/odom"}
     node = GroundStation(context=ctx, parameter_overrides=[Parameter("port", value=0)]
                          + [Parameter(k, value=v) for k, v in topics.items()])
     peer = Node("gsb_peer", context=ctx)
@@ -186,11 +187,17 @@ def _foreign_site(html: str):
     return server
 
 
-def test_candidates_become_buttons_and_foreign_pages_are_refused(lone_station, browser) -> None:
+def test_candidates_become_buttons_and_foreign_pages_are_refused(lone_station, browser, tmp_path) -> None:
     import json
 
     from selenium.webdriver.common.by import By
+    from sensor_msgs.msg import Image
     from std_msgs.msg import String
+
+    from geotext_ros.demo import demo_camera
+    from geotext_ros.nodes import conversions
+    from geotext_ros.nodes.navigator import CAMERA_QOS
+    from geotext_ros.nodes.vehicle import VehicleState
 
     node, peer, topics = lone_station
     heard = []
@@ -200,15 +207,26 @@ def test_candidates_become_buttons_and_foreign_pages_are_refused(lone_station, b
     browser.get(node.url)
     _wait(lambda: browser.find_element(By.ID, "link").text == "online", 15, "the websocket to connect")
     clarify = {"state": "CLARIFY", "reason": "2 buildings fit: which one?", "instruction": "fly to the building",
-               "candidates": [{"box": [0.3, 0.3, 0.2, 0.2], "score": 0.61},
-                              {"box": [0.7, 0.6, 0.2, 0.2], "score": 0.58, "answer": "the lower right one"}]}
+               "candidates": [{"box": [0.5, 0.08, 0.24, 0.17], "score": 0.61},
+                              {"box": [0.42, 0.88, 0.32, 0.2], "score": 0.58, "answer": "the lower left one"}]}
     status.publish(String(data=json.dumps(clarify)))
+    camera = peer.create_publisher(Image, topics["camera_topic"], CAMERA_QOS)   # a frame of the built-in world
+    f = conversions.rgb_to_image_fields(demo_camera().render(VehicleState(x=60.0, y=0.0, z=45.0, yaw=0.0)).image)
+    frame = Image(height=f["height"], width=f["width"], encoding="rgb8", step=f["step"])
+    frame.data = f["data"]
     buttons = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#candidates button.candidate"), 10,
                     "the candidate buttons")
     assert [b.text for b in buttons] == ["1 (0.61)", "2 (0.58)"]
     assert browser.find_element(By.ID, "state").text == "CLARIFY"
-    buttons[1].click()
-    _wait(lambda: heard == ["the lower right one"], 10, "the chosen candidate on /instruction")
+    assert browser.find_element(By.ID, "overlay").get_attribute("data-labels") == "2"   # numbers on the frame
+    from ros_harness import odom_message
+    odom = peer.create_publisher(type(odom_message(0, 0, 0)), topics["odom_topic"], 10)
+    _wait(lambda: (camera.publish(frame), odom.publish(odom_message(60.0, 0.0, 45.0)), browser.execute_script(
+        "return document.getElementById('camera').naturalWidth > 0"))[2], 10, "the camera frame")
+    time.sleep(0.3)
+    browser.save_screenshot(str(_shots_dir(tmp_path) / "ground_station_clarify.png"))
+    browser.find_element(By.CSS_SELECTOR, "#candidates button.candidate[data-index='2']").click()
+    _wait(lambda: heard == ["the lower left one"], 10, "the chosen candidate on /instruction")
 
     # an untrusted page on another origin cannot open the websocket (so cannot send anything)
     port = node.server.port
@@ -224,6 +242,6 @@ def test_candidates_become_buttons_and_foreign_pages_are_refused(lone_station, b
                        and browser.execute_script("return window.result"), 10, "the foreign page's websocket")
         assert result.startswith("refused"), result
         time.sleep(0.5)
-        assert heard == ["the lower right one"]   # nothing from the foreign page
+        assert heard == ["the lower left one"]   # nothing from the foreign page
     finally:
         evil.shutdown()

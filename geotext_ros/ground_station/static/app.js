@@ -42,6 +42,7 @@
     }
     drawTimeline(s.timeline || []);
     drawCandidates(st);
+    drawOverlay(st);
     drawMap(s);
     if (s.pose) document.body.dataset.pose = s.pose.map((v) => v.toFixed(2)).join(",");
   }
@@ -59,8 +60,12 @@
     }));
   }
 
+  let candKey = "";
   function drawCandidates(st) {
     const box = $("candidates"), cands = Array.isArray(st.candidates) ? st.candidates : [];
+    const key = JSON.stringify([st.state, cands]);
+    if (key === candKey) return;   // rebuilt only when they change: a button stays put while it is clicked
+    candKey = key;
     box.hidden = cands.length === 0;
     const label = document.createElement("span");
     label.textContent = st.state === "CLARIFY" ? "Which one?" : "Candidates:";
@@ -72,6 +77,27 @@
       b.onclick = () => send({ type: "choose", index: i + 1 });
       return b;
     }));
+  }
+
+  // The numbers of the candidate buttons on the camera frame (boxes are normalized cx, cy, w, h).
+  function drawOverlay(st) {
+    const c = $("overlay"), g = c.getContext("2d"), W = c.width, H = c.height;
+    const cands = Array.isArray(st.candidates) ? st.candidates : [];
+    g.clearRect(0, 0, W, H);
+    let n = 0;
+    cands.forEach((cand, i) => {
+      const b = cand && cand.box;
+      if (!Array.isArray(b) || b.length < 4) return;
+      const x = (b[0] - b[2] / 2) * W, y = (b[1] - b[3] / 2) * H;
+      g.strokeStyle = "#fff"; g.setLineDash([5, 3]); g.lineWidth = 2;
+      g.strokeRect(x, y, b[2] * W, b[3] * H); g.setLineDash([]);
+      g.fillStyle = "#fd3"; g.beginPath(); g.arc(x + 12, y + 12, 11, 0, 7); g.fill();
+      g.fillStyle = "#000"; g.font = "bold 14px sans-serif"; g.textAlign = "center"; g.textBaseline = "middle";
+      g.fillText(String(i + 1), x + 12, y + 13);
+      n += 1;
+    });
+    g.textAlign = "start"; g.textBaseline = "alphabetic";
+    c.dataset.labels = String(n);
   }
 
   function bounds(s) {
