@@ -2,6 +2,7 @@
 reach the page's snapshots, the page's messages reach /instruction (cleaned), and `geotext-nav --sim --ui` serves
 the page from the one-process graph."""
 import asyncio
+import io
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from PIL import Image as PILImage
 
 rclpy = pytest.importorskip("rclpy")
 import aiohttp  # noqa: E402
@@ -90,7 +92,7 @@ def test_topics_reach_the_page_and_the_page_reaches_instruction(station) -> None
     def publish_inputs() -> None:
         status.publish(String(data=json.dumps({"state": "SEARCH", "reason": "flying to gallery place 0003",
                                                "instruction": "fly to the pool"})))
-        f = conversions.rgb_to_image_fields(np.full((40, 60, 3), 200, np.uint8))
+        f = conversions.rgb_to_image_fields(np.full((720, 1280, 3), 200, np.uint8))
         img = Image(height=f["height"], width=f["width"], encoding="rgb8", step=f["step"])
         img.data = f["data"]
         camera.publish(img)
@@ -105,7 +107,9 @@ def test_topics_reach_the_page_and_the_page_reaches_instruction(station) -> None
                     and d["pose"] is not None and d["map"].get("target") is not None)
         snap = await _until(ws, complete, 15.0)
         async with s.get(node.url + "frame.jpg") as r:
-            assert r.status == 200 and (await r.read())[:2] == b"\xff\xd8"   # a JPEG
+            jpeg = await r.read()
+            assert r.status == 200 and jpeg[:2] == b"\xff\xd8"   # a JPEG
+        assert PILImage.open(io.BytesIO(jpeg)).size == (node.config.max_frame_width, 360)   # scaled for the page
         await ws.send_str(json.dumps({"type": "instruction", "text": "fly to the\x07 pool\n"}))
         sent = await _until(ws, lambda d: d.get("type") == "sent")
         await ws.send_str(json.dumps({"type": "command", "name": "stop"}))

@@ -24,6 +24,7 @@ class GroundStationConfig:
     trajectory_spacing_m: float = 0.5     # a new trajectory point after moving this far
     timeline_entries: int = 100           # state changes kept for the timeline
     jpeg_quality: int = 80
+    max_frame_width: int = 640            # frames wider than this are scaled down for the page
     annotated_priority_s: float = 1.0     # show the raw camera only when no annotated frame came for this long
     # Topics
     status_topic: str = "/geotext/status"
@@ -36,7 +37,8 @@ class GroundStationConfig:
     def __post_init__(self) -> None:
         if not 0 <= int(self.port) <= 65535:
             raise ValueError(f"ground_station.port {self.port} is not a TCP port (0-65535; 0 = any free port)")
-        for name in ("max_message_bytes", "max_instruction_chars", "trajectory_points", "timeline_entries"):
+        for name in ("max_message_bytes", "max_instruction_chars", "trajectory_points", "timeline_entries",
+                     "max_frame_width"):
             if int(getattr(self, name)) <= 0:
                 raise ValueError(f"ground_station.{name} must be > 0, got {getattr(self, name)}")
         if not self.update_rate_hz > 0:

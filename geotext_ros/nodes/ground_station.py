@@ -42,6 +42,7 @@ class GroundStation(Node):
         cfg = self.config
         self.state = StationState(cfg)
         self._annotated_at: Optional[float] = None
+        self._encoded_at = -float("inf")
         self.instruction_pub = self.create_publisher(String, cfg.instruction_topic, 10)
         self.create_subscription(String, cfg.status_topic, self.on_status, 50)
         self.create_subscription(Image, cfg.annotated_topic, self.on_annotated, CAMERA_QOS)
@@ -79,13 +80,22 @@ class GroundStation(Node):
     def _frame(self, msg: Image, source: str) -> None:
         from PIL import Image as PILImage
 
+        # The page is refreshed at update_rate_hz: converting every frame of a 30 Hz camera would be wasted work.
+        now = time.monotonic()
+        if now - self._encoded_at < 1.0 / self.config.update_rate_hz:
+            return
+        self._encoded_at = now
         try:
             rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data)
         except ValueError as e:
             self.get_logger().warning(f"{source} frame not shown: {e}", throttle_duration_sec=5.0)
             return
+        image = PILImage.fromarray(rgb)
+        width = int(self.config.max_frame_width)
+        if image.width > width:   # a full-HD frame is 1 MB a JPEG: the page gets a smaller one
+            image = image.resize((width, max(1, round(image.height * width / image.width))), PILImage.BILINEAR)
         buf = io.BytesIO()
-        PILImage.fromarray(rgb).save(buf, format="JPEG", quality=int(self.config.jpeg_quality))
+        image.save(buf, format="JPEG", quality=int(self.config.jpeg_quality))
         self.state.on_frame(buf.getvalue(), source)
 
     def on_odom(self, msg: Odometry) -> None:
