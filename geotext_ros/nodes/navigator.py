@@ -19,18 +19,21 @@ import math
 import sys
 import threading
 import time
+from collections import deque
 from typing import Any, Optional
 
 import rclpy
 from geometry_msgs.msg import Point32, PolygonStamped, PoseStamped
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import Odometry, Path
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
+from visualization_msgs.msg import MarkerArray
 
-from geotext_ros.nodes import conversions
+from geotext_ros.nodes import conversions, markers
+from geotext_ros.nodes.annotate import annotate_grounding
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.param_file import share_dir
 from geotext_ros.nav.pipeline import NavPipeline, PipelineError
@@ -41,6 +44,7 @@ NODE_NAME = "navigator"
 # Best-effort keep-last-1 matches any camera publisher and always holds only the newest frame.
 CAMERA_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
 STATUS_DEPTH = 200   # keep-last history of /geotext/status (see the publisher)
+TRAJECTORY_POINTS, TRAJECTORY_SPACING_M = 2000, 0.5   # the /geotext/path kept for RViz / Foxglove
 
 
 class Navigator(LifecycleNode):
@@ -61,6 +65,9 @@ class Navigator(LifecycleNode):
                                        "latency_ms": None}
         self.frames_processed = 0
         self._entities: list[Any] = []
+        self._trajectory: deque[tuple[float, float, float]] = deque(maxlen=TRAJECTORY_POINTS)
+        self._grounding_points: Optional[tuple[list, Optional[int], list]] = None   # markers of the last frame
+        self._sent_waypoint: Optional[tuple[float, float, float, float]] = None
         # Status goes out from the start, so a failed activation is visible on the topic.
         # Every instruction's acknowledgement must reach a slow subscriber: statuses come in bursts (one per
         # instruction, processed frame and tick), and a reliable writer with a short keep-last history overwrites
@@ -92,8 +99,11 @@ class Navigator(LifecycleNode):
         self.target_pub = make_pub(PolygonStamped, p["target_topic"], 10)
         self.waypoint_pub = make_pub(PoseStamped, p["waypoint_topic"], 10)
         self.annotated_pub = make_pub(Image, p["annotated_topic"], CAMERA_QOS)
+        self.markers_pub = make_pub(MarkerArray, p["markers_topic"], 5)
+        self.path_pub = make_pub(Path, p["path_topic"], 5)
         self._entities = [
-            self.target_pub, self.waypoint_pub, self.annotated_pub,
+            self.target_pub, self.waypoint_pub, self.annotated_pub, self.markers_pub, self.path_pub,
+            self.create_timer(1.0 / max(float(p["markers_rate_hz"]), 1e-3), self.publish_markers),
             make_sub(String, p["instruction_topic"], self.on_instruction, 10),
             make_sub(Image, p["camera_topic"], self.on_image, CAMERA_QOS),
             make_sub(CameraInfo, p["camera_info_topic"], self.on_camera_info, CAMERA_QOS),
@@ -166,6 +176,7 @@ class Navigator(LifecycleNode):
             self.get_logger().error(f"instruction {msg.data[:80]!r} failed: {e}")
             self._set_status(error=f"instruction failed: {e}")
             return
+        self._grounding_points = None   # the last frame's candidates answered the previous instruction
         self.get_logger().info(f"instruction {msg.data[:120]!r} -> {update.get('state')}: {update.get('reason')}")
         self._set_status(**update)
         self._tick()
@@ -190,6 +201,9 @@ class Navigator(LifecycleNode):
             return
         with self._lock:
             self._odom = (msg, time.monotonic())
+            last = self._trajectory[-1] if self._trajectory else None
+            if last is None or math.dist((p.x, p.y, p.z), last) >= TRAJECTORY_SPACING_M:
+                self._trajectory.append((p.x, p.y, p.z))
 
     # -- processing -------------------------------------------------------------------------------------------
     def on_process(self) -> None:
@@ -241,20 +255,22 @@ class Navigator(LifecycleNode):
         latency_ms = (time.monotonic() - arrived) * 1000.0
         if result is None:
             return
+        self._grounding_points = markers.grounding_points(result, k, pose, (msg.width, msg.height))
         if result.box is not None:
-            self._publish_target(msg, result.box, rgb)
+            self._publish_target(msg, result, rgb)
         status.pop("waypoint", None)
         self._set_status(latency_ms=round(latency_ms, 1), **status)
 
     # -- outputs ----------------------------------------------------------------------------------------------
-    def _publish_target(self, msg: Image, box: list[float], rgb: Any) -> None:
+    def _publish_target(self, msg: Image, result: Any, rgb: Any) -> None:
+        box = result.box
         poly = PolygonStamped()
         poly.header = msg.header   # the source image's stamp and frame: consumers match box to frame
         poly.polygon.points = [Point32(x=float(u), y=float(v), z=0.0)
                                for u, v in conversions.box_corners_px(box, msg.width, msg.height)]
         self.target_pub.publish(poly)
         if self.params["publish_annotated"]:
-            fields = conversions.rgb_to_image_fields(conversions.draw_box(rgb, box))
+            fields = conversions.rgb_to_image_fields(annotate_grounding(rgb, result))
             img = Image(height=fields["height"], width=fields["width"], encoding="rgb8", step=fields["step"])
             img.data = fields["data"]
             img.header = msg.header
@@ -263,6 +279,7 @@ class Navigator(LifecycleNode):
     def _publish_waypoint(self, waypoint: Optional[tuple[float, float, float, float]]) -> None:
         if waypoint is None:
             return
+        self._sent_waypoint = tuple(float(v) for v in waypoint)
         x, y, z, yaw = waypoint
         pose = PoseStamped()
         pose.header.stamp = self.get_clock().now().to_msg()
@@ -272,6 +289,19 @@ class Navigator(LifecycleNode):
         o = pose.pose.orientation
         o.x, o.y, o.z, o.w = q
         self.waypoint_pub.publish(pose)
+
+    def publish_markers(self) -> None:
+        """Target, candidates, anchors, waypoint, geofence, gallery places and the trajectory for RViz / Foxglove."""
+        pipeline = self.pipeline
+        if pipeline is None:
+            return
+        stamp, frame = self.get_clock().now().to_msg(), self.params["map_frame"]
+        with self._lock:
+            trajectory = list(self._trajectory)
+        scene = markers.scene_from(pipeline.mission.target, self._sent_waypoint, pipeline.safety.config,
+                                   pipeline.gallery, self._grounding_points)
+        self.markers_pub.publish(markers.build_markers(scene, frame, stamp))
+        self.path_pub.publish(markers.build_path(trajectory, frame, stamp))
 
     def _set_status(self, **fields: Any) -> None:
         with self._lock:

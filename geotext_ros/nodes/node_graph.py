@@ -3,6 +3,7 @@
     geotext-nav --sim                                   # navigator + built-in sim_world
     geotext-nav --engine-dir engines/default --gallery data/gallery.json   # navigator + px4_bridge
     geotext-nav --sim --instruction "fly to the red building left of the pool" --duration 60
+    geotext-nav --sim --ui                              # + the ground station page on 127.0.0.1:8765
 
 GRAPH below is the single description of which nodes run with which overrides; the launch file declares the
 same nodes (test/test_launch_graph.py reads it with `ast` and compares).
@@ -31,7 +32,7 @@ class NodeSpec:
     executable: str
     name: str
     overrides: tuple[tuple[str, str], ...] = ()   # (parameter name, launch argument name)
-    when: str = "always"                          # "always" | "sim" (sim:=true) | "real" (sim:=false)
+    when: str = "always"                          # "always" | "sim" (sim:=true) | "real" (sim:=false) | "ui"
     package: str = PACKAGE
 
 
@@ -40,19 +41,21 @@ GRAPH: tuple[NodeSpec, ...] = (
              (("engine_dir", "engine_dir"), ("gallery", "gallery"), ("camera_topic", "camera_topic"))),
     NodeSpec("px4_bridge", "px4_bridge", (), when="real"),
     NodeSpec("sim_world", "sim_world", (("camera_topic", "camera_topic"),), when="sim"),
+    NodeSpec("ground_station", "ground_station", (), when="ui"),
 )
 
 
-def graph_spec(sim: bool) -> list[NodeSpec]:
-    """The nodes started for sim:=true / sim:=false."""
-    return [s for s in GRAPH if s.when == "always" or s.when == ("sim" if sim else "real")]
+def graph_spec(sim: bool, ui: bool = False) -> list[NodeSpec]:
+    """The nodes started for sim:=true / sim:=false (and ui:=true)."""
+    wanted = {"always", "sim" if sim else "real"} | ({"ui"} if ui else set())
+    return [s for s in GRAPH if s.when in wanted]
 
 
 def launch_defaults() -> dict[str, str]:
     """Launch-argument defaults, read from nav.yaml like the launch file does."""
     nav = load_node_params("navigator")
     return {"config": str(default_config_path()), "engine_dir": nav["engine_dir"], "gallery": nav["gallery"],
-            "camera_topic": nav["camera_topic"], "sim": "false"}
+            "camera_topic": nav["camera_topic"], "sim": "false", "ui": "false"}
 
 
 def node_parameters(spec: NodeSpec, launch_args: dict[str, str]) -> dict[str, Any]:
@@ -85,14 +88,14 @@ def create_node(spec: NodeSpec, params: dict[str, Any]) -> Any:
 class Graph:
     """The running graph: nodes on one MultiThreadedExecutor spun by a background thread."""
 
-    def __init__(self, sim: bool, launch_args: Optional[dict[str, str]] = None) -> None:
+    def __init__(self, sim: bool, launch_args: Optional[dict[str, str]] = None, ui: bool = False) -> None:
         import rclpy
         from rclpy.executors import MultiThreadedExecutor
 
         args = {**launch_defaults(), **(launch_args or {})}
         self.nodes: dict[str, Any] = {}
         try:
-            for spec in graph_spec(sim):
+            for spec in graph_spec(sim, ui):
                 self.nodes[spec.name] = create_node(spec, node_parameters(spec, args))
         except Exception:
             self._destroy()
@@ -134,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine-dir", default=d["engine_dir"], help="engine directory (empty = engines/default)")
     p.add_argument("--gallery", default=d["gallery"], help="gallery.json (empty = no search)")
     p.add_argument("--camera-topic", default=d["camera_topic"], help="camera image topic")
+    p.add_argument("--ui", action="store_true", help="also serve the ground station page (ground_station node)")
     p.add_argument("--instruction", default="", help="publish this instruction once the graph runs")
     p.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0 = run forever)")
     return p
@@ -148,14 +152,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"geotext-nav: config {args.config} not found; pass --config PATH", file=sys.stderr)
         return 2
     launch_args = {"config": args.config, "engine_dir": args.engine_dir, "gallery": args.gallery,
-                   "camera_topic": args.camera_topic, "sim": str(args.sim).lower()}
+                   "camera_topic": args.camera_topic, "sim": str(args.sim).lower(), "ui": str(args.ui).lower()}
     rclpy.init()
     try:
-        graph = Graph(args.sim, launch_args).start()
+        graph = Graph(args.sim, launch_args, ui=args.ui).start()
     except Exception as e:
         print(f"geotext-nav: cannot start the graph: {e}", file=sys.stderr)
         rclpy.try_shutdown()
         return 1
+    if "ground_station" in graph.nodes:
+        print(f"geotext-nav: ground station on {graph.nodes['ground_station'].url}", flush=True)
     try:
         if args.instruction:
             nav = graph.nodes["navigator"]
