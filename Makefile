@@ -6,11 +6,11 @@ PIP := $(PY) -m pip
 TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-# Test-only PX4 message types (test/px4_msgs), built with the rosidl toolchain from pip and Debian's cmake + g++.
+# Test-only PX4 message types (test/px4_msgs_pkg), built with the rosidl toolchain from pip and Debian's cmake + g++.
 PX4_MSGS_DIR := .build/px4_msgs
 PX4_MSGS_STAMP := $(PX4_MSGS_DIR)/.stamp
-PX4_MSGS_SRC := $(wildcard test/px4_msgs/msg/*.msg) test/px4_msgs/CMakeLists.txt test/px4_msgs/package.xml \
-	test/px4_msgs/build.sh
+PX4_MSGS_SRC := $(wildcard test/px4_msgs_pkg/msg/*.msg) test/px4_msgs_pkg/CMakeLists.txt test/px4_msgs_pkg/package.xml \
+	test/px4_msgs_pkg/build.sh
 
 .PHONY: demo test venv data-tiny clean px4-msgs
 
@@ -31,7 +31,7 @@ demo: $(STAMP)
 px4-msgs: $(PX4_MSGS_STAMP)
 
 $(PX4_MSGS_STAMP): $(PX4_MSGS_SRC) | $(STAMP)
-	bash test/px4_msgs/build.sh $(PX4_MSGS_DIR) $(PY)
+	bash test/px4_msgs_pkg/build.sh $(PX4_MSGS_DIR) $(PY)
 	if [ ! -f $(PX4_MSGS_DIR)/SKIPPED ]; then touch $@; fi
 
 test: $(STAMP) $(PX4_MSGS_STAMP)

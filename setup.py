@@ -14,7 +14,7 @@ ROS_WHEELS = [
     "ros-lifecycle-msgs>=2,<3",
 ]
 
-# The rosidl toolchain that builds the test-only px4_msgs (test/px4_msgs, `make px4-msgs`) with Debian's cmake and
+# The rosidl toolchain that builds the test-only px4_msgs (test/px4_msgs_pkg, `make px4-msgs`) with Debian's cmake and
 # g++. These wheels declare no dependencies of their own, so every one is named here.
 ROSIDL_WHEELS = [
     "catkin_pkg>=1",

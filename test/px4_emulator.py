@@ -1,4 +1,4 @@
-"""A PX4 offboard emulator for the contract tests: its own process, real px4_msgs types (test/px4_msgs), real DDS.
+"""A PX4 offboard emulator for the contract tests: its own process, real px4_msgs types (test/px4_msgs_pkg), real DDS.
 
 It plays PX4's side of the uXRCE-DDS link the way PX4's documentation describes it, not PX4's flight code:
 - QoS as PX4's uXRCE-DDS client: writers best effort + transient local, readers best effort + volatile.

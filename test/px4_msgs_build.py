@@ -1,4 +1,4 @@
-"""Where the test-only px4_msgs build (test/px4_msgs, `make px4-msgs`) lives, and how a test process uses it.
+"""Where the test-only px4_msgs build (test/px4_msgs_pkg, `make px4-msgs`) lives, and how a test process uses it.
 
 `make px4-msgs` builds the five PX4 message types into .build/px4_msgs/install (GEOTEXT_PX4_MSGS overrides the
 folder). Tests that need them call `require_px4_msgs()`: it skips, with the build's own reason, only when the build
@@ -7,12 +7,14 @@ missing build fails there instead of skipping silently.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import os
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,3 +80,17 @@ def import_px4_msgs() -> ModuleType:
     import px4_msgs.msg
 
     return px4_msgs.msg
+
+
+@contextlib.contextmanager
+def px4_msgs_imported() -> Iterator[ModuleType]:
+    """import_px4_msgs() for a test module's duration; afterwards px4_msgs is unimportable again, so the tests of the
+    bridge without px4_msgs (test_px4_bridge_node.py) see the machine as it is, whatever ran before them."""
+    site = str(_site_packages())
+    try:
+        yield import_px4_msgs()
+    finally:
+        for name in [n for n in sys.modules if n == "px4_msgs" or n.startswith("px4_msgs.")]:
+            del sys.modules[name]
+        while site in sys.path:
+            sys.path.remove(site)

@@ -1,7 +1,7 @@
 """`colcon build` of the package (colcon-core, colcon-ros, colcon-python-setup-py from pip): it builds, installs the
-launch files, the config and the default engine where `ros2 launch geotext_ros ...` looks, and builds nothing else (colcon
-does not descend into a package's folders; test/px4_msgs also carries COLCON_IGNORE so that it never shadows PX4's
-px4_msgs in a workspace)."""
+launch files, the config and the default engine where `ros2 launch geotext_ros ...` looks, and builds nothing else
+(colcon does not descend into a package's folders; test/px4_msgs_pkg also carries COLCON_IGNORE so that it never
+shadows PX4's px4_msgs in a workspace)."""
 import shutil
 import subprocess
 import sys

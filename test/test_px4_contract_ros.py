@@ -22,7 +22,7 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from std_msgs.msg import String  # noqa: E402
 
-from px4_msgs_build import import_px4_msgs, require_px4_msgs, subprocess_env  # noqa: E402
+from px4_msgs_build import px4_msgs_imported, require_px4_msgs, subprocess_env  # noqa: E402
 from ros_harness import wait_for  # noqa: E402
 
 from geotext_ros.nav.px4 import (SetpointNED, arm_command, make_offboard_control_mode,  # noqa: E402
@@ -42,10 +42,10 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture(scope="module")
 def px4():
     require_px4_msgs()
-    msgs = import_px4_msgs()
-    rclpy.init()
-    yield msgs
-    rclpy.shutdown()
+    with px4_msgs_imported() as msgs:
+        rclpy.init()
+        yield msgs
+        rclpy.shutdown()
 
 
 class Link:
@@ -56,7 +56,8 @@ class Link:
         self.procs: list[subprocess.Popen] = []
         self.node = rclpy.create_node("px4_contract_test")
         self.states, self.odoms, self.statuses = [], [], []
-        self.node.create_subscription(String, "/px4_emulator/state", lambda m: self.states.append(json.loads(m.data)), 10)
+        self.node.create_subscription(String, "/px4_emulator/state",
+                                      lambda m: self.states.append(json.loads(m.data)), 10)
         self.node.create_subscription(Odometry, "/odom", self.odoms.append, 50)
         self.node.create_subscription(String, "/geotext/px4_status", lambda m: self.statuses.append(json.loads(m.data)),
                                       50)
@@ -238,7 +239,8 @@ def test_bridge_arms_switches_follows_waypoints_in_ned_then_stop_return_and_a_gc
     link.wait_state(lambda s: s["nav_state"] == AUTO_LAND, 5.0, "AUTO_LAND")
     link.bridge_status(lambda st: st["phase"] == "overridden", what="overridden")
     s = link.wait_state(lambda s: not s["armed"], 40.0, "landed and disarmed")
-    assert s["ned"][2] == pytest.approx(0.0, abs=1e-6) and s["disarm_reason"] == link.msgs.VehicleStatus.ARM_DISARM_REASON_LANDING
+    assert s["ned"][2] == pytest.approx(0.0, abs=1e-6)
+    assert s["disarm_reason"] == link.msgs.VehicleStatus.ARM_DISARM_REASON_LANDING
     time.sleep(2.5)                                   # > request_retry_s: nothing is re-requested
     assert len(bridge_commands(link.state())) == len(sent)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the test-only px4_msgs package (this folder) into importable Python types with the rosidl toolchain from
-# pip.  Usage: test/px4_msgs/build.sh OUT_DIR PYTHON
+# pip.  Usage: test/px4_msgs_pkg/build.sh OUT_DIR PYTHON
 #   PYTHON is the venv's interpreter; the rosidl / ament_cmake wheels (setup.py extra "rosidl") must be in that venv.
 #   OUT_DIR/install  the built package (PYTHONPATH: lib/python3.X/site-packages, libraries: lib)
 #   OUT_DIR/SKIPPED  written instead, with the reason, when cmake or g++ is missing and cannot be installed here
