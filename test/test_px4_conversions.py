@@ -89,6 +89,7 @@ class VehicleCommand:
 class VehicleLocalPosition:
     def __init__(self, **fields):
         self.timestamp, self.xy_valid, self.z_valid = 5_000_000, True, True
+        self.v_xy_valid = self.v_z_valid = self.heading_good_for_control = True
         self.x = self.y = self.z = self.vx = self.vy = self.vz = self.heading = 0.0
         self.__dict__.update(fields)
 
@@ -141,6 +142,17 @@ def test_local_position_ned_to_enu():
 def test_local_position_invalid_when_px4_says_so_or_not_finite():
     assert not local_position_to_enu(VehicleLocalPosition(xy_valid=False)).valid
     assert not local_position_to_enu(VehicleLocalPosition(heading=float("nan"))).valid
+    assert not local_position_to_enu(VehicleLocalPosition(heading_good_for_control=False)).valid
+
+
+def test_invalid_velocities_are_unknown_in_the_body_twist_and_leave_the_pose_valid():
+    pos = local_position_to_enu(VehicleLocalPosition(vx=1.0, vy=2.0, vz=-3.0, v_xy_valid=False))
+    assert pos.valid and not pos.velocity_xy_valid and pos.velocity_z_valid
+    fwd, left, up = pos.body_velocity()
+    assert math.isnan(fwd) and math.isnan(left) and up == 3.0
+    pos = local_position_to_enu(VehicleLocalPosition(vx=1.0, vy=0.0, vz=-3.0, v_z_valid=False))
+    fwd, left, up = pos.body_velocity()
+    assert (fwd, left) == pytest.approx((1.0, 0.0)) and math.isnan(up)
 
 
 def test_vehicle_status_mapping():

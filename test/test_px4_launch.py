@@ -38,3 +38,15 @@ def test_launch_description_builds_where_launch_is_installed():
     pytest.importorskip("ament_index_python")
     description = load().generate_launch_description()
     assert len(description.entities) >= 4
+
+
+def test_gazebo_camera_topics_default_to_the_current_sensor_name_and_are_launch_arguments():
+    module = load()
+    prefix = "/world/default/model/x500_mono_cam_down_0/link/camera_link/sensor/camera/"
+    assert module.GZ_CAMERA_TOPIC == prefix + "image"                 # "imager" until PX4-gazebo-models 2025-10-15
+    assert module.GZ_CAMERA_INFO_TOPIC == prefix + "camera_info"
+    source = LAUNCH.read_text()
+    for name in ("gz_camera_topic", "gz_camera_info_topic"):
+        assert f'DeclareLaunchArgument("{name}", default_value=' in source, name
+    docs = (LAUNCH.parents[1] / "docs" / "px4_sitl.md").read_text()
+    assert "sensor/camera/" in docs and "sensor/imager/" in docs and "2025-10-15" in docs

@@ -104,26 +104,43 @@ class LocalPositionENU:
     vz: float
     valid: bool
     timestamp_us: int = 0
+    velocity_xy_valid: bool = True   # PX4's v_xy_valid: vx, vy usable
+    velocity_z_valid: bool = True    # PX4's v_z_valid: vz usable
 
     @property
     def pose(self) -> tuple[float, float, float, float]:
         return self.x, self.y, self.z, self.yaw
 
     def body_velocity(self) -> tuple[float, float, float]:
-        """World ENU velocity rotated into the yaw-only body frame (x forward, y left, z up) for Odometry.twist."""
-        c, s = math.cos(self.yaw), math.sin(self.yaw)
-        return c * self.vx + s * self.vy, -s * self.vx + c * self.vy, self.vz
+        """World ENU velocity rotated into the yaw-only body frame (x forward, y left, z up) for Odometry.twist.
+
+        A component PX4 marks invalid is NaN ("unknown"), never a plausible-looking number.
+        """
+        if not self.velocity_xy_valid:
+            forward = left = float("nan")
+        else:
+            c, s = math.cos(self.yaw), math.sin(self.yaw)
+            forward, left = c * self.vx + s * self.vy, -s * self.vx + c * self.vy
+        return forward, left, self.vz if self.velocity_z_valid else float("nan")
 
 
 def local_position_to_enu(msg: Any) -> LocalPositionENU:
-    """px4_msgs/VehicleLocalPosition -> LocalPositionENU (valid = xy_valid and z_valid and all finite)."""
+    """px4_msgs/VehicleLocalPosition -> LocalPositionENU.
+
+    valid (the pose: /odom and the bridge's setpoints) = xy_valid and z_valid and heading_good_for_control and all
+    finite: a pose with an unusable heading would point the camera projection the wrong way. The velocities carry
+    v_xy_valid / v_z_valid separately, so an invalid velocity never hides a good pose.
+    """
     x, y, z = ned_to_enu(msg.x, msg.y, msg.z)
-    vx, vy, vz = ned_to_enu(msg.vx, msg.vy, msg.vz)
     heading = float(msg.heading)
     yaw = yaw_ned_to_enu(heading) if math.isfinite(heading) else float("nan")
     finite = all(math.isfinite(v) for v in (x, y, z, yaw))
-    valid = bool(msg.xy_valid) and bool(msg.z_valid) and finite
-    return LocalPositionENU(x, y, z, yaw, vx, vy, vz, valid, int(getattr(msg, "timestamp", 0)))
+    valid = bool(msg.xy_valid) and bool(msg.z_valid) and bool(msg.heading_good_for_control) and finite
+    vx, vy, vz = ned_to_enu(msg.vx, msg.vy, msg.vz)
+    v_xy_valid = bool(msg.v_xy_valid) and math.isfinite(vx) and math.isfinite(vy)
+    v_z_valid = bool(msg.v_z_valid) and math.isfinite(vz)
+    return LocalPositionENU(x, y, z, yaw, vx, vy, vz, valid, int(getattr(msg, "timestamp", 0)),
+                            velocity_xy_valid=v_xy_valid, velocity_z_valid=v_z_valid)
 
 
 @dataclass(frozen=True)
