@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from geotext_ros.nav.camera import Pose
 from geotext_ros.nav.map_relations import (CONE_HALF_ANGLE, FRAME_CAMERA, FRAME_MAP, MapRelation, bearing_word,
                                            camera_direction, choose_extreme, choose_from_anchor, compass_word,
+                                           in_direction_of,
                                            map_direction, parse_map_relation, resolve_direction)
 from geotext_ros.nav.scene import locate
 from scene_helpers import K, SIZE, rotated, seen, square_box
@@ -60,6 +61,8 @@ def test_the_building_north_of_the_pool_is_chosen_on_the_ground():
         assert choose_from_anchor(objs, pool, map_direction("south")).index == 2
         assert choose_extreme(objs, map_direction("eastern")).index == 1
     assert choose_from_anchor(objs, None, map_direction("north")).index is None
+    assert in_direction_of(objs, pool, map_direction("north")) == [0]
+    assert in_direction_of(objs, pool, map_direction("north east")) == [0, 1]   # both within 45 degrees
     assert choose_from_anchor(objs, pool, map_direction("north west")).index is None
 
 

@@ -28,8 +28,8 @@ SAME_PLACE_M = 1.0
 _COMPASS = {"east": 0.0, "north east": 45.0, "north": 90.0, "north west": 135.0, "west": 180.0,
             "south west": 225.0, "south": 270.0, "south east": 315.0}
 # Camera words: angle relative to the heading (image up = forward on the nadir camera).
-_CAMERA = {"left": 90.0, "right": -90.0, "top": 0.0, "up": 0.0, "upper": 0.0, "above": 0.0, "far": 0.0,
-           "bottom": 180.0, "lower": 180.0, "below": 180.0, "down": 180.0, "near": 180.0}
+_CAMERA = {"left": 90.0, "right": -90.0, "top": 0.0, "up": 0.0, "upper": 0.0, "above": 0.0,
+           "bottom": 180.0, "lower": 180.0, "below": 180.0, "down": 180.0}
 
 
 class Direction(NamedTuple):
@@ -90,30 +90,38 @@ def bearing_word(from_xy: XY, to_xy: XY) -> Optional[str]:
     return min(_COMPASS, key=lambda k: abs(((deg - _COMPASS[k]) + 180.0) % 360.0 - 180.0)).replace(" ", "-")
 
 
-def choose_from_anchor(objects: Sequence[SceneObject], anchor_xy: Optional[XY],
-                       direction: Direction) -> RelationChoice:
-    """"The building north of the pool": among objects whose direction from the anchor lies within
-    CONE_HALF_ANGLE of `direction`, the best score (as the 3x3 rule filters and the dense score picks in
-    geotext_ros.nav.selection); equal scores go to the better-aligned one."""
-    if anchor_xy is None:
-        return RelationChoice(None, direction.frame, "the anchor of the relation is not on the ground map")
+def in_direction_of(objects: Sequence[SceneObject], anchor_xy: XY, direction: Direction) -> list[int]:
+    """Indices of the objects whose direction from the anchor lies within CONE_HALF_ANGLE of `direction` (the
+    candidates that pass the relation: with several of similar score, geotext_ros.nav.clarify asks)."""
     dx, dy = direction.vector
-    passing = []
+    out = []
     for i, obj in enumerate(objects):
         if obj.ground is None:
             continue
         ox, oy = obj.ground[0] - anchor_xy[0], obj.ground[1] - anchor_xy[1]
         dist = math.hypot(ox, oy)
-        if dist < SAME_PLACE_M:
-            continue
-        cos = (ox * dx + oy * dy) / dist
-        if cos >= math.cos(CONE_HALF_ANGLE) - 1e-12:
-            passing.append((obj.score, cos, i))
+        if dist >= SAME_PLACE_M and (ox * dx + oy * dy) / dist >= math.cos(CONE_HALF_ANGLE) - 1e-12:
+            out.append(i)
+    return out
+
+
+def choose_from_anchor(objects: Sequence[SceneObject], anchor_xy: Optional[XY],
+                       direction: Direction) -> RelationChoice:
+    """"The building north of the pool": among the objects in_direction_of the anchor, the best score (as the 3x3
+    rule filters and the dense score picks in geotext_ros.nav.selection); equal scores go to the better-aligned."""
+    if anchor_xy is None:
+        return RelationChoice(None, direction.frame, "the anchor of the relation is not on the ground map")
+    passing = in_direction_of(objects, anchor_xy, direction)
     if not passing:
         return RelationChoice(None, direction.frame, f"no {_kinds(objects)} {direction.word} of the anchor")
-    _, _, best = max(passing)
+    best = max(passing, key=lambda i: (objects[i].score, _alignment(objects[i], anchor_xy, direction), i))
     return RelationChoice(best, direction.frame, f"{len(passing)} of {len(objects)} lie {direction.word} of the "
-                                                  f"anchor ({direction.frame} frame); best score")
+                                                 f"anchor ({direction.frame} frame); best score")
+
+
+def _alignment(obj: SceneObject, anchor_xy: XY, direction: Direction) -> float:
+    ox, oy = obj.ground[0] - anchor_xy[0], obj.ground[1] - anchor_xy[1]   # type: ignore[index]
+    return (ox * direction.vector[0] + oy * direction.vector[1]) / math.hypot(ox, oy)
 
 
 def choose_extreme(objects: Sequence[SceneObject], direction: Direction) -> RelationChoice:
