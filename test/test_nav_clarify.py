@@ -91,7 +91,7 @@ def test_go_not_found_missing_anchor_and_nothing_confident():
     ("yes", UNCLEAR, None),
     ("fly to the pool", NOT_AN_ANSWER, None), ("return home", NOT_AN_ANSWER, None), ("stop", NOT_AN_ANSWER, None),
     ("the red building north of the pool", NOT_AN_ANSWER, None), ("", NOT_AN_ANSWER, None),
-    ("land next to the tennis court", NOT_AN_ANSWER, None),
+    ("land next to the tennis court", NOT_AN_ANSWER, None), ("land next to the left one", NOT_AN_ANSWER, None),
 ])
 def test_answers(text, kind, index):
     got = resolve_answer(text, objects(), vehicle_xy=(0.0, 0.0), yaw=POSE.yaw, locate_anchor=road)

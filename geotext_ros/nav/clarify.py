@@ -173,7 +173,7 @@ _CANCEL = {"none", "none of them", "none of these", "none of those", "neither", 
 _YES = {"yes", "yeah", "yep", "yup", "y", "correct", "that one", "this one", "ok", "okay", "sure", "affirmative",
         "yes please", "yes that one", "go", "go ahead", "confirm", "confirmed"}
 _LEADS = r"^(?:(?:i\s+)?mean\s+|i\s+want\s+|go\s+with\s+|take\s+|choose\s+|pick\s+|select\s+|it\s+is\s+|its\s+" \
-         r"|it\s+s\s+|the\s+answer\s+is\s+|fly\s+to\s+|go\s+to\s+|land\s+(?:on|at|next\s+to)\s+)+"
+         r"|it\s+s\s+|the\s+answer\s+is\s+|fly\s+to\s+|go\s+to\s+)+"
 _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
                  "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}

@@ -115,7 +115,7 @@ def select(selector: Selector, objects: Sequence[SceneObject], yaw_at_instructio
 
     yaw_at_instruction: the vehicle's yaw when the instruction was given (camera words are frozen with it).
     vehicle_xy: the vehicle's ENU position (DISTANCE without an anchor). anchor_xy: the anchor's ground point."""
-    pool = [i for i, o in enumerate(objects)]
+    pool = list(range(len(objects)))
     note = ""
     if selector.group is not None:
         if len(pool) < selector.group:
