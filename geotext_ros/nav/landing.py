@@ -1,0 +1,136 @@
+"""Landing point (issue 19 §2): "land next to the pool" / "land on the helipad" -> a touchdown point in the ENU
+map frame that clears every detected object's ground footprint by `LandingConfig.clearance_m`, or None with the
+reason no point is clear. Pure geometry on geotext_ros.nav.scene footprints, no ROS.
+
+Beside: points on a grid around the target, outside every footprint (the target's too) by the clearance; the
+one nearest the target's edge wins (then the one nearest the target's centre, so the choice is deterministic).
+On: points inside the target's footprint, at least `clearance_m` from every other object; the one nearest the
+target's centre wins. With the frame's ground footprint (`view`), a point must also lie that far inside what the
+camera saw: nothing is known about the ground beyond it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
+
+import numpy as np
+
+from geotext_ros.nav.scene import XY, SceneObject
+from geotext_ros.param_file import config_values
+
+BESIDE, ON = "beside", "on"
+
+
+@dataclass(frozen=True)
+class LandingConfig:
+    """The `landing.*` parameters of config/nav.yaml, defined here only (metres)."""
+
+    clearance_m: float = 3.0        # every detected object's footprint (and the view's edge) stays this far away
+    search_radius_m: float = 25.0   # beside: look this far beyond the target's footprint
+    grid_step_m: float = 0.5        # spacing of the candidate touchdown points
+
+    def __post_init__(self) -> None:
+        for name in ("clearance_m", "search_radius_m", "grid_step_m"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"landing.{name} must be > 0, got {getattr(self, name)}")
+        if self.search_radius_m / self.grid_step_m > 400:
+            raise ValueError(f"landing.search_radius_m / grid_step_m = {self.search_radius_m / self.grid_step_m:.0f} "
+                             f"grid points a side is too fine; raise grid_step_m or lower search_radius_m")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], prefix: str = "landing.") -> "LandingConfig":
+        """From flattened node parameters (`landing.clearance_m`, ...); an unknown `landing.*` name is an error."""
+        return cls(**config_values(cls, params, prefix))
+
+
+class LandingPlan(NamedTuple):
+    """Touchdown point (ENU) or None, the mode (beside / on), the distance to the nearest object there, and why."""
+
+    point: Optional[XY]
+    mode: str
+    clearance: Optional[float]
+    reason: str
+
+
+def plan_landing(target: int, objects: Sequence[SceneObject], mode: str = BESIDE,
+                 config: LandingConfig = LandingConfig(), view: Sequence[XY] = ()) -> LandingPlan:
+    """A touchdown point beside (or on) objects[target] clear of every object in `objects` (see the module
+    docstring); `view` = the frame's ground footprint (geotext_ros.nav.scene.view_footprint), () = unbounded."""
+    if mode not in (BESIDE, ON):
+        raise ValueError(f"landing mode must be {BESIDE!r} or {ON!r}, got {mode!r}")
+    if not 0 <= target < len(objects):
+        raise ValueError(f"target index {target} is not one of the {len(objects)} objects")
+    unplaced = [i for i, o in enumerate(objects) if len(o.footprint) < 3]
+    if unplaced:   # an object whose extent is unknown cannot be cleared: refuse rather than guess
+        return LandingPlan(None, mode, None, f"object(s) {unplaced} could not be placed on the ground; "
+                                             f"look again from higher or with the camera pointing down")
+    tgt = objects[target].footprint
+    pts = _grid(tgt, config, mode)
+    target_dist = _distance_to_polygon(pts, tgt)
+    nearest = np.full(len(pts), np.inf)
+    for i, o in enumerate(objects):
+        if i != target:
+            nearest = np.minimum(nearest, _distance_to_polygon(pts, o.footprint))
+    if mode == BESIDE:
+        nearest = np.minimum(nearest, target_dist)
+    ok = nearest >= config.clearance_m
+    if mode == ON:
+        ok &= target_dist == 0.0
+    if view:
+        ok &= (_distance_to_polygon(pts, view) == 0.0) & (_distance_to_boundary(pts, view) >= config.clearance_m)
+    if not ok.any():
+        where = "on" if mode == ON else "beside"
+        return LandingPlan(None, mode, None, f"no point {where} the {objects[target].kind} clears every object by "
+                                             f"{config.clearance_m} m" + (" inside the view" if view else ""))
+    centre = np.array(_centroid(tgt))
+    to_centre = np.hypot(*(pts - centre).T)
+    # ON: nearest the target's centre. BESIDE: nearest the target's edge (mm resolution), then its centre.
+    keys = (to_centre,) if mode == ON else (to_centre, np.round(target_dist, 3))
+    order = np.lexsort(keys)   # the last key sorts first
+    best = int(order[np.argmax(ok[order])])
+    where = f"on the {objects[target].kind}" if mode == ON else f"beside the {objects[target].kind}"
+    clear = float(nearest[best])
+    return LandingPlan((float(pts[best, 0]), float(pts[best, 1])), mode, clear,
+                       f"{where}, {clear:.1f} m from the nearest {'other ' if mode == ON else ''}object")
+
+
+def _grid(footprint: Sequence[XY], config: LandingConfig, mode: str) -> np.ndarray:
+    """Grid points over the footprint's bounding box (ON) or that box grown by search_radius_m (BESIDE), on a
+    lattice anchored at the footprint's centroid (so the target's own centre is a candidate)."""
+    xs, ys = [p[0] for p in footprint], [p[1] for p in footprint]
+    grow = 0.0 if mode == ON else config.search_radius_m
+    cx, cy = _centroid(footprint)
+    step = config.grid_step_m
+    nx0, nx1 = math.floor((min(xs) - grow - cx) / step), math.ceil((max(xs) + grow - cx) / step)
+    ny0, ny1 = math.floor((min(ys) - grow - cy) / step), math.ceil((max(ys) + grow - cy) / step)
+    gx = cx + step * np.arange(nx0, nx1 + 1)
+    gy = cy + step * np.arange(ny0, ny1 + 1)
+    xx, yy = np.meshgrid(gx, gy, indexing="ij")
+    return np.stack([xx.ravel(), yy.ravel()], axis=1)
+
+
+def _distance_to_boundary(pts: np.ndarray, poly: Sequence[XY]) -> np.ndarray:
+    """[N] distances from points [N, 2] to the polygon's nearest edge."""
+    poly_a = np.asarray(poly, dtype=np.float64)
+    a, b = poly_a, np.roll(poly_a, -1, axis=0)
+    d = b - a                                                    # [E, 2]
+    length2 = np.maximum((d * d).sum(axis=1), 1e-18)
+    t = np.clip(((pts[:, None, :] - a[None]) * d[None]).sum(axis=2) / length2, 0.0, 1.0)   # [N, E]
+    closest = a[None] + t[..., None] * d[None]
+    return np.hypot(*(pts[:, None, :] - closest).transpose(2, 0, 1)).min(axis=1)
+
+
+def _distance_to_polygon(pts: np.ndarray, poly: Sequence[XY]) -> np.ndarray:
+    """[N] distances from points [N, 2] to the polygon's area: 0 inside (even-odd rule), else to the nearest edge."""
+    poly_a = np.asarray(poly, dtype=np.float64)
+    x0, y0 = poly_a[:, 0], poly_a[:, 1]
+    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    px, py = pts[:, 0:1], pts[:, 1:2]
+    crosses = ((y0 > py) != (y1 > py)) & (px < x0 + (py - y0) * (x1 - x0) / np.where(y1 == y0, 1.0, y1 - y0))
+    inside = crosses.sum(axis=1) % 2 == 1
+    return np.where(inside, 0.0, _distance_to_boundary(pts, poly))
+
+
+def _centroid(poly: Sequence[XY]) -> XY:
+    return sum(p[0] for p in poly) / len(poly), sum(p[1] for p in poly) / len(poly)
