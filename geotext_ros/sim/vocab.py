@@ -39,6 +39,10 @@ BUILDING_SHAPES: dict[str, dict[str, list[str]]] = {
 # Colour words: only unambiguous synonyms ("gray"/"grey"); the held-out spelling is the British one.
 COLORS: dict[str, dict[str, str]] = {"train": {"gray": "gray"}, "heldout": {"gray": "grey"}, "ood": vocab_ood.COLORS}
 
+# A building named by its roof colour after the noun (a quarter of the time).
+ROOF_COLOR_FORM = {"train": "{shape} {noun} with a {color} roof", "heldout": "{shape} {noun} with a {color} roof",
+                   "ood": vocab_ood.ROOF_COLOR_FORM}
+
 # Kinds whose colour is worth saying (a pool is always blue, a parking lot always gray).
 COLORED_KINDS = ("building", "tennis_court", "basketball_court", "plaza", "car", "boat")
 

@@ -17,6 +17,7 @@ NOUNS = {
 }
 BUILDING_SHAPES = {"rect": ["rectangle-shaped"], "square": ["boxy"], "l_shape": ["l-shaped"], "round": ["rounded"],
                    "long": ["stretched"]}
+ROOF_COLOR_FORM = "{shape} {noun} roofed in {color}"
 COLORS = {"gray": "grey", "silver": "metallic"}
 RELATION_PHRASES = {
     (0, 1): ["off to the left of", "on the left of"], (2, 1): ["off to the right of", "on the right of"],
