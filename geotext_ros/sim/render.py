@@ -47,6 +47,7 @@ class Frame:
     intrinsics: Intrinsics
     style: Style = field(default_factory=Style)
     look: looks.Look | None = None  # the varied look it was rendered with (None = the classic Style look)
+    pitch: float = 0.0  # camera tilt from nadir towards image-up, radians (Renderer.render_tilted)
 
 
 class Renderer:
@@ -83,6 +84,36 @@ class Renderer:
             self._paint(draw, o, a, ppm, style, style_seed)
         image = self._finish(np.asarray(img), rng, style)
         return Frame(image, self._visible(objs, a, intrinsics), pose, intrinsics, style)
+
+    def render_tilted(self, pose: CameraPose, intrinsics: Intrinsics, pitch: float, style_seed: int | None = 0,
+                      look: looks.Look | None = None) -> Frame:
+        """Frame of a camera tilted `pitch` radians from nadir towards image-up (the heading), as in
+        nav/camera.py's camera_pitch_deg. The ground is flat, so a tilted view is the nadir view through the
+        rotation homography K R^T K^-1: a nadir canvas wide enough for the tilted frame is rendered and warped,
+        and boxes come from the footprints through the same mapping. pitch 0 is `render` exactly."""
+        if pitch == 0:
+            return self.render(pose, intrinsics, style_seed, look=look)
+        if not 0 < pitch < math.radians(30):
+            raise ValueError(f"camera pitch {math.degrees(pitch):.1f} deg; use 0 to 30 deg from nadir")
+        k = intrinsics
+        kmat = np.array([[k.fx, 0, k.cx], [0, k.fy, k.cy], [0, 0, 1.0]])
+        c, s = math.cos(pitch), math.sin(pitch)
+        rot = np.array([[1, 0, 0], [0, c, -s], [0, s, c]])  # columns: tilted axes in nadir camera coordinates (y down)
+        tilt_from_nadir = kmat @ rot.T @ np.linalg.inv(kmat)
+        corners = _project(np.linalg.inv(tilt_from_nadir), np.array([[0, 0], [k.width, 0], [k.width, k.height],
+                                                                    [0, k.height]], dtype=np.float64))
+        x0, y0 = np.floor(corners.min(axis=0)) - 2
+        x1, y1 = np.ceil(corners.max(axis=0)) + 2
+        canvas = Intrinsics(k.fx, k.fy, k.cx - x0, k.cy - y0, int(x1 - x0), int(y1 - y0))
+        wide = self.render(pose, canvas, style_seed, look=look)
+        shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]])
+        canvas_from_tilt = shift @ np.linalg.inv(tilt_from_nadir)
+        coeffs = (canvas_from_tilt / canvas_from_tilt[2, 2]).ravel()[:8]
+        image = np.asarray(Image.fromarray(wide.image).transform((k.width, k.height), Image.PERSPECTIVE,
+                                                                 tuple(coeffs), Image.BILINEAR))
+        objs = self._in_view(pose, canvas)
+        vis = self._visible(objs, world_to_pixel_matrix(pose, canvas), k, np.linalg.inv(canvas_from_tilt))
+        return Frame(image, vis, pose, k, wide.style, wide.look, pitch)
 
     def visible_objects(self, pose: CameraPose, intrinsics: Intrinsics) -> list[VisibleObject]:
         """`render(pose, intrinsics).objects` without painting: captions of a view at a fraction of the cost."""
@@ -171,13 +202,19 @@ class Renderer:
         noise = (rng.standard_normal((h, w, 1), dtype=np.float32) * style.noise_sigma).astype(np.int16)
         return np.clip(shaded + noise, 0, 255).astype(np.uint8)
 
-    def _visible(self, objs: list[WorldObject], a: np.ndarray, k: Intrinsics) -> list[VisibleObject]:
+    def _visible(self, objs: list[WorldObject], a: np.ndarray, k: Intrinsics, homography: np.ndarray | None = None
+                 ) -> list[VisibleObject]:
+        """Objects with enough of their footprint in frame: world -> pixels by `a`, then by `homography` if any."""
         from geotext_ros.sim.captions import object_phrase  # captions imports render's VisibleObject
 
         out = []
         frame_area = float(k.width * k.height)
         for o in objs:
             poly = footprint(o) @ a[:, :2].T + a[:, 2]
+            if homography is not None:
+                if np.any((np.c_[poly, np.ones(len(poly))] @ homography[2]) <= 1e-6):
+                    continue  # reaches behind the tilted camera: never in frame at these pitches
+                poly = _project(homography, poly)
             full = area(poly)
             clipped = clip_to_rect(poly, k.width, k.height)
             vis_area = area(clipped)
@@ -188,3 +225,9 @@ class Renderer:
                                      round(vis_area / full, 4), round(vis_area / frame_area, 5)))
         out.sort(key=lambda v: -v.area)
         return out
+
+
+def _project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Points [N, 2] through the 3x3 homography `h`."""
+    q = np.c_[pts, np.ones(len(pts))] @ h.T
+    return q[:, :2] / q[:, 2:3]

@@ -25,6 +25,7 @@ import numpy as np
 
 from geotext_ros.sim import CameraPose, Frame, Place, Renderer, annotate, generate_world, intrinsics_for
 from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES, check_families, sample_look
+from geotext_ros.sim.variety import Variety
 from geotext_ros.sim.vocab import WORDINGS
 from geotext_ros.sim.captions import global_captions
 from geotext_ros.sim.gallery import GALLERY_YAW, gallery_entry, render_place, save_jpeg
@@ -51,6 +52,8 @@ class SynthConfig:
     holdout_family: str = DEFAULT_HOLDOUT  # appearance of the OOD split only; never in `families`
     ood_places: int = 0  # places of the out-of-distribution test split (out/ood); 0 = none
     ood_wording: str = "ood"  # caption wording of the OOD split (geotext_ros.sim.vocab_ood)
+    variety: bool = False  # per-place sizes, spacing, tree and car density (geotext_ros.sim.variety.Variety)
+    tilt_deg: tuple[float, float] = (0.0, 0.0)  # camera tilt from nadir towards the heading, drawn per image
 
     def train_families(self) -> list[str]:
         """`families` with "all" expanded (classic + every family but the held-out one), validated."""
@@ -68,9 +71,11 @@ PRESETS: dict[str, SynthConfig] = {
     "large": SynthConfig(train_places=600, test_places=120, views=24, size=384, places_per_campus=12),
     # open-world data (issue 18): every appearance family but the held-out one, wider altitudes, an OOD split
     "open_tiny": SynthConfig(train_places=4, test_places=4, views=3, size=128, places_per_campus=2,
-                             families=("all",), altitude_m=(35.0, 110.0), ood_places=4),
+                             families=("all",), altitude_m=(35.0, 110.0), ood_places=4, variety=True,
+                             tilt_deg=(0.0, 20.0)),
     "open": SynthConfig(train_places=600, test_places=48, views=16, size=256, places_per_campus=12,
-                        families=("all",), altitude_m=(35.0, 110.0), ood_places=48),
+                        families=("all",), altitude_m=(35.0, 110.0), ood_places=48, variety=True,
+                        tilt_deg=(0.0, 20.0)),
 }
 
 
@@ -91,6 +96,8 @@ def resolve_config(preset: str = "tiny", **overrides) -> SynthConfig:
     for name in ("test_wording", "ood_wording"):
         if getattr(cfg, name) not in WORDINGS:
             raise ValueError(f"{name}={getattr(cfg, name)!r}; use one of {WORDINGS}")
+    if not 0.0 <= cfg.tilt_deg[0] <= cfg.tilt_deg[1] < 30.0:
+        raise ValueError(f"tilt_deg={cfg.tilt_deg}; use 0 <= lo <= hi < 30 degrees from nadir")
     if cfg.ood_wording == "train" and cfg.ood_places:
         raise ValueError("ood_wording='train' would give the OOD split training's words; use 'ood' or 'heldout'")
     cfg.train_families()  # validates families against the held-out one
@@ -118,7 +125,7 @@ def write_dataset(out_dir: str | Path, preset: str = "tiny", seed: int = 0, plac
     ood_counts = _campus_counts(cfg.ood_places, cfg.places_per_campus) if cfg.ood_places else []
     # OOD campuses come last: campuses draw from their own seeds, so train and test are the same with or without
     world = generate_world(seed, len(train_counts) + len(test_counts) + len(ood_counts),
-                           train_counts + test_counts + ood_counts)
+                           train_counts + test_counts + ood_counts, Variety() if cfg.variety else None)
     n_train_campuses, n_id_campuses = len(train_counts), len(train_counts) + len(test_counts)
     train = [p for p in world.places if p.campus < n_train_campuses]
     test = [p for p in world.places if n_train_campuses <= p.campus < n_id_campuses]
@@ -214,7 +221,12 @@ class _Writer:
     def drone_view(self, place: Place, rng: np.random.Generator) -> Frame:
         pose = drone_pose(place, rng, self.cfg)
         style_seed = int(rng.integers(2**31))
-        return self.renderer.render(pose, self.k, style_seed=style_seed, look=sample_look(self.families, style_seed))
+        look = sample_look(self.families, style_seed)
+        if self.cfg.tilt_deg[1] <= 0:
+            return self.renderer.render(pose, self.k, style_seed=style_seed, look=look)
+        # own generator from the style seed: the view's random sequence (pose, captions) stays the classic one
+        pitch = math.radians(np.random.default_rng([0x711, style_seed]).uniform(*self.cfg.tilt_deg))
+        return self.renderer.render_tilted(pose, self.k, pitch, style_seed, look)
 
     def satellite(self, place: Place) -> Frame:
         return render_place(self.renderer, place, self.cfg.size, self.cfg.hfov_deg, self.cfg.satellite_altitude_m)
@@ -300,7 +312,10 @@ def _objects(frame: Frame) -> list[dict]:
 
 def _view(frame: Frame, kind: str, hfov_deg: float) -> dict:
     p = frame.pose
-    return {"type": kind, "x": p.x, "y": p.y, "altitude": p.altitude, "yaw": p.yaw, "hfov_deg": hfov_deg}
+    view = {"type": kind, "x": p.x, "y": p.y, "altitude": p.altitude, "yaw": p.yaw, "hfov_deg": hfov_deg}
+    if frame.pitch:  # tilted views only: nadir records stay as they were
+        view["pitch_deg"] = round(math.degrees(frame.pitch), 3)
+    return view
 
 
 def _dump(path: Path, obj) -> None:

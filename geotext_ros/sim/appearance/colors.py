@@ -26,22 +26,25 @@ class Region:
     def contains(self, h: float, s: float, v: float) -> bool:
         return _hue_in(h, self.hue) and self.sat[0] <= s <= self.sat[1] and self.val[0] <= v <= self.val[1]
 
-    def clip(self, h: float, s: float, v: float) -> tuple[float, float, float]:
-        if self.hue is not None and not _hue_in(h, self.hue):
-            lo, hi = self.hue
-            h = lo if _hue_dist(h, lo) <= _hue_dist(h, hi) else hi
-        return h % 360.0, float(np.clip(s, *self.sat)), float(np.clip(v, *self.val))
+    def clip(self, h: float, s: float, v: float, margin: float = 0.02) -> tuple[float, float, float]:
+        """The nearest point inside the region, `margin` in from its edges (8-bit rounding must not leave it)."""
+        if self.hue is not None:
+            lo, hi = self.hue[0] + 2.0, self.hue[1] - 2.0
+            if not _hue_in(h, (lo % 360.0, hi % 360.0)):
+                h = lo if _hue_dist(h, lo) <= _hue_dist(h, hi) else hi
+        return (h % 360.0, float(np.clip(s, self.sat[0] + margin, self.sat[1] - margin)),
+                float(np.clip(v, self.val[0] + margin, self.val[1] - margin)))
 
 
 # The regions do not overlap: brown and orange share hues but not values; the greys split by value only.
 REGIONS: dict[str, Region] = {
-    "red": Region((350.0, 12.0), (0.45, 0.85), (0.42, 0.80)),
+    "red": Region((350.0, 12.0), (0.45, 0.85), (0.48, 0.80)),
     "orange": Region((18.0, 36.0), (0.60, 0.90), (0.74, 0.95)),
     "yellow": Region((44.0, 60.0), (0.55, 0.85), (0.74, 0.95)),
-    "brown": Region((14.0, 38.0), (0.35, 0.70), (0.30, 0.66)),
-    "green": Region((85.0, 150.0), (0.35, 0.75), (0.28, 0.65)),
-    "blue": Region((192.0, 228.0), (0.35, 0.75), (0.28, 0.88)),
-    "black": Region(None, (0.0, 0.15), (0.08, 0.22)),
+    "brown": Region((14.0, 38.0), (0.35, 0.70), (0.38, 0.60)),
+    "green": Region((85.0, 150.0), (0.35, 0.75), (0.40, 0.65)),
+    "blue": Region((192.0, 228.0), (0.40, 0.75), (0.40, 0.88)),
+    "black": Region(None, (0.0, 0.30), (0.10, 0.22)),  # wide saturation: at this value rounding moves it a lot
     "gray": Region(None, (0.0, 0.08), (0.30, 0.62)),
     "silver": Region(None, (0.02, 0.10), (0.68, 0.80)),
     "white": Region(None, (0.0, 0.06), (0.84, 0.96)),
@@ -58,6 +61,7 @@ KIND_REGIONS: dict[tuple[str, str], Region] = {
     ("parking_lot", "gray"): Region(None, (0.0, 0.06), (0.30, 0.48)),
     ("road", "gray"): Region(None, (0.0, 0.06), (0.22, 0.40)),
     ("basketball_court", "gray"): Region(None, (0.0, 0.06), (0.48, 0.66)),
+    ("tree", "green"): Region((90.0, 150.0), (0.40, 0.70), (0.22, 0.45)),
 }
 
 

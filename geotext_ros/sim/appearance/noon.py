@@ -15,6 +15,6 @@ class Noon:
             family=self.name, ground_rgb=uniform_rgb(rng, (95, 140, 60), (130, 165, 85)),
             ground_patch=float(rng.uniform(8, 20)), shadow_azimuth=float(rng.uniform(0, 2 * np.pi)),
             shadow_strength=float(rng.uniform(0.55, 0.75)), shadow_length=float(rng.uniform(0.08, 0.25)),
-            brightness=float(rng.uniform(1.05, 1.2)), contrast=float(rng.uniform(1.1, 1.3)),
+            brightness=float(rng.uniform(1.0, 1.1)), contrast=float(rng.uniform(1.05, 1.2)),
             saturation=float(rng.uniform(0.85, 1.0)), tint=tint(rng, 0.03), shading=0.05,
             noise_sigma=float(rng.uniform(2.0, 5.0)))
