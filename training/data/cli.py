@@ -3,6 +3,7 @@
     geotext-data synth --out data/synth --preset tiny|default|large|open_tiny|open [--places N --test-places N
                        --views N --size PX --seed S --test-wording train|heldout|ood --preview sheet.png
                        --families all|classic,flat,... --holdout-family overcast --ood-places N --ood-wording ood]
+    geotext-data families --out docs/img/appearance_families.png [--seed S]
     geotext-data check --root DIR [--split train|test|test24g] [--skip-invalid]
 """
 from __future__ import annotations
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--ood-wording", choices=WORDINGS, help="caption wording of the OOD split")
     s.add_argument("--preview", help="write a contact sheet PNG of train images with boxes and sentences")
     s.add_argument("--no-progress", action="store_true")
+    f = sub.add_parser("families", help="contact sheet: one row per appearance family, same places in every row")
+    f.add_argument("--out", required=True, help="PNG to write")
+    f.add_argument("--seed", type=int, default=0)
     c = sub.add_parser("check", help="load a GeoText-1652-format dataset and report counts or the first error")
     c.add_argument("--root", required=True, help="directory with train.json / test_*.json and images/")
     c.add_argument("--split", default="all", choices=("all", "train", "test", "test24g"))
@@ -63,6 +67,10 @@ def _run(args: argparse.Namespace) -> int:
                                 holdout_family=args.holdout_family, ood_places=args.ood_places,
                                 ood_wording=args.ood_wording)
         print(json.dumps(summary, indent=2, sort_keys=True))
+        return 0
+    if args.cmd == "families":
+        from training.data.preview import family_sheet
+        print(family_sheet(args.out, seed=args.seed))
         return 0
     return _check(args)
 

@@ -38,7 +38,7 @@ class Region:
 
 # The regions do not overlap: brown and orange share hues but not values; the greys split by value only.
 REGIONS: dict[str, Region] = {
-    "red": Region((350.0, 12.0), (0.45, 0.85), (0.48, 0.80)),
+    "red": Region((350.0, 12.0), (0.55, 0.85), (0.48, 0.78)),  # less saturated or brighter reads salmon
     "orange": Region((18.0, 36.0), (0.60, 0.90), (0.74, 0.95)),
     "yellow": Region((44.0, 60.0), (0.55, 0.85), (0.74, 0.95)),
     "brown": Region((14.0, 38.0), (0.35, 0.70), (0.38, 0.60)),
