@@ -3,7 +3,8 @@
     geotext-data synth --out data/synth --preset tiny|default|large|open_tiny|open [--places N --test-places N
                        --views N --size PX --seed S --test-wording train|heldout|ood --preview sheet.png
                        --families all|classic,flat,... --holdout-family overcast --ood-places N --ood-wording ood]
-    geotext-data families --out docs/img/appearance_families.png [--seed S]
+    geotext-data families --out docs/img/appearance_families.jpg [--seed S]
+    geotext-data colors [--frames N --size PX]   # how well colour names survive each family's light
     geotext-data check --root DIR [--split train|test|test24g] [--skip-invalid]
 """
 from __future__ import annotations
@@ -40,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     f = sub.add_parser("families", help="contact sheet: one row per appearance family, same places in every row")
     f.add_argument("--out", required=True, help="PNG to write")
     f.add_argument("--seed", type=int, default=0)
+    k = sub.add_parser("colors", help="per appearance family: roof colours read back by a nearest-RGB reader")
+    k.add_argument("--frames", type=int, default=40)
+    k.add_argument("--size", type=int, default=192)
     c = sub.add_parser("check", help="load a GeoText-1652-format dataset and report counts or the first error")
     c.add_argument("--root", required=True, help="directory with train.json / test_*.json and images/")
     c.add_argument("--split", default="all", choices=("all", "train", "test", "test24g"))
@@ -71,6 +75,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.cmd == "families":
         from training.data.preview import family_sheet
         print(family_sheet(args.out, seed=args.seed))
+        return 0
+    if args.cmd == "colors":
+        from training.data.color_check import roof_colour_accuracy
+        print(json.dumps(roof_colour_accuracy(args.frames, args.size), indent=2))
         return 0
     return _check(args)
 
