@@ -148,3 +148,12 @@ def test_train_samples_apply_the_preset_corruptions(open_tiny):
     for i in range(len(recs)):
         assert not np.allclose(plain[i]["pixels"], noisy[i]["pixels"])
         assert np.array_equal(noisy[i]["pixels"], again[i]["pixels"])   # resumable: same record, same corruption
+
+
+def test_streamed_test_set_streams_an_ood_look_and_wording():
+    from training.data.synth import StreamedTestSet
+    plain = StreamedTestSet(4, 12, 2, 64)
+    ood = StreamedTestSet(4, 12, 2, 64, families=("overcast",), wording="ood")
+    assert plain.image_buildings == ood.image_buildings
+    assert not np.array_equal(plain.image(0), ood.image(0))
+    assert " image" in " ".join(plain.texts()) and " image" not in " ".join(ood.texts())

@@ -257,10 +257,13 @@ class StreamedTestSet:
     scales with n_images except the caption strings and small index arrays."""
 
     def __init__(self, n_images: int, n_texts: int, n_places: int, size: int, seed: int = 1,
-                 preset: str = "default") -> None:
+                 preset: str = "default", families: tuple[str, ...] = (CLASSIC,), wording: str | None = None) -> None:
+        """`families` (sim.appearance) and `wording` (default: the preset's test wording) stream an
+        out-of-distribution set, e.g. families=("overcast",), wording="ood"."""
         if min(n_images, n_texts, n_places) < 1:
             raise ValueError(f"n_images={n_images}, n_texts={n_texts}, n_places={n_places} must all be >= 1")
-        self.cfg, self.seed = resolve_config(preset, size=size), seed
+        self.cfg, self.seed = resolve_config(preset, size=size, test_wording=wording), seed
+        self.families = check_families(families)
         counts = _campus_counts(min(n_places, n_images), self.cfg.places_per_campus)
         self.world = generate_world(seed, len(counts), counts)
         self.renderer = Renderer(self.world)
@@ -286,7 +289,8 @@ class StreamedTestSet:
     def image(self, i: int) -> np.ndarray:
         """uint8 [size, size, 3] drone view of image i."""
         _, pose, style_seed = self._view(i)
-        return self.renderer.render(pose, self.k, style_seed=style_seed).image
+        return self.renderer.render(pose, self.k, style_seed=style_seed,
+                                    look=sample_look(self.families, style_seed)).image
 
     def captions(self, i: int) -> list[str]:
         """The three global captions of image i, from the objects it sees (no pixels rendered)."""
