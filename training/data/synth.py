@@ -130,7 +130,7 @@ def write_dataset(out_dir: str | Path, preset: str = "tiny", seed: int = 0, plac
     train = [p for p in world.places if p.campus < n_train_campuses]
     test = [p for p in world.places if n_train_campuses <= p.campus < n_id_campuses]
     ood = [p for p in world.places if p.campus >= n_id_campuses]
-    writer = _Writer(world, cfg, seed, out, cfg.train_families(), cfg.test_wording)
+    writer = _Writer(world, cfg, seed, out)
     train_records, test_records, gallery = [], [], []
     for place in _progress(train + test, progress):
         is_test = place.campus >= n_train_campuses
@@ -185,9 +185,12 @@ def _write_ood(world, cfg: SynthConfig, seed: int, out: Path, places: list[Place
 class _Writer:
     """Renders and writes the images of one place and builds its records."""
 
-    def __init__(self, world, cfg: SynthConfig, seed: int, out: Path, families: list[str], test_wording: str):
+    def __init__(self, world, cfg: SynthConfig, seed: int, out: Path, families: list[str] | None = None,
+                 test_wording: str | None = None):
+        """`families` / `test_wording` default to the config's (the OOD split passes its own)."""
         self.cfg, self.seed, self.out = cfg, seed, out
-        self.families, self.test_wording = families, test_wording
+        self.families = cfg.train_families() if families is None else families
+        self.test_wording = cfg.test_wording if test_wording is None else test_wording
         self.renderer = Renderer(world)
         self.k = intrinsics_for(cfg.size, cfg.size, cfg.hfov_deg)
 
