@@ -156,3 +156,16 @@ def test_variety_world_varies_sizes_and_densities_and_stays_in_its_places():
             o = varied.objects[i]
             if o.kind not in ("road", "car", "boat"):
                 assert math.hypot(o.x - p.x, o.y - p.y) + 0.5 * o.radius <= MAX_PLACE_RADIUS_M + 16, (p.place_id, o.kind)
+
+
+def test_world_camera_renders_a_family_for_closed_loop_runs():
+    from geotext_ros.sim.vehicle import VehicleState
+    from geotext_ros.sim.world_camera import WorldCamera
+    classic, ood = WorldCamera(3, 1, 2, 96, 96, 60.0, 5), WorldCamera(3, 1, 2, 96, 96, 60.0, 5, appearance="overcast")
+    p = classic.world.places[0]
+    state = VehicleState(x=p.x, y=p.y, z=50.0, yaw=0.0)
+    a, b = classic.render(state), ood.render(state)
+    assert a.look is None and b.look.family == "overcast" and not np.array_equal(a.image, b.image)
+    assert [o.bbox for o in a.objects] == [o.bbox for o in b.objects]
+    with pytest.raises(ValueError, match="unknown"):
+        WorldCamera(3, 1, 2, 96, 96, 60.0, 5, appearance="cartoon")
