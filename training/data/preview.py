@@ -48,7 +48,7 @@ def family_sheet(path: str | Path, seed: int = 0, cols: int = 5, thumb: int = 19
     import numpy as np
 
     from geotext_ros.sim import CameraPose, Renderer, generate_world, intrinsics_for
-    from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES, sample_look
+    from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES
 
     world = generate_world(seed, 1, cols)
     renderer, k = Renderer(world), intrinsics_for(thumb, thumb, 60.0)
