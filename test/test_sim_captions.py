@@ -40,7 +40,7 @@ def _find(text: str, table: dict, wording: str) -> tuple[list[tuple[int, int]], 
     return found, text
 
 
-@pytest.mark.parametrize("wording", ["train", "heldout"])
+@pytest.mark.parametrize("wording", ["train", "heldout", "ood"])
 def test_region_sentences_agree_with_relations(wording):
     checked = {"main_pos": 0, "main_rel": 0, "side": 0}
     for frame, anns in _frames(wording):

@@ -14,6 +14,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "lr": 1e-4, "weight_decay": 0.01, "warmup": 0.1, "batch_size": 32, "grad_accum": 1, "steps": 1000,
     "epochs": 0, "log_every": 10, "save_every": 0, "clip_grad": 0.0, "seed": 42, "cache_images": True,
     "num_workers": 0, "dense_paraphrase": 0.0, "dense_hard_negatives": 0.0,
+    "corrupt": 0.0, "corrupt_max_severity": 2,  # train-time image corruptions (training.data.corrupt)
 }
 
 # A method's text limits: words kept by caption cleaning in training and at test (and onboard: the tokenizer keeps
@@ -60,7 +61,7 @@ def load_preset(name_or_path: str) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"preset {path} has unknown train settings {unknown}; known: {sorted(train)}")
     train.update(raw.get("train", {}))
-    for key in ("dense_paraphrase", "dense_hard_negatives"):
+    for key in ("dense_paraphrase", "dense_hard_negatives", "corrupt"):
         if not 0.0 <= float(train[key]) <= 1.0:
             raise ValueError(f"preset {path}: train.{key} {train[key]} is a probability; use a value in [0, 1]")
     text = text_limits({"name": raw.get("name", path.stem), "text": raw.get("text")})

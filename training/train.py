@@ -26,6 +26,7 @@ from geotext_ros.model.factory import create_model, load_checkpoint, save_checkp
 from geotext_ros.model.tokenizer import WordPieceTokenizer
 from geotext_ros.model.xvlm import load_xvlm_checkpoint
 from training.collate import collate, to_device
+from training.data.corrupt import TrainCorruptions
 from training.losses.config import LossConfig
 from training.losses.objective import Objective
 from training.plots import plot_loss_curve
@@ -168,7 +169,9 @@ class Trainer:
                 limits["max_words_test"], min(limits["max_tokens"] or self.model.config.max_text_len,
                                               self.model.config.max_text_len))
         self.model.to(self.device).train()
-        self.data = TrainSamples(records, self.transform, bool(self.cfg["cache_images"]))
+        self.data = TrainSamples(records, self.transform, bool(self.cfg["cache_images"]),
+                                 TrainCorruptions(float(self.cfg["corrupt"]), max_severity=int(
+                                     self.cfg["corrupt_max_severity"])), int(self.cfg["seed"]))
         self.loss_cfg = LossConfig.from_dict(self.preset)
         self._cap_queue()
         self.objective = Objective(self.model, self.loss_cfg).to(self.device)

@@ -13,6 +13,7 @@ from torch.utils.data.distributed import DistributedSampler
 
 from geotext_ros.model.preprocess import ImageTransform
 from geotext_ros.model.text import MAX_WORDS_TRAIN
+from training.data.corrupt import TrainCorruptions
 from training.data.geotext1652 import TrainRecord, load_train
 
 
@@ -39,9 +40,12 @@ def load_resized(path: Path, transform: ImageTransform) -> np.ndarray:
 class TrainSamples(torch.utils.data.Dataset):
     """Item i = one caption record -> {"pixels", "caption", "id", "sentences", "bboxes", "objects"}."""
 
-    def __init__(self, records: Sequence[TrainRecord], transform: ImageTransform, cache_images: bool = True
-                 ) -> None:
+    def __init__(self, records: Sequence[TrainRecord], transform: ImageTransform, cache_images: bool = True,
+                 corruptions: Optional[TrainCorruptions] = None, seed: int = 0) -> None:
         self.records, self.transform = list(records), transform
+        # Corruption of record i is drawn from (seed, i): resumable and worker-independent; the captions of one
+        # image are separate records, so an image still appears with several corruptions.
+        self.corruptions, self.seed = corruptions, seed
         keys = sorted({r.image_id for r in self.records})
         self.image_index = {k: i for i, k in enumerate(keys)}
         self.paths = {self.image_index[r.image_id]: r.image_path for r in self.records}
@@ -58,6 +62,8 @@ class TrainSamples(torch.utils.data.Dataset):
         img_id = self.image_index[r.image_id]
         rgb = self.cache[img_id].numpy() if self.cache is not None else load_resized(self.paths[img_id],
                                                                                    self.transform)
+        if self.corruptions is not None and self.corruptions.p > 0:
+            rgb = self.corruptions(rgb, np.random.default_rng([self.seed, i, 0xC0]))
         return {"pixels": self.transform(rgb), "caption": r.caption, "id": img_id,
                 "sentences": list(r.sentences) if r.sentences else None,
                 "bboxes": [list(b) if b else None for b in r.bboxes] if r.bboxes else None,

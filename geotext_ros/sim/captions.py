@@ -1,8 +1,8 @@
 """Captions from geometry: 3 global captions per image and [main, left, right] region sentences with boxes.
 
 Every spatial word comes from geotext_ros.relations on the objects' frame boxes: `relation_labels` for a
-pair, `image_position_labels` for a place in the frame. Wording ("train" or "heldout") picks disjoint template and
-synonym sets (geotext_ros.sim.vocab) so a benchmark can use phrasing never seen in training.
+pair, `image_position_labels` for a place in the frame. Wording ("train", "heldout" or "ood") picks disjoint template
+and synonym sets (geotext_ros.sim.vocab) so a benchmark can use phrasing never seen in training.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def object_phrase(obj: Describable, rng: np.random.Generator | None = None, word
     if obj.kind == "building":
         shape = _pick(rng, vocab.BUILDING_SHAPES[obj.shape][wording]) if obj.shape in vocab.BUILDING_SHAPES else ""
         if rng is not None and rng.random() < 0.25:
-            return f"{shape} {noun} with a {color} roof".strip()
+            return vocab.ROOF_COLOR_FORM[wording].format(shape=shape, noun=noun, color=color).strip()
         return f"{color} {shape} {noun}".replace("  ", " ")
     if obj.kind in vocab.COLORED_KINDS:
         return f"{color} {noun}"

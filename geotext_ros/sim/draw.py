@@ -10,6 +10,9 @@ from geotext_ros.sim.palette import RGB, shade
 from geotext_ros.sim.world import WorldObject, _stadium, local_footprint
 
 
+ROOF_PATTERN_SHAPES = ("rect", "square", "long", "l_shape")
+
+
 class ObjectPainter:
     """Draws one object given its local->pixel affine (M [2,2], t [2]) and pixels-per-metre scale."""
 
@@ -33,14 +36,45 @@ class ObjectPainter:
         self.poly(np.array([(dx - hl, dy - hw), (dx + hl, dy - hw), (dx + hl, dy + hw), (dx - hl, dy + hw)]),
                   fill, outline)
 
-    def paint(self, rgb: RGB) -> None:
-        fn = getattr(self, "_" + self.o.kind, None)
-        outline = shade(rgb, 0.7) if self.o.kind == "building" else None
+    def paint(self, rgb: RGB, outline: RGB | None = None, details: bool = True, roof_pattern: str = "") -> None:
+        """Footprint, then the kind's details; `outline`, `details=False` and `roof_pattern` are the varied looks'
+        (sim.appearance), the defaults draw the classic look."""
+        fn = getattr(self, "_" + self.o.kind, None) if details else None
+        if outline is None and self.o.kind == "building":
+            outline = shade(rgb, 0.7)
         # The footprint polygon is already flipped by local_footprint; draw it without a second flip.
         pts = local_footprint(self.o) @ self.m.T + self.t
         self.d.polygon(pts.ravel().tolist(), fill=rgb, outline=outline)
-        if fn is not None and self.ppm * min(self.o.length, self.o.width) > 6:  # details only when visible
+        visible = self.ppm * min(self.o.length, self.o.width) > 6  # details only when visible
+        if fn is not None and visible:
             fn(rgb)
+        if roof_pattern and self.o.kind == "building" and visible and self.o.shape in ROOF_PATTERN_SHAPES:
+            getattr(self, "_roof_" + roof_pattern)(rgb)
+
+    # --- roof materials of the varied looks: drawn in shades of the roof's own colour (its name stays right) ---
+    def _roof_half(self) -> tuple[float, float, float]:
+        """(x_min, x_max, half width) of the roof part that is a full rectangle (an L's notch-free half)."""
+        hl, hw = self.o.length / 2, self.o.width / 2
+        return (-hl, 0.0, hw) if self.o.shape == "l_shape" else (-hl, hl, hw)
+
+    def _roof_tiles(self, rgb: RGB) -> None:
+        x0, x1, hw = self._roof_half()
+        for x in np.arange(x0 + 0.6, x1 - 0.3, 0.9):
+            self.line((x, -hw + 0.3), (x, hw - 0.3), shade(rgb, 0.84), 0.12)
+
+    def _roof_gravel(self, rgb: RGB) -> None:
+        x0, x1, hw = self._roof_half()
+        rng = np.random.default_rng([self.o.seed, 7])
+        n = int(abs(x1 - x0) * hw * 0.8)
+        for x, y, k in zip(rng.uniform(x0 + 0.5, x1 - 0.5, n), rng.uniform(-hw + 0.5, hw - 0.5, n),
+                           rng.uniform(0.82, 1.15, n)):
+            self.rect(0.25, 0.25, shade(rgb, float(k)), dx=float(x), dy=float(y))
+
+    def _roof_panels(self, rgb: RGB) -> None:
+        x0, x1, hw = self._roof_half()
+        for x in np.arange(x0 + 2.0, x1 - 1.5, 3.5):
+            for y in (-hw / 2, hw / 2):
+                self.rect(0.9, 0.7, shade(rgb, 0.7), shade(rgb, 1.2), dx=float(x), dy=float(y))
 
     # --- kind details -------------------------------------------------------------------------------------
     def _building(self, rgb: RGB) -> None:

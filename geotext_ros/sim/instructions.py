@@ -21,6 +21,7 @@ import numpy as np
 
 from geotext_ros.relations import relation_labels
 from geotext_ros.sim.camera import CameraPose
+from geotext_ros.sim import vocab_ood
 from geotext_ros.sim.captions import describable, object_phrase
 from geotext_ros.sim.world import DESCRIBABLE_KINDS, World
 
@@ -30,9 +31,11 @@ TEMPLATES = {
     "train": ("fly to the {t} {r} the {a}", "go to the {t} {r} the {a}"),
     "heldout": ("could you take the drone over to the {t} {r} the {a}", "i need eyes on the {t} {r} the {a}",
                 "get above the {t} that is {r} the {a}"),
+    "ood": vocab_ood.INSTRUCTIONS,
 }
 PLAIN_TEMPLATES = {"train": ("fly to the {t}", "go to the {t}"),
-                   "heldout": ("could you take the drone over to the {t}", "i need eyes on the {t}")}
+                   "heldout": ("could you take the drone over to the {t}", "i need eyes on the {t}"),
+                   "ood": vocab_ood.PLAIN_INSTRUCTIONS}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from geotext_ros.sim.variety import CLASSIC_PLACE, PlaceVariety, Variety
 from geotext_ros.sim.world import Place, World, WorldObject
 
 ROOF_COLORS = ("red", "blue", "white", "gray", "green", "brown", "black", "orange")
@@ -159,7 +160,8 @@ def _add(world: World, spec: Spec, x: float, y: float, place_id: str, seed: int)
     return obj
 
 
-def _children(rng: np.random.Generator, parent: Spec, dx: float, dy: float) -> list[tuple[Spec, float, float]]:
+def _children(rng: np.random.Generator, parent: Spec, dx: float, dy: float, car_skip: float = 0.35
+              ) -> list[tuple[Spec, float, float]]:
     """Cars in parking-lot stalls and boats on ponds, positioned in the place frame."""
     out = []
     c, s = math.cos(parent.yaw), math.sin(parent.yaw)
@@ -167,7 +169,7 @@ def _children(rng: np.random.Generator, parent: Spec, dx: float, dy: float) -> l
         n = int(parent.length // 2.8)
         for side in (-1, 1):
             for k in range(n):
-                if rng.random() < 0.35:
+                if rng.random() < car_skip:
                     continue
                 lx = -parent.length / 2 + 1.4 + k * 2.8
                 ly = side * parent.width / 4
@@ -182,17 +184,18 @@ def _children(rng: np.random.Generator, parent: Spec, dx: float, dy: float) -> l
     return out
 
 
-def _scenery(rng: np.random.Generator, placed: list[tuple[Spec, float, float]]) -> list[tuple[Spec, float, float]]:
+def _scenery(rng: np.random.Generator, placed: list[tuple[Spec, float, float]], pv: PlaceVariety = CLASSIC_PLACE
+             ) -> list[tuple[Spec, float, float]]:
     """Trees around the layout and sometimes a road along one side, kept off the other objects."""
     out: list[tuple[Spec, float, float]] = []
     reach = max(math.hypot(dx, dy) + 0.5 * math.hypot(s.length, s.width) for s, dx, dy in placed)
-    if rng.random() < 0.5 and reach < MAX_PLACE_RADIUS_M - 6:
+    if rng.random() < pv.road_p and reach < MAX_PLACE_RADIUS_M - 6:
         axis, side = int(rng.integers(0, 2)), int(rng.choice([-1, 1]))
         off = side * (max(abs((dx, dy)[1 - axis]) + s.half_extent(1 - axis) for s, dx, dy in placed) + 7)
         road = Spec("road", "gray", "long", 2 * MAX_PLACE_RADIUS_M + 10, 7.0, 0.0 if axis == 0 else math.pi / 2)
         out.append((road, 0.0, off) if axis == 0 else (road, off, 0.0))
     taken = [(dx, dy, 0.5 * math.hypot(s.length, s.width)) for s, dx, dy in placed]
-    for _ in range(int(rng.integers(6, 16))):
+    for _ in range(int(rng.integers(*pv.trees))):
         for _try in range(12):
             r, t = rng.uniform(0.5 * reach, MAX_PLACE_RADIUS_M), rng.uniform(0, 2 * math.pi)
             x, y = r * math.cos(t), r * math.sin(t)
@@ -225,17 +228,24 @@ def _fit(placed: list[tuple[Spec, float, float]]) -> list[tuple[Spec, float, flo
 
 
 def build_place(world: World, rng: np.random.Generator, place_id: str, campus: int, cx: float, cy: float,
-                mirror_source: Place | None = None) -> Place:
-    """Append a place (its objects) to `world`; with `mirror_source`, copy that place mirrored left/right or up/down."""
+                mirror_source: Place | None = None, variety: Variety | None = None) -> Place:
+    """Append a place (its objects) to `world`; with `mirror_source`, copy that place mirrored left/right or up/down.
+    `variety` (sim.variety) varies sizes, spacing and densities per place; None builds the classic layout."""
     if mirror_source is not None:
         return _mirror_place(world, rng, place_id, campus, cx, cy, mirror_source)
+    pv = CLASSIC_PLACE if variety is None else variety.sample(np.random.default_rng(int(rng.integers(2**31))))
     name = str(rng.choice(TEMPLATES))
-    placed = _fit(template_specs(name, rng))
+    placed = template_specs(name, rng)
+    if pv is not CLASSIC_PLACE:
+        k, g = pv.size, pv.size * pv.spacing
+        placed = [(replace(sp, length=sp.length * k, width=sp.width * k, height=sp.height * k), dx * g, dy * g)
+                  for sp, dx, dy in placed]
+    placed = _fit(placed)
     rot = float(rng.choice([0.0, math.pi / 2, math.pi, 3 * math.pi / 2]))  # layouts face any cardinal way
     items = list(placed)
     for spec, dx, dy in placed:
-        items += _children(rng, spec, dx, dy)
-    items += _scenery(rng, placed)
+        items += _children(rng, spec, dx, dy, pv.car_skip)
+    items += _scenery(rng, placed, pv)
     c, s = math.cos(rot), math.sin(rot)
     ids = []
     for spec, dx, dy in items:

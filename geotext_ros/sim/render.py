@@ -9,8 +9,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
+from geotext_ros.sim.appearance import look as looks
 from geotext_ros.sim.camera import CameraPose, Intrinsics, world_to_pixel_matrix
 from geotext_ros.sim.draw import ObjectPainter
 from geotext_ros.sim.palette import GRASS_DRY, NEUTRAL, Style, base_color, jitter
@@ -45,6 +46,8 @@ class Frame:
     pose: CameraPose
     intrinsics: Intrinsics
     style: Style = field(default_factory=Style)
+    look: looks.Look | None = None  # the varied look it was rendered with (None = the classic Style look)
+    pitch: float = 0.0  # camera tilt from nadir towards image-up, radians (Renderer.render_tilted)
 
 
 class Renderer:
@@ -57,9 +60,12 @@ class Renderer:
         self._xy, self._r = world.arrays()
 
     def render(self, pose: CameraPose, intrinsics: Intrinsics, style_seed: int | None = 0,
-               style: Style | None = None) -> Frame:
-        """Frame at `pose`. `style_seed=None` with no `style` renders the neutral style (gallery images)."""
+               style: Style | None = None, look: looks.Look | None = None) -> Frame:
+        """Frame at `pose`. `style_seed=None` with no `style` renders the neutral style (gallery images).
+        With `look` (sim.appearance) the frame is painted in that look instead of the classic style."""
         rng = np.random.default_rng([0x5EED, style_seed if style_seed is not None else 0])
+        if look is not None:
+            return self._render_look(pose, intrinsics, rng, look, style_seed or 0)
         if style is None:
             style = Style.sample(rng) if style_seed is not None else NEUTRAL
         a = world_to_pixel_matrix(pose, intrinsics)
@@ -71,12 +77,43 @@ class Renderer:
         elevated = [o for o in objs if LAYER[o.kind] >= 3]
         for o in sorted(ground, key=lambda o: (LAYER[o.kind], o.id)):
             self._paint(draw, o, a, ppm, style, style_seed)
-        img = self._shadows(img, [o for o in objs if o.kind in ELEVATED_KINDS], a, style, intrinsics)
+        img = self._shadows(img, [o for o in objs if o.kind in ELEVATED_KINDS], a, intrinsics, style.sun_azimuth,
+                            style.shadow_strength, style.shadow_length)
         draw = ImageDraw.Draw(img)
         for o in sorted(elevated, key=lambda o: (LAYER[o.kind], o.id)):
             self._paint(draw, o, a, ppm, style, style_seed)
         image = self._finish(np.asarray(img), rng, style)
         return Frame(image, self._visible(objs, a, intrinsics), pose, intrinsics, style)
+
+    def render_tilted(self, pose: CameraPose, intrinsics: Intrinsics, pitch: float, style_seed: int | None = 0,
+                      look: looks.Look | None = None) -> Frame:
+        """Frame of a camera tilted `pitch` radians from nadir towards image-up (the heading), as in
+        nav/camera.py's camera_pitch_deg. The ground is flat, so a tilted view is the nadir view through the
+        rotation homography K R^T K^-1: a nadir canvas wide enough for the tilted frame is rendered and warped,
+        and boxes come from the footprints through the same mapping. pitch 0 is `render` exactly."""
+        if pitch == 0:
+            return self.render(pose, intrinsics, style_seed, look=look)
+        if not 0 < pitch < math.radians(30):
+            raise ValueError(f"camera pitch {math.degrees(pitch):.1f} deg; use 0 to 30 deg from nadir")
+        k = intrinsics
+        kmat = np.array([[k.fx, 0, k.cx], [0, k.fy, k.cy], [0, 0, 1.0]])
+        c, s = math.cos(pitch), math.sin(pitch)
+        rot = np.array([[1, 0, 0], [0, c, -s], [0, s, c]])  # columns: tilted axes in nadir camera coordinates (y down)
+        tilt_from_nadir = kmat @ rot.T @ np.linalg.inv(kmat)
+        corners = _project(np.linalg.inv(tilt_from_nadir), np.array([[0, 0], [k.width, 0], [k.width, k.height],
+                                                                    [0, k.height]], dtype=np.float64))
+        x0, y0 = np.floor(corners.min(axis=0)) - 2
+        x1, y1 = np.ceil(corners.max(axis=0)) + 2
+        canvas = Intrinsics(k.fx, k.fy, k.cx - x0, k.cy - y0, int(x1 - x0), int(y1 - y0))
+        wide = self.render(pose, canvas, style_seed, look=look)
+        shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]])
+        canvas_from_tilt = shift @ np.linalg.inv(tilt_from_nadir)
+        coeffs = (canvas_from_tilt / canvas_from_tilt[2, 2]).ravel()[:8]
+        image = np.asarray(Image.fromarray(wide.image).transform((k.width, k.height), Image.PERSPECTIVE,
+                                                                 tuple(coeffs), Image.BILINEAR))
+        objs = self._in_view(pose, canvas)
+        vis = self._visible(objs, world_to_pixel_matrix(pose, canvas), k, np.linalg.inv(canvas_from_tilt))
+        return Frame(image, vis, pose, k, wide.style, wide.look, pitch)
 
     def visible_objects(self, pose: CameraPose, intrinsics: Intrinsics) -> list[VisibleObject]:
         """`render(pose, intrinsics).objects` without painting: captions of a view at a fraction of the cost."""
@@ -110,20 +147,47 @@ class Renderer:
         t = a[:, :2] @ np.array([o.x, o.y]) + a[:, 2]
         ObjectPainter(draw, o, m, t, ppm).paint(self._color(o, style, style_seed))
 
-    def _shadows(self, img: Image.Image, objs: list[WorldObject], a: np.ndarray, style: Style,
-                 k: Intrinsics) -> Image.Image:
-        if not objs or style.shadow_strength <= 0:
+    def _render_look(self, pose: CameraPose, k: Intrinsics, rng: np.random.Generator, look: looks.Look,
+                     style_seed: int) -> Frame:
+        """The classic pipeline with every appearance stage taken from `look` (sim.appearance.look)."""
+        a = world_to_pixel_matrix(pose, k)
+        ppm = k.fx / pose.altitude
+        objs = self._in_view(pose, k)
+        img = Image.fromarray(looks.ground(look, rng, k.width, k.height))
+
+        def paint(layer: list[WorldObject]) -> None:
+            draw = ImageDraw.Draw(img)
+            for o in sorted(layer, key=lambda o: (LAYER[o.kind], o.id)):
+                c, s = math.cos(o.yaw), math.sin(o.yaw)
+                m = a[:, :2] @ np.array([[c, -s], [s, c]])
+                t = a[:, :2] @ np.array([o.x, o.y]) + a[:, 2]
+                ObjectPainter(draw, o, m, t, ppm).paint(looks.object_color(look, o.kind, o.color, o.seed, style_seed),
+                                                        look.outline, look.details, look.roof_pattern)
+
+        paint([o for o in objs if LAYER[o.kind] < 3])
+        img = self._shadows(img, [o for o in objs if o.kind in ELEVATED_KINDS], a, k, look.shadow_azimuth,
+                            look.shadow_strength, look.shadow_length, look.shadow_soft)
+        paint([o for o in objs if LAYER[o.kind] >= 3])
+        img = looks.surface(look, img, rng)
+        image = looks.finish(look, np.asarray(img), rng)
+        return Frame(image, self._visible(objs, a, k), pose, k, NEUTRAL, look)
+
+    def _shadows(self, img: Image.Image, objs: list[WorldObject], a: np.ndarray, k: Intrinsics, azimuth: float,
+                 strength: float, length: float, soft: float = 0.0) -> Image.Image:
+        if not objs or strength <= 0:
             return img
         mask = Image.new("L", (k.width, k.height), 0)
         md = ImageDraw.Draw(mask)
-        sun = np.array([math.cos(style.sun_azimuth), math.sin(style.sun_azimuth)])
+        sun = np.array([math.cos(azimuth), math.sin(azimuth)])
         for o in objs:
             pts = footprint(o)
             # Shadow = footprint swept towards the sun azimuth: draw it at a few offsets up to the full length.
-            for f in (0.5, 1.0):
-                shifted = pts + sun * (o.height * style.shadow_length * f)
+            for f in ((0.5, 1.0) if length < 0.8 else np.linspace(0.1, 1.0, int(length * 8))):  # long ones: more steps
+                shifted = pts + sun * (o.height * length * f)
                 md.polygon((shifted @ a[:, :2].T + a[:, 2]).ravel().tolist(), fill=255)
-        k_dark = 1.0 - style.shadow_strength
+        if soft > 0:
+            mask = mask.filter(ImageFilter.GaussianBlur(soft))
+        k_dark = 1.0 - strength
         dark = img.point([int(v * k_dark) for v in range(256)] * 3)  # LUT: shadows darken multiplicatively
         return Image.composite(dark, img, mask)
 
@@ -138,13 +202,19 @@ class Renderer:
         noise = (rng.standard_normal((h, w, 1), dtype=np.float32) * style.noise_sigma).astype(np.int16)
         return np.clip(shaded + noise, 0, 255).astype(np.uint8)
 
-    def _visible(self, objs: list[WorldObject], a: np.ndarray, k: Intrinsics) -> list[VisibleObject]:
+    def _visible(self, objs: list[WorldObject], a: np.ndarray, k: Intrinsics, homography: np.ndarray | None = None
+                 ) -> list[VisibleObject]:
+        """Objects with enough of their footprint in frame: world -> pixels by `a`, then by `homography` if any."""
         from geotext_ros.sim.captions import object_phrase  # captions imports render's VisibleObject
 
         out = []
         frame_area = float(k.width * k.height)
         for o in objs:
             poly = footprint(o) @ a[:, :2].T + a[:, 2]
+            if homography is not None:
+                if np.any((np.c_[poly, np.ones(len(poly))] @ homography[2]) <= 1e-6):
+                    continue  # reaches behind the tilted camera: never in frame at these pitches
+                poly = _project(homography, poly)
             full = area(poly)
             clipped = clip_to_rect(poly, k.width, k.height)
             vis_area = area(clipped)
@@ -155,3 +225,9 @@ class Renderer:
                                      round(vis_area / full, 4), round(vis_area / frame_area, 5)))
         out.sort(key=lambda v: -v.area)
         return out
+
+
+def _project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Points [N, 2] through the 3x3 homography `h`."""
+    q = np.c_[pts, np.ones(len(pts))] @ h.T
+    return q[:, :2] / q[:, 2:3]

@@ -1,4 +1,5 @@
-"""Words of the caption generator, in two disjoint wordings: "train" and "heldout" (unseen in training).
+"""Words of the caption generator, in disjoint wordings: "train", "heldout" and "ood" (the last two unseen in
+training; "ood" is written apart in geotext_ros.sim.vocab_ood and merged here).
 
 Keys of RELATION_PHRASES / POSITION_PHRASES are (horizontal, vertical) class indices of
 geotext_ros.relations (h: 0 left, 1 center, 2 right; v: 0 upper, 1 middle, 2 lower). All spatial words are
@@ -6,7 +7,9 @@ image-relative (never compass words): the drone's image "up" is its heading, not
 """
 from __future__ import annotations
 
-WORDINGS = ("train", "heldout")
+from geotext_ros.sim import vocab_ood
+
+WORDINGS = ("train", "heldout", "ood")  # "ood": geotext_ros.sim.vocab_ood
 
 NOUNS: dict[str, dict[str, list[str]]] = {
     "building": {"train": ["building", "structure"], "heldout": ["edifice", "hall"]},
@@ -34,7 +37,11 @@ BUILDING_SHAPES: dict[str, dict[str, list[str]]] = {
 }
 
 # Colour words: only unambiguous synonyms ("gray"/"grey"); the held-out spelling is the British one.
-COLORS: dict[str, dict[str, str]] = {"train": {"gray": "gray"}, "heldout": {"gray": "grey"}}
+COLORS: dict[str, dict[str, str]] = {"train": {"gray": "gray"}, "heldout": {"gray": "grey"}, "ood": vocab_ood.COLORS}
+
+# A building named by its roof colour after the noun (a quarter of the time).
+ROOF_COLOR_FORM = {"train": "{shape} {noun} with a {color} roof", "heldout": "{shape} {noun} with a {color} roof",
+                   "ood": vocab_ood.ROOF_COLOR_FORM}
 
 # Kinds whose colour is worth saying (a pool is always blue, a parking lot always gray).
 COLORED_KINDS = ("building", "tennis_court", "basketball_court", "plaza", "car", "boat")
@@ -107,3 +114,21 @@ SCENE_LEADS = {
 LARGEST = {"train": ["the largest is the {obj} {pos}", "the biggest one is the {obj} {pos}"],
            "heldout": ["the most prominent is the {obj} {pos}"]}
 COUNT_WORDS = ("no", "a", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def _merge_ood() -> None:
+    """Add the "ood" wording of vocab_ood to every table (written apart, so no train word leaks into it)."""
+    for table, ood in ((NOUNS, vocab_ood.NOUNS), (BUILDING_SHAPES, vocab_ood.BUILDING_SHAPES),
+                       (RELATION_PHRASES, vocab_ood.RELATION_PHRASES), (POSITION_PHRASES, vocab_ood.POSITION_PHRASES)):
+        if set(table) != set(ood):
+            raise ValueError(f"vocab_ood keys {sorted(set(ood) ^ set(table))} differ from vocab's; keep them equal")
+        for key, words in ood.items():
+            table[key]["ood"] = list(words)  # type: ignore[index]
+    for table, words in ((MAIN_TEMPLATES, vocab_ood.MAIN_TEMPLATES), (MAIN_RELATION_SUFFIX,
+                         vocab_ood.MAIN_RELATION_SUFFIX), (SIDE_TEMPLATES, vocab_ood.SIDE_TEMPLATES),
+                         (OPENERS, vocab_ood.OPENERS), (INVENTORY_LEADS, vocab_ood.INVENTORY_LEADS),
+                         (SCENE_LEADS, vocab_ood.SCENE_LEADS), (LARGEST, vocab_ood.LARGEST)):
+        table["ood"] = list(words)
+
+
+_merge_ood()

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from geotext_ros.sim.variety import Variety
+
 # Kinds that the captions may describe; the rest (roads, trees, cars, boats) are scenery or too small.
 DESCRIBABLE_KINDS = (
     "building", "parking_lot", "soccer_field", "tennis_court", "basketball_court", "running_track",
@@ -135,11 +137,13 @@ def footprint(obj: WorldObject) -> np.ndarray:
     return to_world(obj, local_footprint(obj))
 
 
-def generate_world(seed: int, n_campuses: int, places_per_campus: int | list[int] = 8) -> World:
+def generate_world(seed: int, n_campuses: int, places_per_campus: int | list[int] = 8,
+                   variety: Variety | None = None) -> World:
     """Deterministic world: the same arguments always give the same objects and places.
 
     `places_per_campus` may be a list with one count per campus. Campuses are 5 km apart (a drone view never
-    spans two); places within a campus sit on a jittered grid >= 100 m apart.
+    spans two); places within a campus sit on a jittered grid >= 100 m apart. `variety` (sim.variety.Variety)
+    varies sizes, spacing and densities per place; None (the default) builds the classic world.
     """
     from geotext_ros.sim.layouts import build_place  # local import: layouts imports this module
 
@@ -162,7 +166,7 @@ def generate_world(seed: int, n_campuses: int, places_per_campus: int | list[int
             # Every 4th place (k % 4 == 1) mirrors the one before it: layouts that only spatial words separate.
             source = world.places[-1] if (k % 4 == 1 and world.places and world.places[-1].campus == campus
                                           and world.places[-1].mirror_of is None) else None
-            build_place(world, rng, place_id, campus, cx, cy, mirror_source=source)
+            build_place(world, rng, place_id, campus, cx, cy, mirror_source=source, variety=variety)
             next_place += 1
     return world
 
