@@ -141,7 +141,7 @@ def test_train_samples_apply_the_preset_corruptions(open_tiny):
 
     assert load_preset("open")["train"]["corrupt"] > 0 and load_preset("default")["train"]["corrupt"] == 0
     recs = read_train_records(open_tiny)[:6]
-    tf = ImageTransform(64, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
+    tf = ImageTransform(64, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), interpolation="bilinear")
     plain = TrainSamples(recs, tf, True)
     noisy = TrainSamples(recs, tf, True, TrainCorruptions(p=1.0), seed=1)
     again = TrainSamples(recs, tf, True, TrainCorruptions(p=1.0), seed=1)
