@@ -81,6 +81,7 @@ class SoakDriver:
         from sensor_msgs.msg import CameraInfo, Image
         from std_msgs.msg import String
 
+        from geotext_ros.geometry import intrinsics_for
         from geotext_ros.nodes import conversions
         from geotext_ros.nodes.navigator import CAMERA_QOS
 
@@ -117,7 +118,7 @@ class SoakDriver:
             img.header.frame_id = "camera"
             self.frames.append(img)
         self.info = CameraInfo(width=width, height=height)
-        self.info.k = conversions.k_from_fov(width, height, 90.0)
+        self.info.k = intrinsics_for(width, height, 90.0).as_k()
         self.odom = Odometry()
         self.odom.header.frame_id = "map"
         self.odom.pose.pose.position.x, self.odom.pose.pose.position.z = 10.0, 30.0

@@ -28,6 +28,7 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
+from geotext_ros.geometry import intrinsics_for
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.navigator import CAMERA_QOS, Navigator
 
@@ -97,7 +98,7 @@ class Driver(Node):
 
     def send_info(self, k: Optional[list[float]] = None, width: int = W, height: int = H) -> None:
         info = CameraInfo(width=width, height=height)
-        info.k = k if k is not None else conversions.k_from_fov(width, height, 90.0)
+        info.k = k if k is not None else intrinsics_for(width, height, 90.0).as_k()
         self.info.publish(info)
 
     def send_frame(self, sec: int, rgb: Optional[np.ndarray] = None, info: bool = True) -> None:

@@ -21,6 +21,7 @@ from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 from std_msgs.msg import String  # noqa: E402
 
+from geotext_ros.geometry import intrinsics_for  # noqa: E402
 from geotext_ros.nodes import conversions  # noqa: E402
 from geotext_ros.nodes.navigator import CAMERA_QOS, Navigator  # noqa: E402
 from ros_harness import odom_message, wait_for  # noqa: E402
@@ -56,7 +57,7 @@ class Driver(Node):
         img.data = data
         img.header.stamp.sec, img.header.stamp.nanosec, img.header.frame_id = sec, 1234, frame_id
         info = CameraInfo(width=W, height=H)
-        info.k = conversions.k_from_fov(W, H, 90.0)
+        info.k = intrinsics_for(W, H, 90.0).as_k()
         self.info.publish(info)
         self.image.publish(img)
 

@@ -13,6 +13,7 @@ from rclpy.node import Node  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 
+from geotext_ros.geometry import Intrinsics, yaw_from_quaternion  # noqa: E402
 from geotext_ros.nodes import conversions  # noqa: E402
 from geotext_ros.nodes.sim_world import CAMERA_QOS, SimWorld  # noqa: E402
 
@@ -58,7 +59,7 @@ def test_publishes_camera_info_and_odometry(sim) -> None:
     assert (img.width, img.height, img.encoding, img.step) == (160, 120, "rgb8", 480)
     rgb = conversions.image_to_rgb(img.height, img.width, img.encoding, img.step, img.data)
     assert rgb.std() > 1.0, "the rendered frame should not be blank"
-    fx, fy, cx, cy = conversions.intrinsics_from_k(info.k, info.width, info.height)
+    fx, fy, cx, cy = Intrinsics.from_k(info.k, info.width, info.height).focal_centre
     assert (cx, cy) == (80.0, 60.0) and fx == pytest.approx(80.0)
     assert odom.header.frame_id == "map" and odom.pose.pose.position.z == pytest.approx(40.0)
 
@@ -88,4 +89,4 @@ def test_flies_to_a_waypoint_and_ignores_other_frames(sim) -> None:
     assert max(speeds) <= 10.0 + 1e-6
     q = got["odom"][-1].pose.pose.orientation
     assert wait_for(lambda: abs(node.state.yaw - 0.5) < 1e-3, 5.0)
-    assert conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w) == pytest.approx(node.state.yaw, abs=0.05)
+    assert yaw_from_quaternion(q.x, q.y, q.z, q.w) == pytest.approx(node.state.yaw, abs=0.05)

@@ -26,7 +26,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from geotext_ros.nav.safety import SafetyDecision, SafetyEnvelope, operator_command, wrap_pi
+from geotext_ros.geometry import enu_to_ned, ned_to_enu, yaw_enu_to_ned, yaw_ned_to_enu
+from geotext_ros.nav.safety import SafetyDecision, SafetyEnvelope, operator_command
 
 # MAVLink / PX4 constants (stable numbers; px4_msgs VehicleCommand/VehicleStatus carry the same values).
 VEHICLE_CMD_DO_SET_MODE = 176
@@ -43,36 +44,6 @@ _log = logging.getLogger("geotext_ros.px4")
 
 
 # -- frames and time ----------------------------------------------------------------------------------------------
-def enu_to_ned(x: float, y: float, z: float) -> tuple[float, float, float]:
-    """ENU (east, north, up) -> NED (north, east, down). Also for velocities."""
-    return float(y), float(x), -float(z)
-
-
-def ned_to_enu(n: float, e: float, d: float) -> tuple[float, float, float]:
-    """NED (north, east, down) -> ENU (east, north, up). Also for velocities."""
-    return float(e), float(n), -float(d)
-
-
-def yaw_enu_to_ned(yaw_enu: float) -> float:
-    """Yaw from east counter-clockwise -> heading from north clockwise, wrapped to [-pi, pi)."""
-    return wrap_pi(math.pi / 2.0 - float(yaw_enu))
-
-
-def yaw_ned_to_enu(yaw_ned: float) -> float:
-    """Heading from north clockwise -> yaw from east counter-clockwise, wrapped to [-pi, pi)."""
-    return wrap_pi(math.pi / 2.0 - float(yaw_ned))
-
-
-def yaw_to_quaternion(yaw: float) -> tuple[float, float, float, float]:
-    """Rotation about +z by `yaw` as (x, y, z, w)."""
-    return 0.0, 0.0, math.sin(yaw / 2.0), math.cos(yaw / 2.0)
-
-
-def quaternion_to_yaw(x: float, y: float, z: float, w: float) -> float:
-    """Yaw (rotation about +z) of a quaternion (x, y, z, w); roll and pitch are ignored."""
-    return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
-
-
 def nanoseconds_to_px4_us(nanoseconds: int) -> int:
     """ROS time in nanoseconds -> PX4 timestamp in integer microseconds."""
     return int(nanoseconds) // 1000

@@ -30,6 +30,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
+from geotext_ros.geometry import Intrinsics, quaternion_from_yaw, yaw_from_quaternion
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.param_file import share_dir
@@ -224,7 +225,7 @@ class Navigator(LifecycleNode):
             rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data)
             if info is None:
                 raise ValueError(f"no camera info yet on {self.params['camera_info_topic']}")
-            k = conversions.intrinsics_from_k(info.k, info.width, info.height)
+            k = Intrinsics.from_k(info.k, info.width, info.height)
             pose = self._pose()
             if pose is None:
                 raise ValueError(f"no odometry yet on {self.params['odom_topic']}")
@@ -268,7 +269,7 @@ class Navigator(LifecycleNode):
         pose.header.stamp = self.get_clock().now().to_msg()
         pose.header.frame_id = self.params["map_frame"]
         pose.pose.position.x, pose.pose.position.y, pose.pose.position.z = float(x), float(y), float(z)
-        q = conversions.quaternion_from_yaw(yaw)
+        q = quaternion_from_yaw(yaw)
         o = pose.pose.orientation
         o.x, o.y, o.z, o.w = q
         self.waypoint_pub.publish(pose)
@@ -297,7 +298,7 @@ class Navigator(LifecycleNode):
         if odom is None:
             return None
         p, q = odom[0].pose.pose.position, odom[0].pose.pose.orientation
-        return p.x, p.y, p.z, conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w)
+        return p.x, p.y, p.z, yaw_from_quaternion(q.x, q.y, q.z, q.w)
 
 
 def _json_default(value: Any) -> Any:

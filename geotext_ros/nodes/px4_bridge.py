@@ -19,10 +19,10 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 
+from geotext_ros.geometry import quaternion_from_yaw, yaw_from_quaternion
 from geotext_ros.nav.px4 import (LocalPositionENU, OffboardBridge, OffboardConfig, BridgeTick, command_names,
                                  local_position_to_enu, make_offboard_control_mode, make_trajectory_setpoint,
-                                 make_vehicle_command, nanoseconds_to_px4_us, quaternion_to_yaw, vehicle_state,
-                                 versioned_topic, yaw_to_quaternion)
+                                 make_vehicle_command, nanoseconds_to_px4_us, vehicle_state, versioned_topic)
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
@@ -82,7 +82,7 @@ def bridge_from_params(params: dict[str, Any], logger: Any = None) -> OffboardBr
 def goal_from_pose(msg: PoseStamped) -> tuple[float, float, float, float]:
     """geometry_msgs/PoseStamped (map, ENU) -> (x, y, z, yaw)."""
     p, q = msg.pose.position, msg.pose.orientation
-    return p.x, p.y, p.z, quaternion_to_yaw(q.x, q.y, q.z, q.w)
+    return p.x, p.y, p.z, yaw_from_quaternion(q.x, q.y, q.z, q.w)
 
 
 def odometry_message(position: LocalPositionENU, stamp: Any, map_frame: str, base_frame: str,
@@ -95,7 +95,7 @@ def odometry_message(position: LocalPositionENU, stamp: Any, map_frame: str, bas
     msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = (
         position.x, position.y, position.z)
     q = msg.pose.pose.orientation
-    q.x, q.y, q.z, q.w = yaw_to_quaternion(position.yaw)
+    q.x, q.y, q.z, q.w = quaternion_from_yaw(position.yaw)
     t = msg.twist.twist.linear
     t.x, t.y, t.z = position.body_velocity()
     return msg

@@ -21,6 +21,7 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 
+from geotext_ros.geometry import quaternion_from_yaw, yaw_from_quaternion
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
@@ -70,7 +71,7 @@ class SimWorld(Node):
             return
         # An all-zero quaternion means "no heading requested": keep the current yaw.
         no_yaw = q.x == 0.0 and q.y == 0.0 and q.z == 0.0 and q.w == 0.0
-        yaw = None if no_yaw else conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w)
+        yaw = None if no_yaw else yaw_from_quaternion(q.x, q.y, q.z, q.w)
         with self._lock:
             self.setpoint = Setpoint(pos.x, pos.y, pos.z, yaw)
 
@@ -116,7 +117,7 @@ class SimWorld(Node):
         odom.header.frame_id, odom.child_frame_id = self.params["map_frame"], self.params["base_frame"]
         pose = odom.pose.pose
         pose.position.x, pose.position.y, pose.position.z = state.x, state.y, state.z
-        q = conversions.quaternion_from_yaw(state.yaw)
+        q = quaternion_from_yaw(state.yaw)
         pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w = q
         odom.twist.twist.linear.x, odom.twist.twist.linear.y, odom.twist.twist.linear.z = state.vx, state.vy, state.vz
         return odom
