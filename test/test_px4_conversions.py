@@ -5,12 +5,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geotext_ros.nav import px4
+from geotext_ros.nav import px4_messages as px4
 from geotext_ros.geometry import (enu_to_ned, ned_to_enu, quaternion_from_yaw, yaw_enu_to_ned, yaw_from_quaternion,
                                   yaw_ned_to_enu)
-from geotext_ros.nav.px4 import (SetpointNED, arm_command, local_position_to_enu, make_offboard_control_mode,
-                                 make_trajectory_setpoint, make_vehicle_command, nanoseconds_to_px4_us,
-                                 offboard_mode_command, vehicle_state, versioned_topic)
+from geotext_ros.nav.px4_messages import (SetpointNED, arm_command, local_position_to_enu, make_offboard_control_mode,
+                                          make_trajectory_setpoint, make_vehicle_command, nanoseconds_to_px4_us,
+                                          offboard_mode_command, px4_status, versioned_topic)
 
 
 def test_enu_to_ned_swaps_east_north_and_flips_up():
@@ -145,9 +145,9 @@ def test_local_position_invalid_when_px4_says_so_or_not_finite():
 
 
 def test_vehicle_status_mapping():
-    s = vehicle_state(VehicleStatus(VehicleStatus.ARMING_STATE_ARMED, VehicleStatus.NAVIGATION_STATE_OFFBOARD))
+    s = px4_status(VehicleStatus(VehicleStatus.ARMING_STATE_ARMED, VehicleStatus.NAVIGATION_STATE_OFFBOARD))
     assert s.armed and s.offboard
-    s = vehicle_state(VehicleStatus(VehicleStatus.ARMING_STATE_DISARMED, VehicleStatus.NAVIGATION_STATE_POSCTL, True))
+    s = px4_status(VehicleStatus(VehicleStatus.ARMING_STATE_DISARMED, VehicleStatus.NAVIGATION_STATE_POSCTL, True))
     assert not s.armed and not s.offboard and s.failsafe and s.nav_state == 2
 
 

@@ -1,7 +1,7 @@
 """px4_bridge: /geotext/waypoint -> PX4 offboard control over uXRCE-DDS (px4_msgs); VehicleLocalPosition -> /odom.
 
 Thin rclpy layer: parameters, QoS, topics. The logic (frames, safety envelope, heartbeat/arming sequence) is the
-ROS-free `geotext_ros.nav.px4.OffboardBridge`. px4_msgs is imported only here, and only in `load_px4_messages()`:
+ROS-free `geotext_ros.nav.px4_offboard.OffboardBridge`. px4_msgs is imported only here, and only in `load_px4_messages()`:
 without it `main()` exits with one line on stderr and status 2 (px4_msgs is not on pip; build it in a colcon
 workspace matching the PX4 version, see docs/px4_sitl.md).
 """
@@ -20,9 +20,10 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from std_msgs.msg import String
 
 from geotext_ros.geometry import quaternion_from_yaw, yaw_from_quaternion
-from geotext_ros.nav.px4 import (LocalPositionENU, OffboardBridge, OffboardConfig, BridgeTick, command_names,
-                                 local_position_to_enu, make_offboard_control_mode, make_trajectory_setpoint,
-                                 make_vehicle_command, nanoseconds_to_px4_us, vehicle_state, versioned_topic)
+from geotext_ros.nav.px4_messages import (LocalPositionENU, local_position_to_enu, make_offboard_control_mode,
+                                          make_trajectory_setpoint, make_vehicle_command, nanoseconds_to_px4_us,
+                                          px4_status, versioned_topic)
+from geotext_ros.nav.px4_offboard import BridgeTick, OffboardBridge, OffboardConfig, command_names
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
@@ -157,7 +158,7 @@ class Px4BridgeNode(Node):
 
     def _on_status(self, msg: Any) -> None:
         before = self.bridge.machine.phase
-        self.bridge.on_status(vehicle_state(msg))
+        self.bridge.on_status(px4_status(msg))
         if self.bridge.machine.phase != before:
             self.get_logger().info(f"offboard phase {before.value} -> {self.bridge.machine.phase.value}")
 
