@@ -30,7 +30,8 @@ from std_msgs.msg import String
 
 from geotext_ros.geometry import intrinsics_for
 from geotext_ros.nodes import conversions
-from geotext_ros.nodes.navigator import CAMERA_QOS, Navigator
+from geotext_ros.nodes.navigator import Navigator
+from geotext_ros.nodes.qos import camera_qos
 
 W, H = 96, 80
 
@@ -63,8 +64,8 @@ class Driver(Node):
     def __init__(self, context: Any, topics: dict[str, str]) -> None:
         super().__init__("test_driver", context=context)
         self.instruction = self.create_publisher(String, topics["instruction_topic"], 10)
-        self.image = self.create_publisher(Image, topics["camera_topic"], CAMERA_QOS)
-        self.info = self.create_publisher(CameraInfo, topics["camera_info_topic"], CAMERA_QOS)
+        self.image = self.create_publisher(Image, topics["camera_topic"], camera_qos())
+        self.info = self.create_publisher(CameraInfo, topics["camera_info_topic"], camera_qos())
         self.odom = self.create_publisher(Odometry, topics["odom_topic"], 10)
         self.targets: list[PolygonStamped] = []
         self.waypoints: list[tuple[float, PoseStamped]] = []   # (monotonic receive time, message)

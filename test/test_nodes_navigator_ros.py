@@ -23,7 +23,8 @@ from std_msgs.msg import String  # noqa: E402
 
 from geotext_ros.geometry import intrinsics_for  # noqa: E402
 from geotext_ros.nodes import conversions  # noqa: E402
-from geotext_ros.nodes.navigator import CAMERA_QOS, Navigator  # noqa: E402
+from geotext_ros.nodes.navigator import Navigator  # noqa: E402
+from geotext_ros.nodes.qos import camera_qos  # noqa: E402
 from ros_harness import odom_message, wait_for  # noqa: E402
 
 W, H = 96, 80
@@ -40,8 +41,8 @@ class Driver(Node):
     def __init__(self, context) -> None:
         super().__init__("test_driver", context=context)
         self.instruction = self.create_publisher(String, "/instruction", 10)
-        self.image = self.create_publisher(Image, "/camera/image_raw", CAMERA_QOS)
-        self.info = self.create_publisher(CameraInfo, "/camera/camera_info", CAMERA_QOS)
+        self.image = self.create_publisher(Image, "/camera/image_raw", camera_qos())
+        self.info = self.create_publisher(CameraInfo, "/camera/camera_info", camera_qos())
         self.odom = self.create_publisher(Odometry, "/odom", 10)
         self.targets, self.waypoints, self.statuses = [], [], []
         self.create_subscription(PolygonStamped, "/geotext/target", self.targets.append, 10)

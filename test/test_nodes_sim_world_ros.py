@@ -15,7 +15,8 @@ from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 
 from geotext_ros.geometry import Intrinsics, yaw_from_quaternion  # noqa: E402
 from geotext_ros.nodes import conversions  # noqa: E402
-from geotext_ros.nodes.sim_world import CAMERA_QOS, SimWorld  # noqa: E402
+from geotext_ros.nodes.qos import camera_qos  # noqa: E402
+from geotext_ros.nodes.sim_world import SimWorld  # noqa: E402
 
 
 def wait_for(pred, timeout: float = 10.0) -> bool:
@@ -37,8 +38,8 @@ def sim():
     node = SimWorld(context=ctx, parameter_overrides=overrides)
     probe = Node("probe", context=ctx)
     got = {"image": [], "info": [], "odom": []}
-    probe.create_subscription(Image, "/camera/image_raw", got["image"].append, CAMERA_QOS)
-    probe.create_subscription(CameraInfo, "/camera/camera_info", got["info"].append, CAMERA_QOS)
+    probe.create_subscription(Image, "/camera/image_raw", got["image"].append, camera_qos())
+    probe.create_subscription(CameraInfo, "/camera/camera_info", got["info"].append, camera_qos())
     probe.create_subscription(Odometry, "/odom", got["odom"].append, 10)
     waypoint = probe.create_publisher(PoseStamped, "/geotext/waypoint", 10)
     executor = MultiThreadedExecutor(num_threads=3, context=ctx)

@@ -18,20 +18,17 @@ from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 
 from geotext_ros.geometry import quaternion_from_yaw, yaw_from_quaternion
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
+from geotext_ros.nodes.qos import CAMERA_OVERRIDES, camera_qos, reliable_qos
 from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
 from geotext_ros.sim.world_camera import WorldCamera
 
 NODE_NAME = "sim_world"
-
-# Sensor-data QoS with depth 1: a subscriber always gets the newest frame, never a backlog.
-CAMERA_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
 
 
 class SimWorld(Node):
@@ -48,10 +45,12 @@ class SimWorld(Node):
         self._last_step = time.monotonic()
         self.frames_published = 0
 
-        self.image_pub = self.create_publisher(Image, p["camera_topic"], CAMERA_QOS)
-        self.info_pub = self.create_publisher(CameraInfo, p["camera_info_topic"], CAMERA_QOS)
-        self.odom_pub = self.create_publisher(Odometry, p["odom_topic"], 10)
-        self.create_subscription(PoseStamped, p["waypoint_topic"], self.on_waypoint, 10)
+        self.image_pub = self.create_publisher(Image, p["camera_topic"], camera_qos(),
+                                               qos_overriding_options=CAMERA_OVERRIDES)
+        self.info_pub = self.create_publisher(CameraInfo, p["camera_info_topic"], camera_qos(),
+                                              qos_overriding_options=CAMERA_OVERRIDES)
+        self.odom_pub = self.create_publisher(Odometry, p["odom_topic"], reliable_qos())
+        self.create_subscription(PoseStamped, p["waypoint_topic"], self.on_waypoint, reliable_qos())
         self.create_timer(1.0 / p["odom_rate_hz"], self.on_physics)
         self.create_timer(1.0 / p["camera_rate_hz"], self.on_camera,
                           callback_group=MutuallyExclusiveCallbackGroup())
