@@ -91,3 +91,36 @@ def test_flies_to_a_waypoint_and_ignores_other_frames(sim) -> None:
     q = got["odom"][-1].pose.pose.orientation
     assert wait_for(lambda: abs(node.state.yaw - 0.5) < 1e-3, 5.0)
     assert yaw_from_quaternion(q.x, q.y, q.z, q.w) == pytest.approx(node.state.yaw, abs=0.05)
+
+
+def test_sim_world_is_a_lifecycle_node_that_runs_only_when_active():
+    from rclpy.executors import SingleThreadedExecutor
+
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    node = SimWorld(context=ctx, parameter_overrides=[Parameter("autostart", value=False),
+                                                      Parameter("image_width", value=64),
+                                                      Parameter("image_height", value=48)])
+    executor = SingleThreadedExecutor(context=ctx)
+    executor.add_node(node)
+
+    def spin(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.05)
+    try:
+        spin(0.5)
+        assert node.frames_published == 0, "no frames before configure + activate"
+        node.trigger_configure()
+        node.trigger_activate()
+        spin(1.0)
+        assert node.frames_published > 0
+        node.trigger_deactivate()
+        spin(0.3)
+        frames = node.frames_published
+        spin(0.6)
+        assert node.frames_published == frames, "no frames after deactivate"
+    finally:
+        executor.remove_node(node)
+        node.destroy_node()
+        rclpy.shutdown(context=ctx)

@@ -231,3 +231,26 @@ def test_nav_modules_stay_ros_free():
         imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         assert not {m for m in imported if m.split(".")[0] in ("rclpy", "px4_msgs")}, name
+
+
+def test_bridge_is_a_lifecycle_node_that_streams_only_when_active(ros):
+    """Without autostart nothing runs until `configure` + `activate` (the bridge may arm a vehicle: it must not
+    before it is activated); deactivating stops the heartbeat again."""
+    from lifecycle_msgs.msg import State
+
+    bridge = Px4BridgeNode(None, parameter_overrides=[rclpy.parameter.Parameter("autostart", value=False)])
+    try:
+        assert bridge._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
+        spin_until([bridge], lambda: False, timeout=0.5)
+        assert bridge.last_tick is None, "no heartbeat before activation"
+        bridge.trigger_configure()
+        spin_until([bridge], lambda: False, timeout=0.5)
+        assert bridge.last_tick is None, "configured is not active"
+        bridge.trigger_activate()
+        assert spin_until([bridge], lambda: bridge.last_tick is not None)
+        bridge.trigger_deactivate()
+        bridge.last_tick = None
+        spin_until([bridge], lambda: False, timeout=0.5)
+        assert bridge.last_tick is None, "no heartbeat after deactivation"
+    finally:
+        bridge.destroy_node()
