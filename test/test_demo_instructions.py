@@ -15,7 +15,8 @@ from geotext_ros.sim.instructions import (PLAIN_TEMPLATES, TEMPLATES, nearest_pl
                                           referring_task)
 from geotext_ros.sim.render import Renderer
 from geotext_ros.geometry import intrinsics_for
-from geotext_ros.sim.world import DESCRIBABLE_KINDS, generate_world
+from geotext_ros.sim.layouts import generate_world
+from geotext_ros.sim.world import DESCRIBABLE_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 K = intrinsics_for(256, 256, 90.0)

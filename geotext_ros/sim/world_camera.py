@@ -11,7 +11,7 @@ from geotext_ros.geometry import intrinsics_for
 from geotext_ros.sim.camera import CameraPose
 from geotext_ros.sim.render import Renderer
 from geotext_ros.sim.vehicle import VehicleState
-from geotext_ros.sim.world import generate_world
+from geotext_ros.sim.layouts import generate_world
 
 
 class WorldCamera:
