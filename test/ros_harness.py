@@ -32,6 +32,7 @@ from geotext_ros.geometry import intrinsics_for
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.navigator import Navigator
 from geotext_ros.nodes.qos import camera_qos
+from geotext_ros.nodes.spin import stop_executor
 
 W, H = 96, 80
 
@@ -204,7 +205,7 @@ class NavHarness:
     def shutdown(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5.0)
-        self.executor.shutdown(timeout_sec=2.0)
+        stop_executor(self.executor)
         self.stop_navigator()
         self.driver.destroy_node()
         rclpy.shutdown(context=self.ctx)

@@ -128,21 +128,13 @@ class Graph:
 
     def shutdown(self) -> None:
         """Stop spinning, let callbacks in flight finish, then destroy the nodes (in that order)."""
+        from geotext_ros.nodes.spin import stop_executor
+
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5.0)
-        self._wait_for_callbacks(timeout=5.0)
-        self.executor.shutdown(timeout_sec=2.0)
+        stop_executor(self.executor)
         self._destroy()
-
-    def _wait_for_callbacks(self, timeout: float) -> None:
-        # rclpy's Executor.shutdown(timeout_sec) destroys its guard condition without waiting for the callbacks
-        # in flight (the wait is skipped once its shutdown flag is set); each of them then triggers that guard
-        # when it ends and fails with "cannot use Destroyable". So wait for them here first.
-        end = time.monotonic() + timeout
-        for future in list(getattr(self.executor, "_futures", [])):
-            while not future.done() and time.monotonic() < end:
-                time.sleep(0.01)
 
 
 def _parser() -> argparse.ArgumentParser:
