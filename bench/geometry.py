@@ -9,14 +9,13 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
 
 from geotext_ros.sim.scenarios import make_localize_episode  # noqa: E402
-from geotext_ros.nav.camera import Intrinsics, box_center_to_ground  # noqa: E402
+from geotext_ros.nav.camera import box_center_to_ground  # noqa: E402
 from geotext_ros.param_file import load_node_params  # noqa: E402
 
 
@@ -30,7 +29,7 @@ def target_errors(first_seed: int, seeds: int) -> list[tuple[int, str, float, fl
             continue
         cam, start, task = ep.camera, ep.start, ep.task
         frame = cam.render(start)
-        k = Intrinsics(cam.k[0], cam.k[4], cam.k[2], cam.k[5])
+        k = cam.intrinsics
         height, width = frame.image.shape[:2]
         for obj in frame.objects:
             if obj.object_id == task.target_id:

@@ -81,8 +81,9 @@ class SoakDriver:
         from sensor_msgs.msg import CameraInfo, Image
         from std_msgs.msg import String
 
+        from geotext_ros.geometry import intrinsics_for
         from geotext_ros.nodes import conversions
-        from geotext_ros.nodes.navigator import CAMERA_QOS
+        from geotext_ros.nodes.qos import camera_qos
 
         self.ctx = rclpy.Context()
         rclpy.init(context=self.ctx)
@@ -100,8 +101,8 @@ class SoakDriver:
         n = self.node
         self.String = String
         self.pub_instruction = n.create_publisher(String, t["instruction_topic"], 10)
-        self.pub_image = n.create_publisher(Image, t["camera_topic"], CAMERA_QOS)
-        self.pub_info = n.create_publisher(CameraInfo, t["camera_info_topic"], CAMERA_QOS)
+        self.pub_image = n.create_publisher(Image, t["camera_topic"], camera_qos())
+        self.pub_info = n.create_publisher(CameraInfo, t["camera_info_topic"], camera_qos())
         self.pub_odom = n.create_publisher(Odometry, t["odom_topic"], 10)
         self.targets: list[tuple[float, float]] = []     # (receive wall time, frame stamp as wall time)
         self.statuses: list[dict] = []
@@ -117,7 +118,7 @@ class SoakDriver:
             img.header.frame_id = "camera"
             self.frames.append(img)
         self.info = CameraInfo(width=width, height=height)
-        self.info.k = conversions.k_from_fov(width, height, 90.0)
+        self.info.k = intrinsics_for(width, height, 90.0).as_k()
         self.odom = Odometry()
         self.odom.header.frame_id = "map"
         self.odom.pose.pose.position.x, self.odom.pose.pose.position.z = 10.0, 30.0

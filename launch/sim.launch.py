@@ -4,7 +4,8 @@ Start PX4 first, in its own terminal:   cd PX4-Autopilot && make px4_sitl gz_x50
 then:                                     ros2 launch geotext_ros sim.launch.py allow_arming:=true
 
 Everything here runs with use_sim_time:=true (Gazebo's /clock is bridged). Parameters come from
-share/geotext_ros/config/nav.yaml unless params_file:= names another file.
+share/geotext_ros/config/nav.yaml unless config:= names another file (the same argument as nav.launch.py); the
+camera topic defaults come from its navigator section, as in nav.launch.py.
 The imports live inside generate_launch_description() so the file loads (for tests) where launch is not installed.
 """
 
@@ -18,9 +19,6 @@ GZ_CAMERA_INFO_TOPIC = f"{GZ_CAMERA_SENSOR_PREFIX}/camera_info"
 
 
 def generate_launch_description():
-    import os
-
-    from ament_index_python.packages import get_package_share_directory
     from launch import LaunchDescription
     from launch.actions import DeclareLaunchArgument, ExecuteProcess
     from launch.conditions import IfCondition
@@ -28,12 +26,15 @@ def generate_launch_description():
     from launch_ros.actions import Node
     from launch_ros.parameter_descriptions import ParameterValue
 
-    default_params = os.path.join(get_package_share_directory("geotext_ros"), "config", "nav.yaml")
+    from geotext_ros.param_file import default_config_path, load_node_params
+
+    nav = load_node_params("navigator")   # launch-argument defaults come from nav.yaml, as in nav.launch.py
     arg = LaunchConfiguration
     use_sim_time = ParameterValue(arg("use_sim_time"), value_type=bool)
 
     arguments = [
-        DeclareLaunchArgument("params_file", default_value=default_params, description="ROS 2 parameter file"),
+        DeclareLaunchArgument("config", default_value=str(default_config_path()),
+                              description="ROS 2 parameter file for all nodes"),
         DeclareLaunchArgument("use_sim_time", default_value="true", description="follow Gazebo's /clock"),
         DeclareLaunchArgument("allow_arming", default_value="false",
                               description="operator consent: let px4_bridge switch to offboard and arm"),
@@ -45,8 +46,8 @@ def generate_launch_description():
                                           "PX4-gazebo-models before 2025-10-15)"),
         DeclareLaunchArgument("gz_camera_info_topic", default_value=GZ_CAMERA_INFO_TOPIC,
                               description="Gazebo camera_info topic (sensor 'camera'; 'imager' before 2025-10-15)"),
-        DeclareLaunchArgument("camera_topic", default_value="/camera/image_raw", description="ROS image topic"),
-        DeclareLaunchArgument("camera_info_topic", default_value="/camera/camera_info",
+        DeclareLaunchArgument("camera_topic", default_value=nav["camera_topic"], description="ROS image topic"),
+        DeclareLaunchArgument("camera_info_topic", default_value=nav["camera_info_topic"],
                               description="ROS camera_info topic"),
     ]
 
@@ -65,14 +66,14 @@ def generate_launch_description():
 
     navigator = Node(
         package="geotext_ros", executable="navigator", name="navigator", output="screen",
-        parameters=[arg("params_file"), {"use_sim_time": use_sim_time,
+        parameters=[arg("config"), {"use_sim_time": use_sim_time,
                                          "camera_topic": arg("camera_topic"),
                                          "camera_info_topic": arg("camera_info_topic")}],
     )
 
     px4_bridge = Node(
         package="geotext_ros", executable="px4_bridge", name="px4_bridge", output="screen",
-        parameters=[arg("params_file"), {"use_sim_time": use_sim_time,
+        parameters=[arg("config"), {"use_sim_time": use_sim_time,
                                          "allow_arming": ParameterValue(arg("allow_arming"), value_type=bool)}],
     )
 

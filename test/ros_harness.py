@@ -28,8 +28,11 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
+from geotext_ros.geometry import intrinsics_for
 from geotext_ros.nodes import conversions
-from geotext_ros.nodes.navigator import CAMERA_QOS, Navigator
+from geotext_ros.nodes.navigator import Navigator
+from geotext_ros.nodes.qos import camera_qos
+from geotext_ros.nodes.spin import stop_executor
 
 W, H = 96, 80
 
@@ -62,8 +65,8 @@ class Driver(Node):
     def __init__(self, context: Any, topics: dict[str, str]) -> None:
         super().__init__("test_driver", context=context)
         self.instruction = self.create_publisher(String, topics["instruction_topic"], 10)
-        self.image = self.create_publisher(Image, topics["camera_topic"], CAMERA_QOS)
-        self.info = self.create_publisher(CameraInfo, topics["camera_info_topic"], CAMERA_QOS)
+        self.image = self.create_publisher(Image, topics["camera_topic"], camera_qos())
+        self.info = self.create_publisher(CameraInfo, topics["camera_info_topic"], camera_qos())
         self.odom = self.create_publisher(Odometry, topics["odom_topic"], 10)
         self.targets: list[PolygonStamped] = []
         self.waypoints: list[tuple[float, PoseStamped]] = []   # (monotonic receive time, message)
@@ -97,7 +100,7 @@ class Driver(Node):
 
     def send_info(self, k: Optional[list[float]] = None, width: int = W, height: int = H) -> None:
         info = CameraInfo(width=width, height=height)
-        info.k = k if k is not None else conversions.k_from_fov(width, height, 90.0)
+        info.k = k if k is not None else intrinsics_for(width, height, 90.0).as_k()
         self.info.publish(info)
 
     def send_frame(self, sec: int, rgb: Optional[np.ndarray] = None, info: bool = True) -> None:
@@ -202,7 +205,7 @@ class NavHarness:
     def shutdown(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5.0)
-        self.executor.shutdown(timeout_sec=2.0)
+        stop_executor(self.executor)
         self.stop_navigator()
         self.driver.destroy_node()
         rclpy.shutdown(context=self.ctx)

@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
+from geotext_ros.geometry import Intrinsics
 from geotext_ros.nodes import conversions as cv
 
 ENCODINGS = st.sampled_from(["rgb8", "bgr8", "mono8", "rgba8", "yuv422", "16UC1", "", "RGB8", "rgb8\x00"])
@@ -36,7 +37,7 @@ _floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_f
 @given(k=st.one_of(st.lists(_floats, min_size=9, max_size=9), st.lists(_floats, max_size=12)), width=st.integers(-2, 2000), height=st.integers(-2, 2000))
 def test_any_camera_matrix_gives_usable_intrinsics_or_a_value_error(k, width, height) -> None:
     try:
-        fx, fy, cx, cy = cv.intrinsics_from_k(k, width, height)
+        fx, fy, cx, cy = Intrinsics.from_k(k, width, height).focal_centre
     except ValueError as e:
         assert str(e)
         return

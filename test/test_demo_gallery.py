@@ -7,11 +7,11 @@ import pytest
 from PIL import Image
 
 from geotext_ros.nav.gallery import GalleryIndex, read_gallery_json
-from geotext_ros.sim.camera import intrinsics_for
+from geotext_ros.geometry import intrinsics_for
 from geotext_ros.sim.gallery import (GALLERY_ALTITUDE_M, GALLERY_FOOTPRINT_M, GALLERY_HFOV_DEG, GALLERY_YAW,
                                      altitude_for_footprint, footprint_m, render_place, write_gallery)
 from geotext_ros.sim.render import Renderer
-from geotext_ros.sim.world import generate_world
+from geotext_ros.sim.layouts import generate_world
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,9 @@ from geotext_ros.sim.captions import describable, object_phrase
 from geotext_ros.sim.instructions import (PLAIN_TEMPLATES, TEMPLATES, nearest_place, poses_around,
                                           referring_task)
 from geotext_ros.sim.render import Renderer
-from geotext_ros.sim.camera import intrinsics_for
-from geotext_ros.sim.world import DESCRIBABLE_KINDS, generate_world
+from geotext_ros.geometry import intrinsics_for
+from geotext_ros.sim.layouts import generate_world
+from geotext_ros.sim.world import DESCRIBABLE_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 K = intrinsics_for(256, 256, 90.0)

@@ -140,3 +140,32 @@ def test_restarted_navigator_sends_no_stale_waypoint(nav_harness, gallery) -> No
     n_wp = len(d.waypoints)
     _stream(d, 1.0, odom=(5.0, 0.0, 40.0))
     assert d.waypoints[n_wp:] == [] and nav.status["state"] == "IDLE", nav.status
+
+
+def test_watchdog_runs_on_the_node_clock_with_use_sim_time(nav_harness) -> None:
+    """With use_sim_time the navigator's times (mission, watchdogs) follow /clock, not the wall clock: wall seconds
+    without odometry while the simulation stands still are no odometry outage; simulated ones are."""
+    from rosgraph_msgs.msg import Clock
+
+    h = nav_harness(wait_state=None, use_sim_time=True, **{"safety.odom_timeout_s": 0.5})
+    d = h.driver
+    clock = d.create_publisher(Clock, "/clock", 10)
+
+    def tick(t: float) -> None:
+        msg = Clock()
+        msg.clock.sec, msg.clock.nanosec = int(t), int(round((t % 1) * 1e9))
+        clock.publish(msg)
+
+    assert wait_for(lambda: h.nav.status["state"] == "IDLE", 30.0, poke=lambda: tick(100.0)), h.nav.status
+    assert wait_for(lambda: d.instruction.get_subscription_count() > 0, 10.0)
+    d.send_odom()
+    seen = d.say("hold")
+    assert wait_for(lambda: any(s.get("state") == "HOLD" for s in d.statuses_since(seen)), 10.0,
+                    poke=lambda: tick(100.0))
+    time.sleep(1.5)                          # wall time passes, simulated time does not
+    seen, steps = len(d.statuses), iter(range(1, 1000))
+    # then simulated time creeps on (0.01 s per 0.1 s of wall time): still well inside odom_timeout_s
+    assert wait_for(lambda: len(d.statuses) > seen + 2, 5.0, poke=lambda: tick(100.0 + 0.01 * next(steps)))
+    assert not [s for s in d.statuses_since(seen) if "stale_odom" in str(s.get("safety"))], d.latest()
+    assert wait_for(lambda: "stale_odom" in str(d.latest().get("safety")), 5.0, poke=lambda: tick(102.0)), \
+        d.latest()

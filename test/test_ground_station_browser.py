@@ -58,7 +58,7 @@ def browser():
 def graph(tmp_path):
     rclpy = pytest.importorskip("rclpy")
     from geotext_ros.demo import demo_camera, prepare_gallery, sim_params
-    from geotext_ros.nodes.graph import Graph
+    from geotext_ros.nodes.node_graph import Graph
     from geotext_ros.nodes.params import default_config_path
 
     doc = yaml.safe_load(default_config_path().read_text())
@@ -196,8 +196,8 @@ def test_candidates_become_buttons_and_foreign_pages_are_refused(lone_station, b
 
     from geotext_ros.demo import demo_camera
     from geotext_ros.nodes import conversions
-    from geotext_ros.nodes.navigator import CAMERA_QOS
-    from geotext_ros.nodes.vehicle import VehicleState
+    from geotext_ros.nodes.qos import camera_qos
+    from geotext_ros.sim.vehicle import VehicleState
 
     node, peer, topics = lone_station
     heard = []
@@ -210,7 +210,7 @@ def test_candidates_become_buttons_and_foreign_pages_are_refused(lone_station, b
                "candidates": [{"box": [0.5, 0.08, 0.24, 0.17], "score": 0.61},
                               {"box": [0.42, 0.88, 0.32, 0.2], "score": 0.58, "answer": "the lower left one"}]}
     status.publish(String(data=json.dumps(clarify)))
-    camera = peer.create_publisher(Image, topics["camera_topic"], CAMERA_QOS)   # a frame of the built-in world
+    camera = peer.create_publisher(Image, topics["camera_topic"], camera_qos())   # a frame of the built-in world
     f = conversions.rgb_to_image_fields(demo_camera().render(VehicleState(x=60.0, y=0.0, z=45.0, yaw=0.0)).image)
     frame = Image(height=f["height"], width=f["width"], encoding="rgb8", step=f["step"])
     frame.data = f["data"]

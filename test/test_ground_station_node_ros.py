@@ -30,7 +30,7 @@ from visualization_msgs.msg import MarkerArray  # noqa: E402
 from geotext_ros.nav.safety import SafetyConfig  # noqa: E402
 from geotext_ros.nodes import conversions, markers  # noqa: E402
 from geotext_ros.nodes.ground_station import GroundStation  # noqa: E402
-from geotext_ros.nodes.navigator import CAMERA_QOS  # noqa: E402
+from geotext_ros.nodes.qos import camera_qos  # noqa: E402
 from geotext_ros.nodes.params import default_config_path  # noqa: E402
 from ros_harness import odom_message, wait_for  # noqa: E402
 
@@ -82,7 +82,7 @@ def test_topics_reach_the_page_and_the_page_reaches_instruction(station) -> None
     heard = []
     peer.create_subscription(String, TOPICS["instruction_topic"], lambda m: heard.append(m.data), 10)
     status = peer.create_publisher(String, TOPICS["status_topic"], 10)
-    camera = peer.create_publisher(Image, TOPICS["camera_topic"], CAMERA_QOS)
+    camera = peer.create_publisher(Image, TOPICS["camera_topic"], camera_qos())
     odom = peer.create_publisher(type(odom_message(0, 0, 0)), TOPICS["odom_topic"], 10)
     marks = peer.create_publisher(MarkerArray, TOPICS["markers_topic"], 5)
     assert node.config.host == "127.0.0.1" and node.server.port > 0
@@ -130,7 +130,7 @@ def test_geotext_nav_ui_serves_the_page(tmp_path, tiny_engine_dir) -> None:
     config = tmp_path / "nav.yaml"
     config.write_text(yaml.safe_dump(doc))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "geotext_ros.nodes.graph", "--sim", "--ui", "--duration", "25",
+    proc = subprocess.Popen([sys.executable, "-m", "geotext_ros.nodes.node_graph", "--sim", "--ui", "--duration", "25",
                              "--config", str(config), "--engine-dir", str(tiny_engine_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
     try:

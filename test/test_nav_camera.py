@@ -4,11 +4,11 @@ import math
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from geotext_ros.nav.camera import (Intrinsics, Pose, box_center_to_ground, ground_to_pixel, normalized_to_pixel,
-                                    pixel_to_ground, pixel_to_normalized, quaternion_from_yaw,
-                                    rpy_from_quaternion, yaw_from_quaternion)
+from geotext_ros.geometry import Intrinsics, Pose, quaternion_from_yaw, rpy_from_quaternion, yaw_from_quaternion
+from geotext_ros.nav.camera import (box_center_to_ground, ground_to_pixel, normalized_to_pixel, pixel_to_ground,
+                                    pixel_to_normalized)
 
-K = Intrinsics(400.0, 420.0, 320.0, 240.0)
+K = Intrinsics(400.0, 420.0, 320.0, 240.0, 640, 480)
 
 
 def _doc_formula(u, v, k, x, y, h, yaw):
@@ -98,7 +98,7 @@ def test_point_behind_camera_has_no_pixel():
 
 def test_box_center_to_ground_matches_sim_pixel_convention():
     # 640x480 image, principal point (320, 240) as the sim sets it: a centred box hits the nadir point.
-    k = Intrinsics(400.0, 400.0, 320.0, 240.0)
+    k = Intrinsics(400.0, 400.0, 320.0, 240.0, 640, 480)
     assert box_center_to_ground((0.5, 0.5, 0.2, 0.2), (640, 480), k, (3, 4, 50, 0.3)) == pytest.approx((3, 4))
     u, v = normalized_to_pixel(0.25, 0.75, (640, 480))
     assert pixel_to_normalized(u, v, (640, 480)) == pytest.approx((0.25, 0.75))
@@ -108,9 +108,9 @@ def test_box_center_to_ground_matches_sim_pixel_convention():
 
 
 def test_intrinsics_from_camera_info_k():
-    assert Intrinsics.from_k([400, 0, 320, 0, 420, 240, 0, 0, 1]) == K
+    assert Intrinsics.from_k([400, 0, 320, 0, 420, 240, 0, 0, 1], 640, 480) == K
     with pytest.raises(ValueError, match="9 values"):
-        Intrinsics.from_k([1, 2, 3])
+        Intrinsics.from_k([1, 2, 3], 640, 480)
 
 
 def test_bad_inputs_name_the_value():
@@ -136,7 +136,8 @@ def test_quaternion_helpers(yaw, roll, pitch):
 
 def test_agrees_with_the_sim_camera():
     import numpy as np
-    from geotext_ros.sim.camera import CameraPose, intrinsics_for, pixel_to_world, world_to_pixel
+    from geotext_ros.geometry import intrinsics_for
+    from geotext_ros.sim.camera import CameraPose, pixel_to_world, world_to_pixel
 
     k = intrinsics_for(640, 480, 70.0)
     pose = CameraPose(30.0, -12.0, 80.0, 0.7)

@@ -49,3 +49,25 @@ def test_drone_reaches_a_named_target_in_view() -> None:
     finally:
         graph.shutdown()
         rclpy.try_shutdown()
+
+
+def test_geotext_nav_prints_the_states_and_the_outcome_and_ends_cleanly() -> None:
+    """`geotext-nav --sim --instruction ...` prints each state change and the instruction's outcome, stops there
+    with status 0, and shuts down without rclpy's "exception was never retrieved" (spinning stops before the
+    nodes are destroyed)."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("rclpy")
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    done = subprocess.run([sys.executable, "-m", "geotext_ros.nodes.node_graph", "--sim", "--engine-dir", str(ENGINE),
+                           "--instruction", "fly to the red building"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=180)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-2000:]
+    states = [line.split()[2] for line in done.stdout.splitlines() if " s  " in line]   # "  1.4 s  LOCALIZE ..."
+    assert {"LOCALIZE", "APPROACH", "ARRIVED"} <= set(states), done.stdout
+    assert "outcome: ARRIVED" in done.stdout, done.stdout
+    assert "never retrieved" not in out, out[-2000:]

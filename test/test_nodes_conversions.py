@@ -1,6 +1,5 @@
 """Image/pose conversions (ROS-free): `step` honoured, encodings rgb8/bgr8/mono8, clear errors for bad frames."""
 import array
-import math
 
 import numpy as np
 import pytest
@@ -74,21 +73,6 @@ def test_rgb_to_fields_rejects_non_rgb() -> None:
         cv.rgb_to_image_fields(np.zeros((2, 2), np.uint8))
     with pytest.raises(ValueError, match="encoding"):
         cv.rgb_to_image_fields(_rgb(), "yuv422")
-
-
-def test_intrinsics() -> None:
-    k = cv.k_from_fov(320, 240, 90.0)
-    fx, fy, cx, cy = cv.intrinsics_from_k(k, 320, 240)
-    assert fx == pytest.approx(160.0) and fy == pytest.approx(160.0) and (cx, cy) == (160.0, 120.0)
-    with pytest.raises(ValueError, match="not calibrated"):
-        cv.intrinsics_from_k([0.0] * 9, 320, 240)
-    with pytest.raises(ValueError, match="9 values"):
-        cv.intrinsics_from_k([1.0] * 4, 320, 240)
-
-
-@pytest.mark.parametrize("yaw", [0.0, 0.5, -2.0, math.pi - 0.01])
-def test_yaw_quaternion_round_trip(yaw: float) -> None:
-    assert cv.yaw_from_quaternion(*cv.quaternion_from_yaw(yaw)) == pytest.approx(yaw)
 
 
 def test_box_corners_and_drawing() -> None:

@@ -12,6 +12,7 @@ from nav_msgs.msg import Path  # noqa: E402
 from rclpy.serialization import deserialize_message, serialize_message  # noqa: E402
 from visualization_msgs.msg import Marker, MarkerArray  # noqa: E402
 
+from geotext_ros.geometry import intrinsics_for  # noqa: E402
 from geotext_ros.nav.candidates import Candidate  # noqa: E402
 from geotext_ros.nav.safety import SafetyConfig  # noqa: E402
 from geotext_ros.nodes import conversions, markers  # noqa: E402
@@ -79,7 +80,7 @@ def test_path_holds_the_trajectory() -> None:
 def test_grounding_points_lie_under_the_boxes() -> None:
     # nadir camera, 90 degree fov, 100x100 px at 40 m: the image centre is under the drone, the right edge 40 m
     # to its right (= south when the drone heads east)
-    k = conversions.intrinsics_from_k(conversions.k_from_fov(100, 100, 90.0), 100, 100)
+    k = intrinsics_for(100, 100, 90.0)
     result = SimpleNamespace(candidates=[Candidate((0.5, 0.5, 0.1, 0.1), 0.9, 1), Candidate((1.0, 0.5, 0.1, 0.1),
                                                                                              0.5, 1)],
                              chosen=1, anchor_box=(0.5, 0.5, 0.2, 0.2), anchor2_box=None)

@@ -21,8 +21,10 @@ from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 from std_msgs.msg import String  # noqa: E402
 
+from geotext_ros.geometry import intrinsics_for  # noqa: E402
 from geotext_ros.nodes import conversions  # noqa: E402
-from geotext_ros.nodes.navigator import CAMERA_QOS, Navigator  # noqa: E402
+from geotext_ros.nodes.navigator import Navigator  # noqa: E402
+from geotext_ros.nodes.qos import camera_qos  # noqa: E402
 from ros_harness import odom_message, wait_for  # noqa: E402
 
 W, H = 96, 80
@@ -39,8 +41,8 @@ class Driver(Node):
     def __init__(self, context) -> None:
         super().__init__("test_driver", context=context)
         self.instruction = self.create_publisher(String, "/instruction", 10)
-        self.image = self.create_publisher(Image, "/camera/image_raw", CAMERA_QOS)
-        self.info = self.create_publisher(CameraInfo, "/camera/camera_info", CAMERA_QOS)
+        self.image = self.create_publisher(Image, "/camera/image_raw", camera_qos())
+        self.info = self.create_publisher(CameraInfo, "/camera/camera_info", camera_qos())
         self.odom = self.create_publisher(Odometry, "/odom", 10)
         self.targets, self.waypoints, self.statuses = [], [], []
         self.create_subscription(PolygonStamped, "/geotext/target", self.targets.append, 10)
@@ -56,7 +58,7 @@ class Driver(Node):
         img.data = data
         img.header.stamp.sec, img.header.stamp.nanosec, img.header.frame_id = sec, 1234, frame_id
         info = CameraInfo(width=W, height=H)
-        info.k = conversions.k_from_fov(W, H, 90.0)
+        info.k = intrinsics_for(W, H, 90.0).as_k()
         self.info.publish(info)
         self.image.publish(img)
 

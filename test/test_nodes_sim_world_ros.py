@@ -13,8 +13,10 @@ from rclpy.node import Node  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 
+from geotext_ros.geometry import Intrinsics, yaw_from_quaternion  # noqa: E402
 from geotext_ros.nodes import conversions  # noqa: E402
-from geotext_ros.nodes.sim_world import CAMERA_QOS, SimWorld  # noqa: E402
+from geotext_ros.nodes.qos import camera_qos  # noqa: E402
+from geotext_ros.nodes.sim_world import SimWorld  # noqa: E402
 
 
 def wait_for(pred, timeout: float = 10.0) -> bool:
@@ -36,8 +38,8 @@ def sim():
     node = SimWorld(context=ctx, parameter_overrides=overrides)
     probe = Node("probe", context=ctx)
     got = {"image": [], "info": [], "odom": []}
-    probe.create_subscription(Image, "/camera/image_raw", got["image"].append, CAMERA_QOS)
-    probe.create_subscription(CameraInfo, "/camera/camera_info", got["info"].append, CAMERA_QOS)
+    probe.create_subscription(Image, "/camera/image_raw", got["image"].append, camera_qos())
+    probe.create_subscription(CameraInfo, "/camera/camera_info", got["info"].append, camera_qos())
     probe.create_subscription(Odometry, "/odom", got["odom"].append, 10)
     waypoint = probe.create_publisher(PoseStamped, "/geotext/waypoint", 10)
     executor = MultiThreadedExecutor(num_threads=3, context=ctx)
@@ -58,7 +60,7 @@ def test_publishes_camera_info_and_odometry(sim) -> None:
     assert (img.width, img.height, img.encoding, img.step) == (160, 120, "rgb8", 480)
     rgb = conversions.image_to_rgb(img.height, img.width, img.encoding, img.step, img.data)
     assert rgb.std() > 1.0, "the rendered frame should not be blank"
-    fx, fy, cx, cy = conversions.intrinsics_from_k(info.k, info.width, info.height)
+    fx, fy, cx, cy = Intrinsics.from_k(info.k, info.width, info.height).focal_centre
     assert (cx, cy) == (80.0, 60.0) and fx == pytest.approx(80.0)
     assert odom.header.frame_id == "map" and odom.pose.pose.position.z == pytest.approx(40.0)
 
@@ -88,4 +90,37 @@ def test_flies_to_a_waypoint_and_ignores_other_frames(sim) -> None:
     assert max(speeds) <= 10.0 + 1e-6
     q = got["odom"][-1].pose.pose.orientation
     assert wait_for(lambda: abs(node.state.yaw - 0.5) < 1e-3, 5.0)
-    assert conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w) == pytest.approx(node.state.yaw, abs=0.05)
+    assert yaw_from_quaternion(q.x, q.y, q.z, q.w) == pytest.approx(node.state.yaw, abs=0.05)
+
+
+def test_sim_world_is_a_lifecycle_node_that_runs_only_when_active():
+    from rclpy.executors import SingleThreadedExecutor
+
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    node = SimWorld(context=ctx, parameter_overrides=[Parameter("autostart", value=False),
+                                                      Parameter("image_width", value=64),
+                                                      Parameter("image_height", value=48)])
+    executor = SingleThreadedExecutor(context=ctx)
+    executor.add_node(node)
+
+    def spin(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.05)
+    try:
+        spin(0.5)
+        assert node.frames_published == 0, "no frames before configure + activate"
+        node.trigger_configure()
+        node.trigger_activate()
+        spin(1.0)
+        assert node.frames_published > 0
+        node.trigger_deactivate()
+        spin(0.3)
+        frames = node.frames_published
+        spin(0.6)
+        assert node.frames_published == frames, "no frames after deactivate"
+    finally:
+        executor.remove_node(node)
+        node.destroy_node()
+        rclpy.shutdown(context=ctx)

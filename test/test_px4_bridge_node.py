@@ -16,7 +16,7 @@ from nav_msgs.msg import Odometry  # noqa: E402
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, ReliabilityPolicy  # noqa: E402
 from std_msgs.msg import String  # noqa: E402
 
-from geotext_ros.nav.px4 import LocalPositionENU  # noqa: E402
+from geotext_ros.nav.px4_messages import LocalPositionENU  # noqa: E402
 from geotext_ros.nodes import px4_bridge  # noqa: E402
 from geotext_ros.nav.safety import SafetyConfig  # noqa: E402
 from geotext_ros.param_file import load_node_params  # noqa: E402
@@ -226,8 +226,31 @@ def test_config_nav_yaml_px4_bridge_section_loads_into_the_node(ros):
 
 def test_nav_modules_stay_ros_free():
     import ast
-    for name in ("px4.py", "safety.py"):
+    for name in ("px4_messages.py", "px4_offboard.py", "safety.py"):
         tree = ast.parse((ROOT / "geotext_ros" / "nav" / name).read_text())
         imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         assert not {m for m in imported if m.split(".")[0] in ("rclpy", "px4_msgs")}, name
+
+
+def test_bridge_is_a_lifecycle_node_that_streams_only_when_active(ros):
+    """Without autostart nothing runs until `configure` + `activate` (the bridge may arm a vehicle: it must not
+    before it is activated); deactivating stops the heartbeat again."""
+    from lifecycle_msgs.msg import State
+
+    bridge = Px4BridgeNode(None, parameter_overrides=[rclpy.parameter.Parameter("autostart", value=False)])
+    try:
+        assert bridge._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
+        spin_until([bridge], lambda: False, timeout=0.5)
+        assert bridge.last_tick is None, "no heartbeat before activation"
+        bridge.trigger_configure()
+        spin_until([bridge], lambda: False, timeout=0.5)
+        assert bridge.last_tick is None, "configured is not active"
+        bridge.trigger_activate()
+        assert spin_until([bridge], lambda: bridge.last_tick is not None)
+        bridge.trigger_deactivate()
+        bridge.last_tick = None
+        spin_until([bridge], lambda: False, timeout=0.5)
+        assert bridge.last_tick is None, "no heartbeat after deactivation"
+    finally:
+        bridge.destroy_node()

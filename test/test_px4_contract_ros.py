@@ -25,7 +25,7 @@ from std_msgs.msg import String  # noqa: E402
 from px4_msgs_build import px4_msgs_imported, require_px4_msgs, subprocess_env  # noqa: E402
 from ros_harness import wait_for  # noqa: E402
 
-from geotext_ros.nav.px4 import (SetpointNED, arm_command, make_offboard_control_mode,  # noqa: E402
+from geotext_ros.nav.px4_messages import (SetpointNED, arm_command, make_offboard_control_mode,  # noqa: E402
                                  make_trajectory_setpoint, make_vehicle_command, offboard_mode_command)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +143,7 @@ class Link:
         self.control_pub.publish(String(data=json.dumps(values)))
 
     def gcs_command(self, command: int, param1: float = 0.0, param2: float = 0.0):
-        from geotext_ros.nav.px4 import Command
+        from geotext_ros.nav.px4_messages import Command
         msg = make_vehicle_command(self.msgs.VehicleCommand, Command(command, param1, param2), 0,
                                    source_system=GCS_SYSTEM, source_component=190)
         self.command_pub.publish(msg)

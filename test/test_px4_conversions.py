@@ -5,11 +5,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geotext_ros.nav import px4
-from geotext_ros.nav.px4 import (SetpointNED, arm_command, enu_to_ned, local_position_to_enu,
-                                 make_offboard_control_mode, make_trajectory_setpoint, make_vehicle_command,
-                                 nanoseconds_to_px4_us, ned_to_enu, offboard_mode_command, quaternion_to_yaw,
-                                 vehicle_state, versioned_topic, yaw_enu_to_ned, yaw_ned_to_enu, yaw_to_quaternion)
+from geotext_ros.nav import px4_messages as px4
+from geotext_ros.geometry import (enu_to_ned, ned_to_enu, quaternion_from_yaw, yaw_enu_to_ned, yaw_from_quaternion,
+                                  yaw_ned_to_enu)
+from geotext_ros.nav.px4_messages import (SetpointNED, arm_command, local_position_to_enu, make_offboard_control_mode,
+                                          make_trajectory_setpoint, make_vehicle_command, nanoseconds_to_px4_us,
+                                          offboard_mode_command, px4_status, versioned_topic)
 
 
 def test_enu_to_ned_swaps_east_north_and_flips_up():
@@ -34,7 +35,7 @@ def test_round_trips(x, y, z, yaw):
     back = yaw_ned_to_enu(yaw_enu_to_ned(yaw))
     assert -math.pi <= yaw_enu_to_ned(yaw) < math.pi
     assert math.cos(back - yaw) == pytest.approx(1.0)
-    assert math.cos(quaternion_to_yaw(*yaw_to_quaternion(yaw)) - yaw) == pytest.approx(1.0)
+    assert math.cos(yaw_from_quaternion(*quaternion_from_yaw(yaw)) - yaw) == pytest.approx(1.0)
 
 
 def test_timestamps_are_integer_microseconds():
@@ -156,9 +157,9 @@ def test_invalid_velocities_are_unknown_in_the_body_twist_and_leave_the_pose_val
 
 
 def test_vehicle_status_mapping():
-    s = vehicle_state(VehicleStatus(VehicleStatus.ARMING_STATE_ARMED, VehicleStatus.NAVIGATION_STATE_OFFBOARD))
+    s = px4_status(VehicleStatus(VehicleStatus.ARMING_STATE_ARMED, VehicleStatus.NAVIGATION_STATE_OFFBOARD))
     assert s.armed and s.offboard
-    s = vehicle_state(VehicleStatus(VehicleStatus.ARMING_STATE_DISARMED, VehicleStatus.NAVIGATION_STATE_POSCTL, True))
+    s = px4_status(VehicleStatus(VehicleStatus.ARMING_STATE_DISARMED, VehicleStatus.NAVIGATION_STATE_POSCTL, True))
     assert not s.armed and not s.offboard and s.failsafe and s.nav_state == 2
 
 

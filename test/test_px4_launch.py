@@ -27,7 +27,7 @@ def test_launch_file_starts_the_documented_processes():
     source = LAUNCH.read_text()
     for needle in ('"MicroXRCEAgent", "udp4", "-p"', 'package="ros_gz_bridge"', 'executable="parameter_bridge"',
                    'executable="navigator"', 'executable="px4_bridge"', '"use_sim_time"',
-                   'get_package_share_directory("geotext_ros"), "config", "nav.yaml"',
+                   'DeclareLaunchArgument("config", default_value=str(default_config_path())',
                    "gz.msgs.Image", "gz.msgs.CameraInfo", "gz.msgs.Clock"):
         assert needle in source, needle
 

@@ -1,4 +1,4 @@
-"""nav/px4.py's field mapping against real generated px4_msgs types (test/px4_msgs_pkg, PX4's 1.17-line message
+"""nav/px4_messages.py field mapping against real generated px4_msgs types (test/px4_msgs_pkg, PX4's 1.17-line message
 reference), with ROS_PYTHON_CHECK_FIELDS=1 so that a wrong field type raises instead of passing silently."""
 import math
 
@@ -6,9 +6,9 @@ import pytest
 
 from px4_msgs_build import px4_msgs_imported, require_px4_msgs
 
-from geotext_ros.nav import px4
-from geotext_ros.nav.px4 import (SetpointNED, arm_command, local_position_to_enu, make_offboard_control_mode,
-                                 make_trajectory_setpoint, make_vehicle_command, offboard_mode_command, vehicle_state,
+from geotext_ros.nav import px4_messages as px4
+from geotext_ros.nav.px4_messages import (SetpointNED, arm_command, local_position_to_enu, make_offboard_control_mode,
+                                 make_trajectory_setpoint, make_vehicle_command, offboard_mode_command, px4_status,
                                  versioned_topic)
 
 
@@ -99,7 +99,7 @@ def test_local_position_and_status_from_real_messages(m):
     pos = local_position_to_enu(lp)
     assert pos.valid and not pos.velocity_xy_valid and math.isnan(pos.body_velocity()[0])
     VS = m.VehicleStatus
-    s = vehicle_state(VS(arming_state=VS.ARMING_STATE_ARMED, nav_state=VS.NAVIGATION_STATE_OFFBOARD))
+    s = px4_status(VS(arming_state=VS.ARMING_STATE_ARMED, nav_state=VS.NAVIGATION_STATE_OFFBOARD))
     assert s.armed and s.offboard and not s.failsafe
-    s = vehicle_state(VS(arming_state=VS.ARMING_STATE_ARMED, nav_state=VS.NAVIGATION_STATE_AUTO_LOITER, failsafe=True))
+    s = px4_status(VS(arming_state=VS.ARMING_STATE_ARMED, nav_state=VS.NAVIGATION_STATE_AUTO_LOITER, failsafe=True))
     assert s.armed and not s.offboard and s.failsafe

@@ -6,13 +6,14 @@ import re
 
 import pytest
 
-from geotext_ros.nav.px4 import STALE_WAYPOINT, LocalPositionENU, OffboardBridge, OffboardConfig, Phase, VehicleState
+from geotext_ros.nav.px4_messages import LocalPositionENU, Px4Status
+from geotext_ros.nav.px4_offboard import STALE_WAYPOINT, OffboardBridge, OffboardConfig, Phase
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.param_file import load_node_params
 
 RATE = 10.0                       # heartbeat rate of the tests' clock
 GOAL = (40.0, 10.0, 25.0, 0.5)
-ENGAGED = VehicleState(armed=True, offboard=True, arming_state=2, nav_state=14)
+ENGAGED = Px4Status(armed=True, offboard=True, arming_state=2, nav_state=14)
 
 
 class RecordingLogger:

@@ -3,14 +3,14 @@ import math
 
 import pytest
 
-from geotext_ros.nav.px4 import (VEHICLE_CMD_COMPONENT_ARM_DISARM, VEHICLE_CMD_DO_SET_MODE, LocalPositionENU,
-                                 OffboardBridge, OffboardConfig, OffboardStateMachine, Phase, SetpointNED,
-                                 VehicleState)
+from geotext_ros.nav.px4_messages import (VEHICLE_CMD_COMPONENT_ARM_DISARM, VEHICLE_CMD_DO_SET_MODE,
+                                          LocalPositionENU, Px4Status, SetpointNED)
+from geotext_ros.nav.px4_offboard import OffboardBridge, OffboardConfig, OffboardStateMachine, Phase
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 
 SP = SetpointNED(0.0, 0.0, -10.0, 0.0)
-DISARMED = VehicleState(armed=False, offboard=False, arming_state=1, nav_state=2)
-ENGAGED = VehicleState(armed=True, offboard=True, arming_state=2, nav_state=14)
+DISARMED = Px4Status(armed=False, offboard=False, arming_state=1, nav_state=2)
+ENGAGED = Px4Status(armed=True, offboard=True, arming_state=2, nav_state=14)
 RATE = 10.0
 
 
@@ -84,7 +84,7 @@ def test_retries_then_gives_up():
 
 def test_only_missing_request_is_sent():
     m = OffboardStateMachine(OffboardConfig(allow_arming=True))
-    m.update_status(VehicleState(armed=True, offboard=False, arming_state=2, nav_state=2))
+    m.update_status(Px4Status(armed=True, offboard=False, arming_state=2, nav_state=2))
     assert [c for _, c in commands(run(m, 0.0, 1.5))] == [VEHICLE_CMD_DO_SET_MODE]
 
 
@@ -92,7 +92,7 @@ def test_pilot_takeover_is_respected():
     m = OffboardStateMachine(OffboardConfig(allow_arming=True))
     m.update_status(ENGAGED)
     run(m, 0.0, 1.0)
-    m.update_status(VehicleState(armed=True, offboard=False, arming_state=2, nav_state=2))   # switched to POSCTL
+    m.update_status(Px4Status(armed=True, offboard=False, arming_state=2, nav_state=2))   # switched to POSCTL
     assert m.phase == Phase.OVERRIDDEN
     ticks = run(m, 1.0, 10.0)
     assert commands(ticks) == [] and all(t.heartbeat for _, t in ticks)

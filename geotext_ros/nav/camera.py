@@ -18,9 +18,11 @@ camera (pixel centres at integers) this is off by half a pixel: centimetres on t
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
+
+from geotext_ros.geometry import Intrinsics, Pose
 
 # A ray must point down by at least this much (|z| of the unit direction) to count as hitting the ground:
 # grazing rays give huge, meaningless distances.
@@ -32,34 +34,7 @@ _NADIR = np.array([[0.0, -1.0, 0.0],
                    [0.0, 0.0, -1.0]])
 
 
-class Intrinsics(NamedTuple):
-    """Pinhole intrinsics in pixels."""
-
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-
-    @classmethod
-    def from_k(cls, k: Sequence[float]) -> "Intrinsics":
-        """From a row-major 3x3 K (sensor_msgs/CameraInfo.k)."""
-        if len(k) != 9:
-            raise ValueError(f"K must have 9 values (row-major 3x3), got {len(k)}: {list(k)!r:.120}")
-        return cls(float(k[0]), float(k[4]), float(k[2]), float(k[5]))
-
-
-class Pose(NamedTuple):
-    """Vehicle pose in ENU metres and radians (REP 103 attitude)."""
-
-    x: float
-    y: float
-    z: float
-    yaw: float
-    roll: float = 0.0
-    pitch: float = 0.0
-
-
-IntrinsicsLike = Union[Intrinsics, Sequence[float]]
+IntrinsicsLike = Union[Intrinsics, Sequence[float]]   # an Intrinsics or (fx, fy, cx, cy)
 PoseLike = Union[Pose, Sequence[float]]
 
 
@@ -71,11 +46,11 @@ def pixel_to_ground(u: float, v: float, intrinsics: IntrinsicsLike, pose: PoseLi
     None when the ray points at or above the horizon, when the camera is at or below the ground, or when the
     hit is farther than max_distance metres (horizontal) from the vehicle.
     """
-    k = _intrinsics(intrinsics)
+    fx, fy, cx, cy = _intrinsics(intrinsics)
     p = _pose(pose)
     if p.z <= ground_z:
         return None
-    ray = _camera_to_world(p, camera_pitch_deg) @ np.array([(u - k.cx) / k.fx, (v - k.cy) / k.fy, 1.0])
+    ray = _camera_to_world(p, camera_pitch_deg) @ np.array([(u - cx) / fx, (v - cy) / fy, 1.0])
     ray = ray / np.linalg.norm(ray)
     if ray[2] > -_MIN_DOWN:
         return None
@@ -92,13 +67,13 @@ def ground_to_pixel(east: float, north: float, intrinsics: IntrinsicsLike, pose:
 
     The pixel may lie outside the image: compare with the image size to know whether it is in view.
     """
-    k = _intrinsics(intrinsics)
+    fx, fy, cx, cy = _intrinsics(intrinsics)
     p = _pose(pose)
     d_world = np.array([east - p.x, north - p.y, ground_z - p.z])
     d_cam = _camera_to_world(p, camera_pitch_deg).T @ d_world
     if d_cam[2] <= _MIN_DOWN * max(1.0, float(np.linalg.norm(d_world))):
         return None
-    return float(k.cx + k.fx * d_cam[0] / d_cam[2]), float(k.cy + k.fy * d_cam[1] / d_cam[2])
+    return float(cx + fx * d_cam[0] / d_cam[2]), float(cy + fy * d_cam[1] / d_cam[2])
 
 
 def box_center_to_ground(box: Sequence[float], image_size: tuple[int, int], intrinsics: IntrinsicsLike,
@@ -119,27 +94,6 @@ def pixel_to_normalized(u: float, v: float, image_size: tuple[int, int]) -> tupl
     """Inverse of normalized_to_pixel."""
     width, height = image_size
     return float(u) / width, float(v) / height
-
-
-def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
-    """Yaw (rad, CCW from east in ENU) of a quaternion (x, y, z, w), as in nav_msgs/Odometry."""
-    return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
-
-
-def rpy_from_quaternion(x: float, y: float, z: float, w: float) -> tuple[float, float, float]:
-    """(roll, pitch, yaw) in radians of a quaternion (x, y, z, w), ZYX convention (REP 103)."""
-    norm = math.sqrt(x * x + y * y + z * z + w * w)
-    if norm == 0.0:
-        raise ValueError("quaternion (0, 0, 0, 0) has no orientation; check the odometry source")
-    x, y, z, w = x / norm, y / norm, z / norm, w / norm
-    roll = math.atan2(2.0 * (w * x + y * z), 1.0 - 2.0 * (x * x + y * y))
-    pitch = math.asin(max(-1.0, min(1.0, 2.0 * (w * y - z * x))))
-    return roll, pitch, yaw_from_quaternion(x, y, z, w)
-
-
-def quaternion_from_yaw(yaw: float) -> tuple[float, float, float, float]:
-    """Quaternion (x, y, z, w) of a pure yaw rotation (for waypoints)."""
-    return 0.0, 0.0, math.sin(yaw / 2.0), math.cos(yaw / 2.0)
 
 
 def _camera_to_world(p: Pose, camera_pitch_deg: float) -> np.ndarray:
@@ -164,16 +118,17 @@ def _rot_z(a: float) -> np.ndarray:
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
-def _intrinsics(k: IntrinsicsLike) -> Intrinsics:
-    if hasattr(k, "fx") and not isinstance(k, tuple):   # e.g. geotext_ros.sim.camera.Intrinsics
-        k = (k.fx, k.fy, k.cx, k.cy)
+def _intrinsics(k: IntrinsicsLike) -> tuple[float, float, float, float]:
+    """(fx, fy, cx, cy) of an Intrinsics or a 4-sequence, checked."""
+    if isinstance(k, Intrinsics):
+        k = k.focal_centre
     try:
-        out = Intrinsics(*(float(val) for val in k))
+        fx, fy, cx, cy = (float(val) for val in k)
     except (TypeError, ValueError) as e:
         raise ValueError(f"intrinsics must be (fx, fy, cx, cy) numbers, got {k!r:.120}") from e
-    if out.fx <= 0 or out.fy <= 0:
-        raise ValueError(f"focal lengths must be > 0, got fx={out.fx}, fy={out.fy}; check CameraInfo.k")
-    return out
+    if fx <= 0 or fy <= 0:
+        raise ValueError(f"focal lengths must be > 0, got fx={fx}, fy={fy}; check CameraInfo.k")
+    return fx, fy, cx, cy
 
 
 def _pose(p: PoseLike) -> Pose:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from geotext_ros.model.text import MAX_WORDS_TEST
-from geotext_ros.nav.camera import Intrinsics, box_center_to_ground
+from geotext_ros.nav.camera import IntrinsicsLike, box_center_to_ground
 from geotext_ros.nav.gallery import SearchConfig
 from geotext_ros.nav.grounding import Grounder, GroundingConfig
 from geotext_ros.nav.mission import Mission, MissionConfig
@@ -124,7 +124,7 @@ class NavPipeline:
         return status
 
     # -- frames ---------------------------------------------------------------------------------------------
-    def process_frame(self, rgb: Any, k: tuple[float, float, float, float], pose: Pose4,
+    def process_frame(self, rgb: Any, k: IntrinsicsLike, pose: Pose4,
                       now: float) -> tuple[Any, dict[str, Any]]:
         """Ground the instruction in one frame and feed the result to the mission: (GroundingResult, status)."""
         with self._lock:
@@ -136,7 +136,7 @@ class NavPipeline:
         height, width = rgb.shape[:2]
         point = None
         if result.box is not None:
-            point = box_center_to_ground(result.box, (width, height), Intrinsics(*k), pose)
+            point = box_center_to_ground(result.box, (width, height), k, pose)
         with self._lock:
             if generation != self._generation:   # preempted while grounding: the result answers the old one
                 return None, self._status(self.mission.status())

@@ -26,6 +26,7 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from geotext_ros.geometry import wrap_pi
 from geotext_ros.param_file import config_values
 
 Pose = tuple[float, float, float, float]          # x, y, z, yaw (ENU, metres / radians)
@@ -303,11 +304,6 @@ class SafetyEnvelope:
 
 
 # -- geometry ---------------------------------------------------------------------------------------------------
-def wrap_pi(angle: float) -> float:
-    """Angle wrapped to [-pi, pi)."""
-    return (float(angle) + math.pi) % (2.0 * math.pi) - math.pi
-
-
 def clamp_to_circle(p: Sequence[float], centre: Sequence[float], radius: float) -> tuple[float, float]:
     """p when within `radius` of `centre`, else the point of the circle nearest to p."""
     dx, dy = p[0] - centre[0], p[1] - centre[1]

@@ -5,7 +5,6 @@ Functions take the message's fields (not the message), so they run and test with
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
@@ -52,36 +51,6 @@ def rgb_to_image_fields(rgb: np.ndarray, encoding: str = "rgb8") -> dict:
     arr = np.ascontiguousarray(arr)
     h, w, c = arr.shape
     return {"height": h, "width": w, "encoding": encoding, "step": w * c, "data": arr.tobytes()}
-
-
-def intrinsics_from_k(k: Sequence[float], width: int, height: int) -> tuple[float, float, float, float]:
-    """CameraInfo `k` (row-major 3x3) -> (fx, fy, cx, cy); ValueError for an uncalibrated (zero) matrix."""
-    if len(k) != 9:
-        raise ValueError(f"camera matrix k must have 9 values, got {len(k)}")
-    fx, fy, cx, cy = float(k[0]), float(k[4]), float(k[2]), float(k[5])
-    if not (fx > 0 and fy > 0) or width <= 0 or height <= 0:   # `not >` also catches NaN
-        raise ValueError(f"camera info not calibrated: fx={fx} fy={fy} size={width}x{height}")
-    if not all(math.isfinite(v) for v in (fx, fy, cx, cy)):
-        raise ValueError(f"camera info k holds a non-finite value: fx={fx} fy={fy} cx={cx} cy={cy}")
-    return fx, fy, cx, cy
-
-
-def k_from_fov(width: int, height: int, fov_deg: float) -> list[float]:
-    """Pinhole matrix (square pixels, principal point at the centre) for a horizontal field of view."""
-    if not 0.0 < fov_deg < 180.0:
-        raise ValueError(f"fov_deg must be in (0, 180), got {fov_deg}")
-    f = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
-    return [f, 0.0, width / 2.0, 0.0, f, height / 2.0, 0.0, 0.0, 1.0]
-
-
-def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
-    """Heading (rotation about +z, ENU: 0 = east, counter-clockwise) of a quaternion."""
-    return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
-
-
-def quaternion_from_yaw(yaw: float) -> tuple[float, float, float, float]:
-    """(x, y, z, w) of a pure rotation about +z."""
-    return 0.0, 0.0, math.sin(yaw / 2.0), math.cos(yaw / 2.0)
 
 
 def box_corners_px(box: Sequence[float], width: int, height: int) -> list[tuple[float, float]]:

@@ -23,7 +23,7 @@ class _Recorder:
         from sensor_msgs.msg import Image
         from std_msgs.msg import String
 
-        from geotext_ros.nodes.navigator import CAMERA_QOS
+        from geotext_ros.nodes.qos import camera_qos
 
         self.lock = threading.Lock()
         self.traj: list[tuple[float, float, float]] = []      # (t, x, y)
@@ -33,8 +33,8 @@ class _Recorder:
         p = node.params
         node.create_subscription(Odometry, p["odom_topic"], self._odom, 10)
         node.create_subscription(String, p["status_topic"], self._status, 10)
-        node.create_subscription(Image, p["annotated_topic"], self._annotated, CAMERA_QOS)
-        node.create_subscription(Image, p["camera_topic"], self._raw, CAMERA_QOS)
+        node.create_subscription(Image, p["annotated_topic"], self._annotated, camera_qos())
+        node.create_subscription(Image, p["camera_topic"], self._raw, camera_qos())
 
     def _odom(self, m: Any) -> None:
         with self.lock:

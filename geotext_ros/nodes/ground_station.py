@@ -26,7 +26,7 @@ from geotext_ros.ground_station.config import GroundStationConfig
 from geotext_ros.ground_station.state import StationState
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.markers import map_layers
-from geotext_ros.nodes.navigator import CAMERA_QOS
+from geotext_ros.nodes.qos import camera_qos
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.nodes.spin import spin_until_shutdown
 
@@ -45,8 +45,8 @@ class GroundStation(Node):
         self._encoded_at = -float("inf")
         self.instruction_pub = self.create_publisher(String, cfg.instruction_topic, 10)
         self.create_subscription(String, cfg.status_topic, self.on_status, 50)
-        self.create_subscription(Image, cfg.annotated_topic, self.on_annotated, CAMERA_QOS)
-        self.create_subscription(Image, cfg.camera_topic, self.on_camera, CAMERA_QOS)
+        self.create_subscription(Image, cfg.annotated_topic, self.on_annotated, camera_qos())
+        self.create_subscription(Image, cfg.camera_topic, self.on_camera, camera_qos())
         self.create_subscription(Odometry, cfg.odom_topic, self.on_odom, 10)
         self.create_subscription(MarkerArray, cfg.markers_topic, self.on_markers, 5)
         self.server = GroundStationServer(self.state, self.publish_instruction, cfg).start()

@@ -17,8 +17,8 @@ from nav_msgs.msg import Path
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
-from geotext_ros.nav.camera import Intrinsics, box_center_to_ground
-from geotext_ros.nodes.conversions import quaternion_from_yaw
+from geotext_ros.geometry import Intrinsics, quaternion_from_yaw
+from geotext_ros.nav.camera import box_center_to_ground
 
 XY = tuple[float, float]
 # Namespaces: a Foxglove/RViz user toggles layers by these; map_layers() reads them back.
@@ -49,11 +49,10 @@ def geofence_outline(safety_config: Any, segments: int = GEOFENCE_SEGMENTS) -> l
             for i in range(segments)]
 
 
-def grounding_points(result: Any, k: Sequence[float], pose: Sequence[float],
+def grounding_points(result: Any, intr: Intrinsics, pose: Sequence[float],
                      image_size: tuple[int, int]) -> tuple[list[XY], Optional[int], list[XY]]:
     """Ground points (x, y) under a GroundingResult's candidate and anchor boxes, seen from `pose`.
     Returns (candidates, index of the chosen candidate or None, anchors); boxes above the horizon are left out."""
-    intr = Intrinsics(*k)
 
     def ground(box: Sequence[float]) -> Optional[XY]:
         p = box_center_to_ground(box, image_size, intr, pose)

@@ -27,23 +27,22 @@ from geometry_msgs.msg import Point32, PolygonStamped, PoseStamped
 from nav_msgs.msg import Odometry, Path
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
+from geotext_ros.geometry import Intrinsics, quaternion_from_yaw, yaw_from_quaternion
 from geotext_ros.nodes import conversions, markers
 from geotext_ros.nodes.annotate import annotate_grounding
 from geotext_ros.nodes.params import declare_parameters
+from geotext_ros.nodes.qos import (CAMERA_OVERRIDES, DEPTH_OVERRIDE, ODOM_OVERRIDES, camera_qos, display_qos,
+                                   odom_qos, reliable_qos, status_qos)
 from geotext_ros.param_file import share_dir
 from geotext_ros.nav.pipeline import NavPipeline, PipelineError
 from geotext_ros.nodes.spin import spin_until_shutdown
 
 NODE_NAME = "navigator"
 
-# Best-effort keep-last-1 matches any camera publisher and always holds only the newest frame.
-CAMERA_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
-STATUS_DEPTH = 200   # keep-last history of /geotext/status (see the publisher)
 TRAJECTORY_POINTS, TRAJECTORY_SPACING_M = 2000, 0.5   # the /geotext/path kept for RViz / Foxglove
 
 
@@ -54,7 +53,7 @@ class Navigator(LifecycleNode):
         super().__init__(NODE_NAME, **kwargs)
         self.params = declare_parameters(self, NODE_NAME)
         self._lock = threading.Lock()
-        self._frame: Optional[tuple[Image, float]] = None      # newest frame and its monotonic arrival time
+        self._frame: Optional[tuple[Image, float, float]] = None   # newest frame, its arrival (node clock, monotonic)
         self._info: Optional[CameraInfo] = None
         self._odom: Optional[tuple[Odometry, float]] = None
         self._last_frame_time: Optional[float] = None
@@ -68,11 +67,9 @@ class Navigator(LifecycleNode):
         self._trajectory: deque[tuple[float, float, float]] = deque(maxlen=TRAJECTORY_POINTS)
         self._grounding_points: Optional[tuple[list, Optional[int], list]] = None   # markers of the last frame
         self._sent_waypoint: Optional[tuple[float, float, float, float]] = None
-        # Status goes out from the start, so a failed activation is visible on the topic.
-        # Every instruction's acknowledgement must reach a slow subscriber: statuses come in bursts (one per
-        # instruction, processed frame and tick), and a reliable writer with a short keep-last history overwrites
-        # unacknowledged ones (test_soak_short lost 1 of 40 with depth 10).
-        self.status_pub = self.create_publisher(String, self.params["status_topic"], STATUS_DEPTH)
+        # Status goes out from the start, so a failed activation is visible on the topic (QoS: nodes/qos.py).
+        self.status_pub = self.create_publisher(String, self.params["status_topic"], status_qos(),
+                                                qos_overriding_options=DEPTH_OVERRIDE)
         if self.params["autostart"]:
             self._autostart_timer = self.create_timer(0.05, self._autostart)
 
@@ -96,18 +93,19 @@ class Navigator(LifecycleNode):
 
     def _create_interfaces(self, p: dict[str, Any], rate: float) -> None:
         make_pub, make_sub = self.create_publisher, self.create_subscription
-        self.target_pub = make_pub(PolygonStamped, p["target_topic"], 10)
-        self.waypoint_pub = make_pub(PoseStamped, p["waypoint_topic"], 10)
-        self.annotated_pub = make_pub(Image, p["annotated_topic"], CAMERA_QOS)
-        self.markers_pub = make_pub(MarkerArray, p["markers_topic"], 5)
-        self.path_pub = make_pub(Path, p["path_topic"], 5)
+        self.target_pub = make_pub(PolygonStamped, p["target_topic"], reliable_qos())
+        self.waypoint_pub = make_pub(PoseStamped, p["waypoint_topic"], reliable_qos())
+        self.annotated_pub = make_pub(Image, p["annotated_topic"], display_qos())
+        self.markers_pub = make_pub(MarkerArray, p["markers_topic"], reliable_qos())
+        self.path_pub = make_pub(Path, p["path_topic"], reliable_qos())
         self._entities = [
             self.target_pub, self.waypoint_pub, self.annotated_pub, self.markers_pub, self.path_pub,
             self.create_timer(1.0 / max(float(p["markers_rate_hz"]), 1e-3), self.publish_markers),
-            make_sub(String, p["instruction_topic"], self.on_instruction, 10),
-            make_sub(Image, p["camera_topic"], self.on_image, CAMERA_QOS),
-            make_sub(CameraInfo, p["camera_info_topic"], self.on_camera_info, CAMERA_QOS),
-            make_sub(Odometry, p["odom_topic"], self.on_odom, 10),
+            make_sub(String, p["instruction_topic"], self.on_instruction, reliable_qos()),
+            make_sub(Image, p["camera_topic"], self.on_image, camera_qos(), qos_overriding_options=CAMERA_OVERRIDES),
+            make_sub(CameraInfo, p["camera_info_topic"], self.on_camera_info, camera_qos(),
+                     qos_overriding_options=CAMERA_OVERRIDES),
+            make_sub(Odometry, p["odom_topic"], self.on_odom, odom_qos(), qos_overriding_options=ODOM_OVERRIDES),
             self.create_timer(1.0 / rate, self.on_process, callback_group=MutuallyExclusiveCallbackGroup()),
             self.create_timer(1.0 / max(float(p["status_rate_hz"]), 1e-3), self.publish_status),
         ]
@@ -171,7 +169,7 @@ class Navigator(LifecycleNode):
                                    f"({self.status['state']})")
             return
         try:
-            update = self.pipeline.set_instruction(msg.data, time.monotonic(), self._pose())
+            update = self.pipeline.set_instruction(msg.data, self._now(), self._pose())
         except Exception as e:   # the parser never raises on str, but a pipeline bug must not kill the node
             self.get_logger().error(f"instruction {msg.data[:80]!r} failed: {e}")
             self._set_status(error=f"instruction failed: {e}")
@@ -182,9 +180,10 @@ class Navigator(LifecycleNode):
         self._tick()
 
     def on_image(self, msg: Image) -> None:
+        now = self._now()
         with self._lock:
-            self._frame = (msg, time.monotonic())
-            self._last_frame_time = self._frame[1]
+            self._frame = (msg, now, time.monotonic())
+            self._last_frame_time = now
 
     def on_camera_info(self, msg: CameraInfo) -> None:
         with self._lock:
@@ -200,7 +199,7 @@ class Navigator(LifecycleNode):
             self._set_status(error=f"odometry dropped: pose (x, y, z, qx, qy, qz, qw) = {values} is not finite")
             return
         with self._lock:
-            self._odom = (msg, time.monotonic())
+            self._odom = (msg, self._now())
             last = self._trajectory[-1] if self._trajectory else None
             if last is None or math.dist((p.x, p.y, p.z), last) >= TRAJECTORY_SPACING_M:
                 self._trajectory.append((p.x, p.y, p.z))
@@ -223,26 +222,26 @@ class Navigator(LifecycleNode):
         with self._lock:
             cam_t = self._last_frame_time
             odom_t = self._odom[1] if self._odom is not None else None
-        waypoint, status = self.pipeline.tick(self._pose(), time.monotonic(), cam_t, odom_t)
+        waypoint, status = self.pipeline.tick(self._pose(), self._now(), cam_t, odom_t)
         self._publish_waypoint(waypoint)
         # The status carries what was actually sent (after the safety envelope), not the mission's request.
         status["waypoint"] = [round(float(v), 3) for v in waypoint] if waypoint is not None else None
         status.setdefault("safety", [])   # always set: a violation that has ended must leave the status too
         self._set_status(**status)
 
-    def _process_frame(self, frame: tuple[Image, float], info: Optional[CameraInfo]) -> None:
-        msg, arrived = frame
-        if time.monotonic() - arrived > float(self.params["max_image_age_s"]):
+    def _process_frame(self, frame: tuple[Image, float, float], info: Optional[CameraInfo]) -> None:
+        msg, arrived, arrived_wall = frame
+        if self._now() - arrived > float(self.params["max_image_age_s"]):
             return
         try:
             rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data)
             if info is None:
                 raise ValueError(f"no camera info yet on {self.params['camera_info_topic']}")
-            k = conversions.intrinsics_from_k(info.k, info.width, info.height)
+            k = Intrinsics.from_k(info.k, info.width, info.height)
             pose = self._pose()
             if pose is None:
                 raise ValueError(f"no odometry yet on {self.params['odom_topic']}")
-            result, status = self.pipeline.process_frame(rgb, k, pose, time.monotonic())
+            result, status = self.pipeline.process_frame(rgb, k, pose, self._now())
         except (ValueError, PipelineError) as e:
             self.get_logger().warning(f"frame skipped: {e}", throttle_duration_sec=2.0)
             self._set_status(error=f"frame skipped: {e}")
@@ -252,7 +251,7 @@ class Navigator(LifecycleNode):
             self._set_status(error=f"frame processing failed: {type(e).__name__}: {e}")
             return
         self.frames_processed += 1
-        latency_ms = (time.monotonic() - arrived) * 1000.0
+        latency_ms = (time.monotonic() - arrived_wall) * 1000.0   # processing time: wall clock, also in sim time
         if result is None:
             return
         self._grounding_points = markers.grounding_points(result, k, pose, (msg.width, msg.height))
@@ -285,7 +284,7 @@ class Navigator(LifecycleNode):
         pose.header.stamp = self.get_clock().now().to_msg()
         pose.header.frame_id = self.params["map_frame"]
         pose.pose.position.x, pose.pose.position.y, pose.pose.position.z = float(x), float(y), float(z)
-        q = conversions.quaternion_from_yaw(yaw)
+        q = quaternion_from_yaw(yaw)
         o = pose.pose.orientation
         o.x, o.y, o.z, o.w = q
         self.waypoint_pub.publish(pose)
@@ -321,13 +320,17 @@ class Navigator(LifecycleNode):
             self.status_pub.publish(String(data=json.dumps(self.status, default=_json_default)))
 
     # -- state snapshots --------------------------------------------------------------------------------------
+    def _now(self) -> float:
+        """Seconds on the node clock: every mission, watchdog and frame-age time, so use_sim_time reaches them."""
+        return self.get_clock().now().nanoseconds * 1e-9
+
     def _pose(self) -> Optional[tuple[float, float, float, float]]:
         with self._lock:
             odom = self._odom
         if odom is None:
             return None
         p, q = odom[0].pose.pose.position, odom[0].pose.pose.orientation
-        return p.x, p.y, p.z, conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w)
+        return p.x, p.y, p.z, yaw_from_quaternion(q.x, q.y, q.z, q.w)
 
 
 def _json_default(value: Any) -> Any:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import json
+import queue
 import sys
 import threading
 import time
@@ -104,6 +106,7 @@ class Graph:
         for node in self.nodes.values():
             self.executor.add_node(node)
         self._thread: Optional[threading.Thread] = None
+        self._stop = threading.Event()
         self._rclpy = rclpy
 
     def start(self) -> "Graph":
@@ -112,20 +115,28 @@ class Graph:
         return self
 
     def _spin(self) -> None:
+        # spin_once in a loop, so that shutdown() stops the spinning between two waits: executor.shutdown() while
+        # spin() waits lets callbacks run against destroyed nodes, and their errors end up printed as "The
+        # following exception was never retrieved: cannot use Destroyable because destruction was requested".
         from rclpy.executors import ExternalShutdownException
-        try:
-            self.executor.spin()
-        except ExternalShutdownException:
-            pass
+        while not self._stop.is_set() and self._rclpy.ok():
+            try:
+                self.executor.spin_once(timeout_sec=0.1)
+            except ExternalShutdownException:
+                return
 
     def _destroy(self) -> None:
         for node in self.nodes.values():
             node.destroy_node()
 
     def shutdown(self) -> None:
-        self.executor.shutdown(timeout_sec=2.0)
+        """Stop spinning, let callbacks in flight finish, then destroy the nodes (in that order)."""
+        from geotext_ros.nodes.spin import stop_executor
+
+        self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5.0)
+        stop_executor(self.executor)
         self._destroy()
 
 
@@ -138,8 +149,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gallery", default=d["gallery"], help="gallery.json (empty = no search)")
     p.add_argument("--camera-topic", default=d["camera_topic"], help="camera image topic")
     p.add_argument("--ui", action="store_true", help="also serve the ground station page (ground_station node)")
-    p.add_argument("--instruction", default="", help="publish this instruction once the graph runs")
-    p.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0 = run forever)")
+    p.add_argument("--instruction", default="",
+                   help="publish this instruction once the graph runs; print each state change and stop at its "
+                        "outcome (ARRIVED or NOT_FOUND)")
+    p.add_argument("--duration", type=float, default=0.0,
+                   help="stop after this many seconds (0 = at the instruction's outcome, or run forever)")
     return p
 
 
@@ -162,6 +176,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
     if "ground_station" in graph.nodes:
         print(f"geotext-nav: ground station on {graph.nodes['ground_station'].url}", flush=True)
+    progress = Progress(graph.nodes["navigator"], args.instruction)
     try:
         if args.instruction:
             nav = graph.nodes["navigator"]
@@ -170,13 +185,55 @@ def main(argv: Optional[list[str]] = None) -> int:
             pub.publish(String(data=args.instruction))
         deadline = time.monotonic() + args.duration if args.duration > 0 else float("inf")
         while rclpy.ok() and time.monotonic() < deadline:
+            if progress.poll() and args.duration <= 0:
+                break
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass
     finally:
         graph.shutdown()
         rclpy.try_shutdown()
-    return 0
+    if args.instruction and progress.outcome is None:
+        print(f"geotext-nav: no outcome for {args.instruction!r} before the end (state {progress.state})")
+    return 0 if not args.instruction or progress.outcome == "ARRIVED" else 1
+
+
+class Progress:
+    """Prints every state change on the navigator's status topic, and the outcome of the instruction given."""
+
+    FINAL = ("ARRIVED", "NOT_FOUND")
+
+    def __init__(self, navigator: Any, instruction: str) -> None:
+        from std_msgs.msg import String
+
+        from geotext_ros.nodes.qos import status_qos
+
+        self.instruction = instruction
+        self.state: Optional[str] = None
+        self.outcome: Optional[str] = None
+        self._t0 = time.monotonic()
+        self._queue: "queue.SimpleQueue[str]" = queue.SimpleQueue()
+        navigator.create_subscription(String, navigator.params["status_topic"], lambda m: self._queue.put(m.data),
+                                      status_qos())
+
+    def poll(self) -> bool:
+        """Print what changed since the last call; True once the instruction's outcome is known."""
+        while not self._queue.empty():
+            self._show(json.loads(self._queue.get()))
+        return self.outcome is not None
+
+    def _show(self, status: dict[str, Any]) -> None:
+        state = status.get("state")
+        mine = bool(self.instruction) and status.get("instruction") == self.instruction
+        if state != self.state:
+            self.state = state
+            reason = status.get("reason") or status.get("error") or ""
+            print(f"{time.monotonic() - self._t0:6.1f} s  {state:9s} {reason}"[:160], flush=True)
+        if mine and state in self.FINAL and self.outcome is None:
+            self.outcome = state
+            waypoint = status.get("waypoint")
+            where = f" at {waypoint[:3]}" if waypoint else ""
+            print(f"outcome: {state}{where} for {self.instruction!r}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 """px4_bridge: /geotext/waypoint -> PX4 offboard control over uXRCE-DDS (px4_msgs); VehicleLocalPosition -> /odom.
 
+A lifecycle node like the navigator: configure creates the topics and the PX4 link, activate starts the heartbeat
+(setpoints, and the offboard + arm requests when allow_arming): the bridge never commands the vehicle before it is
+activated, and stops streaming when deactivated. With `autostart` (default) it configures and activates itself.
+
 Thin rclpy layer: parameters, QoS, topics. The logic (frames, safety envelope, heartbeat/arming sequence) is the
-ROS-free `geotext_ros.nav.px4.OffboardBridge`. px4_msgs is imported only here, and only in `load_px4_messages()`:
+ROS-free `geotext_ros.nav.px4_offboard.OffboardBridge`. px4_msgs is imported only here, and only in `load_px4_messages()`:
 without it `main()` exits with one line on stderr and status 2 (px4_msgs is not on pip; build it in a colcon
 workspace matching the PX4 version, see docs/px4_sitl.md).
 """
@@ -15,17 +19,20 @@ import rclpy
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 
-from geotext_ros.nav.px4 import (LocalPositionENU, OffboardBridge, OffboardConfig, BridgeTick, command_names,
-                                 local_position_to_enu, make_offboard_control_mode, make_trajectory_setpoint,
-                                 make_vehicle_command, nanoseconds_to_px4_us, quaternion_to_yaw, vehicle_state,
-                                 versioned_topic, yaw_to_quaternion)
+from geotext_ros.geometry import quaternion_from_yaw, yaw_from_quaternion
+from geotext_ros.nav.px4_messages import (LocalPositionENU, local_position_to_enu, make_offboard_control_mode,
+                                          make_trajectory_setpoint, make_vehicle_command, nanoseconds_to_px4_us,
+                                          px4_status, versioned_topic)
+from geotext_ros.nav.px4_offboard import BridgeTick, OffboardBridge, OffboardConfig, command_names
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
+from geotext_ros.nodes.qos import reliable_qos
 
 NODE_NAME = "px4_bridge"
 
@@ -82,7 +89,7 @@ def bridge_from_params(params: dict[str, Any], logger: Any = None) -> OffboardBr
 def goal_from_pose(msg: PoseStamped) -> tuple[float, float, float, float]:
     """geometry_msgs/PoseStamped (map, ENU) -> (x, y, z, yaw)."""
     p, q = msg.pose.position, msg.pose.orientation
-    return p.x, p.y, p.z, quaternion_to_yaw(q.x, q.y, q.z, q.w)
+    return p.x, p.y, p.z, yaw_from_quaternion(q.x, q.y, q.z, q.w)
 
 
 def odometry_message(position: LocalPositionENU, stamp: Any, map_frame: str, base_frame: str,
@@ -95,7 +102,7 @@ def odometry_message(position: LocalPositionENU, stamp: Any, map_frame: str, bas
     msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = (
         position.x, position.y, position.z)
     q = msg.pose.pose.orientation
-    q.x, q.y, q.z, q.w = yaw_to_quaternion(position.yaw)
+    q.x, q.y, q.z, q.w = quaternion_from_yaw(position.yaw)
     t = msg.twist.twist.linear
     t.x, t.y, t.z = position.body_velocity()
     return msg
@@ -114,27 +121,70 @@ class _LoggerAdapter:
         self._logger.info(fmt % args if args else fmt)
 
 
-class Px4BridgeNode(Node):
+class Px4BridgeNode(LifecycleNode):
     """The px4_bridge node. `msgs=None` runs it without a PX4 link (no /fmu topics): tests and dry runs."""
 
     def __init__(self, msgs: Px4Messages | None, **node_kwargs: Any) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = declare_bridge_parameters(self)
-        self.bridge = bridge_from_params(self.params, _LoggerAdapter(self.get_logger()))
+        self.bridge = bridge_from_params(self.params, _LoggerAdapter(self.get_logger()))   # bad limits fail here
         self.msgs = msgs
         self.px4_topics: dict[str, str] = {}
         self.last_tick: BridgeTick | None = None
-        p = self.params
-        self._odom_pub = self.create_publisher(Odometry, p["odom_topic"], 10)
-        self._status_pub = self.create_publisher(String, p["status_topic"], 10)
-        self.create_subscription(PoseStamped, p["waypoint_topic"], self._on_waypoint, 10)
-        self.create_subscription(String, p["instruction_topic"], self._on_instruction, 10)
-        self._px4_pubs = self._create_px4_link(msgs) if msgs is not None else {}
+        self._px4_pubs: dict[str, Any] = {}
+        self._entities: list[Any] = []      # topics and PX4 link, from configure to cleanup
+        self._timers: list[Any] = []        # heartbeat and status, while active
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self.create_timer(1.0 / float(p["heartbeat_rate_hz"]), self._on_heartbeat)
-        self.create_timer(1.0 / float(p["status_rate_hz"]), self.publish_status)
-        self.get_logger().info(f"px4_bridge up: allow_arming={p['allow_arming']}, PX4 link "
-                               f"{'on ' + str(self.px4_topics) if msgs else 'off'}")
+        if self.params["autostart"] and self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            self.trigger_activate()
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self.params
+        self._odom_pub = self.create_publisher(Odometry, p["odom_topic"], reliable_qos())
+        self._status_pub = self.create_publisher(String, p["status_topic"], reliable_qos())
+        self._entities = [self._odom_pub, self._status_pub,
+                          self.create_subscription(PoseStamped, p["waypoint_topic"], self._on_waypoint,
+                                                   reliable_qos()),
+                          self.create_subscription(String, p["instruction_topic"], self._on_instruction,
+                                                   reliable_qos())]
+        if self.msgs is not None:
+            self._px4_pubs = self._create_px4_link(self.msgs)
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self.params
+        self._timers = [self.create_timer(1.0 / float(p["heartbeat_rate_hz"]), self._on_heartbeat),
+                        self.create_timer(1.0 / float(p["status_rate_hz"]), self.publish_status)]
+        self.get_logger().info(f"px4_bridge active: allow_arming={p['allow_arming']}, PX4 link "
+                               f"{'on ' + str(self.px4_topics) if self.msgs else 'off'}")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_timers()   # no heartbeat: PX4 leaves offboard by its own failsafe, the bridge requests nothing
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _stop_timers(self) -> None:
+        for timer in self._timers:
+            self.destroy_timer(timer)
+        self._timers = []
+
+    def _release(self) -> None:
+        self._stop_timers()
+        for entity in self._entities:
+            if hasattr(entity, "publish"):
+                self.destroy_publisher(entity)
+            else:
+                self.destroy_subscription(entity)
+        self._entities, self._px4_pubs, self.px4_topics = [], {}, {}
 
     # -- PX4 side ---------------------------------------------------------------------------------------------
     def _create_px4_link(self, msgs: Px4Messages) -> dict[str, Any]:
@@ -143,11 +193,15 @@ class Px4BridgeNode(Node):
                                               msgs.VehicleCommand, msgs.VehicleLocalPosition, msgs.VehicleStatus)))
         self.px4_topics = {name: versioned_topic(p[name], cls if p["append_message_version"] else None)
                            for name, cls in classes.items()}
-        self.create_subscription(msgs.VehicleLocalPosition, self.px4_topics["vehicle_local_position_topic"],
-                                 self._on_local_position, qos)
-        self.create_subscription(msgs.VehicleStatus, self.px4_topics["vehicle_status_topic"], self._on_status, qos)
-        return {name: self.create_publisher(classes[name], self.px4_topics[name], qos)
+        self._entities += [
+            self.create_subscription(msgs.VehicleLocalPosition, self.px4_topics["vehicle_local_position_topic"],
+                                     self._on_local_position, qos),
+            self.create_subscription(msgs.VehicleStatus, self.px4_topics["vehicle_status_topic"], self._on_status,
+                                     qos)]
+        pubs = {name: self.create_publisher(classes[name], self.px4_topics[name], qos)
                 for name in PX4_TOPIC_PARAMS[:3]}
+        self._entities += list(pubs.values())
+        return pubs
 
     def _on_local_position(self, msg: Any) -> None:
         position = local_position_to_enu(msg)
@@ -157,7 +211,7 @@ class Px4BridgeNode(Node):
 
     def _on_status(self, msg: Any) -> None:
         before = self.bridge.machine.phase
-        self.bridge.on_status(vehicle_state(msg))
+        self.bridge.on_status(px4_status(msg))
         if self.bridge.machine.phase != before:
             self.get_logger().info(f"offboard phase {before.value} -> {self.bridge.machine.phase.value}")
 

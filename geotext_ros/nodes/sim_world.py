@@ -4,6 +4,9 @@ Renders the procedural world (geotext_ros.sim) at the drone's pose and publishes
 /camera/camera_info and /odom (frame map, ENU); flies the drone toward /geotext/waypoint within speed and
 acceleration limits (geotext_ros.sim.vehicle). Rendering runs on its own callback group so a slow frame never
 stalls odometry.
+
+A lifecycle node like the navigator: configure creates the topics, activate starts the physics and the camera;
+with `autostart` (default) it configures and activates itself.
 """
 from __future__ import annotations
 
@@ -17,23 +20,21 @@ import rclpy
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image
 
+from geotext_ros.geometry import quaternion_from_yaw, yaw_from_quaternion
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
+from geotext_ros.nodes.qos import CAMERA_OVERRIDES, camera_qos, reliable_qos
 from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
 from geotext_ros.sim.world_camera import WorldCamera
 
 NODE_NAME = "sim_world"
 
-# Sensor-data QoS with depth 1: a subscriber always gets the newest frame, never a backlog.
-CAMERA_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
 
-
-class SimWorld(Node):
+class SimWorld(LifecycleNode):
     """Simulated drone + camera in the built-in world."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -46,17 +47,63 @@ class SimWorld(Node):
         self.setpoint: Optional[Setpoint] = None
         self._last_step = time.monotonic()
         self.frames_published = 0
+        self._entities: list[Any] = []   # topics, from configure to cleanup
+        self._timers: list[Any] = []     # physics and camera, while active
+        if p["autostart"] and self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            self.trigger_activate()
 
-        self.image_pub = self.create_publisher(Image, p["camera_topic"], CAMERA_QOS)
-        self.info_pub = self.create_publisher(CameraInfo, p["camera_info_topic"], CAMERA_QOS)
-        self.odom_pub = self.create_publisher(Odometry, p["odom_topic"], 10)
-        self.create_subscription(PoseStamped, p["waypoint_topic"], self.on_waypoint, 10)
-        self.create_timer(1.0 / p["odom_rate_hz"], self.on_physics)
-        self.create_timer(1.0 / p["camera_rate_hz"], self.on_camera,
-                          callback_group=MutuallyExclusiveCallbackGroup())
+    # -- lifecycle --------------------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self.params
+        self.image_pub = self.create_publisher(Image, p["camera_topic"], camera_qos(),
+                                               qos_overriding_options=CAMERA_OVERRIDES)
+        self.info_pub = self.create_publisher(CameraInfo, p["camera_info_topic"], camera_qos(),
+                                              qos_overriding_options=CAMERA_OVERRIDES)
+        self.odom_pub = self.create_publisher(Odometry, p["odom_topic"], reliable_qos())
+        self._entities = [self.image_pub, self.info_pub, self.odom_pub,
+                          self.create_subscription(PoseStamped, p["waypoint_topic"], self.on_waypoint,
+                                                   reliable_qos())]
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self.params
+        with self._lock:
+            self._last_step = time.monotonic()   # the drone does not jump by the time spent inactive
+        self._timers = [self.create_timer(1.0 / p["odom_rate_hz"], self.on_physics),
+                        self.create_timer(1.0 / p["camera_rate_hz"], self.on_camera,
+                                          callback_group=MutuallyExclusiveCallbackGroup())]
         self.get_logger().info(
             f"sim world seed {p['world_seed']}: camera {p['image_width']}x{p['image_height']} "
             f"on {p['camera_topic']}, drone at ({self.state.x:.1f}, {self.state.y:.1f}, {self.state.z:.1f})")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_timers()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _stop_timers(self) -> None:
+        for timer in self._timers:
+            self.destroy_timer(timer)
+        self._timers = []
+
+    def _release(self) -> None:
+        self._stop_timers()
+        for entity in self._entities:
+            if hasattr(entity, "publish"):
+                self.destroy_publisher(entity)
+            else:
+                self.destroy_subscription(entity)
+        self._entities = []
+
+    # -- simulation -------------------------------------------------------------------------------------------
 
     def on_waypoint(self, msg: PoseStamped) -> None:
         if msg.header.frame_id != self.params["map_frame"]:
@@ -70,7 +117,7 @@ class SimWorld(Node):
             return
         # An all-zero quaternion means "no heading requested": keep the current yaw.
         no_yaw = q.x == 0.0 and q.y == 0.0 and q.z == 0.0 and q.w == 0.0
-        yaw = None if no_yaw else conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w)
+        yaw = None if no_yaw else yaw_from_quaternion(q.x, q.y, q.z, q.w)
         with self._lock:
             self.setpoint = Setpoint(pos.x, pos.y, pos.z, yaw)
 
@@ -116,7 +163,7 @@ class SimWorld(Node):
         odom.header.frame_id, odom.child_frame_id = self.params["map_frame"], self.params["base_frame"]
         pose = odom.pose.pose
         pose.position.x, pose.position.y, pose.position.z = state.x, state.y, state.z
-        q = conversions.quaternion_from_yaw(state.yaw)
+        q = quaternion_from_yaw(state.yaw)
         pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w = q
         odom.twist.twist.linear.x, odom.twist.twist.linear.y, odom.twist.twist.linear.z = state.vx, state.vy, state.vz
         return odom

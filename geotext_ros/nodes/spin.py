@@ -1,6 +1,7 @@
 """Spin one node until Ctrl-C or an external shutdown, then clean up: the tail of every node's main()."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import rclpy
@@ -16,6 +17,19 @@ def spin_until_shutdown(node: Any, threads: int | None = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        stop_executor(executor)
         node.destroy_node()
         rclpy.try_shutdown()
     return 0
+
+
+def stop_executor(executor: Any, timeout: float = 5.0) -> None:
+    """Shut an executor down that no longer spins, after the callbacks still in flight have finished; destroy its
+    nodes only after this. rclpy's Executor.shutdown(timeout_sec) destroys its guard condition without waiting for
+    them (the wait is skipped once its shutdown flag is set); each then triggers that guard when it ends and fails
+    with "cannot use Destroyable", printed at exit as "The following exception was never retrieved"."""
+    end = time.monotonic() + timeout
+    for future in list(getattr(executor, "_futures", [])):
+        while not future.done() and time.monotonic() < end:
+            time.sleep(0.01)
+    executor.shutdown(timeout_sec=max(0.0, end - time.monotonic()))

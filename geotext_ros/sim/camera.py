@@ -10,19 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Intrinsics:
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
-
-    def as_k(self) -> list[float]:
-        """Row-major 3x3 K as in sensor_msgs/CameraInfo."""
-        return [self.fx, 0.0, self.cx, 0.0, self.fy, self.cy, 0.0, 0.0, 1.0]
+from geotext_ros.geometry import Intrinsics
 
 
 @dataclass(frozen=True)
@@ -33,14 +21,6 @@ class CameraPose:
     y: float
     altitude: float
     yaw: float
-
-
-def intrinsics_for(width: int, height: int, hfov_deg: float = 60.0) -> Intrinsics:
-    """Square-pixel intrinsics with the principal point at the image centre."""
-    if not 1.0 < hfov_deg < 179.0:
-        raise ValueError(f"hfov_deg={hfov_deg} must be in (1, 179) degrees")
-    fx = (width / 2.0) / math.tan(math.radians(hfov_deg) / 2.0)
-    return Intrinsics(fx=fx, fy=fx, cx=width / 2.0, cy=height / 2.0, width=int(width), height=int(height))
 
 
 def world_to_pixel_matrix(pose: CameraPose, k: Intrinsics) -> np.ndarray:

@@ -22,7 +22,8 @@ from typing import Iterable, Optional
 import numpy as np
 from PIL import Image
 
-from geotext_ros.sim.camera import CameraPose, intrinsics_for
+from geotext_ros.geometry import intrinsics_for
+from geotext_ros.sim.camera import CameraPose
 from geotext_ros.sim.render import Frame, Renderer
 from geotext_ros.sim.world import Place, World
 

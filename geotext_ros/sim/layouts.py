@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from geotext_ros.sim.variety import CLASSIC_PLACE, PlaceVariety, Variety
-from geotext_ros.sim.world import Place, World, WorldObject
+from geotext_ros.sim.world import CAMPUS_SPACING_M, PLACE_SPACING_M, Place, World, WorldObject
 
 ROOF_COLORS = ("red", "blue", "white", "gray", "green", "brown", "black", "orange")
 BUILDING_SHAPES = ("rect", "square", "l_shape", "round", "long")
@@ -276,3 +276,35 @@ def _mirror_place(world: World, rng: np.random.Generator, place_id: str, campus:
                   template=source.template, mirror_of=source.place_id, mirror_axis=axis)
     world.places.append(place)
     return place
+
+
+def generate_world(seed: int, n_campuses: int, places_per_campus: int | list[int] = 8,
+                   variety: Variety | None = None) -> World:
+    """Deterministic world: the same arguments always give the same objects and places.
+
+    `places_per_campus` may be a list with one count per campus. Campuses are 5 km apart (a drone view never
+    spans two); places within a campus sit on a jittered grid >= 100 m apart. `variety` (sim.variety.Variety)
+    varies sizes, spacing and densities per place; None (the default) builds the classic world.
+    """
+    counts = list(places_per_campus) if isinstance(places_per_campus, (list, tuple)) else \
+        [int(places_per_campus)] * int(n_campuses)
+    if len(counts) != n_campuses or any(c < 1 for c in counts):
+        raise ValueError(f"places_per_campus={places_per_campus!r} must be >= 1 per campus for n_campuses="
+                         f"{n_campuses}")
+    if sum(counts) > 10000:
+        raise ValueError(f"{sum(counts)} places do not fit 4-digit place ids; use at most 10000")
+    world = World(seed=seed)
+    next_place = 0
+    for campus, count in enumerate(counts):
+        rng = np.random.default_rng([seed, campus])
+        cols = max(1, math.ceil(math.sqrt(count)))
+        for k in range(count):
+            cx = campus * CAMPUS_SPACING_M + (k % cols) * PLACE_SPACING_M + rng.uniform(-8, 8)
+            cy = (k // cols) * PLACE_SPACING_M + rng.uniform(-8, 8)
+            place_id = f"{next_place:04d}"
+            # Every 4th place (k % 4 == 1) mirrors the one before it: layouts that only spatial words separate.
+            source = world.places[-1] if (k % 4 == 1 and world.places and world.places[-1].campus == campus
+                                          and world.places[-1].mirror_of is None) else None
+            build_place(world, rng, place_id, campus, cx, cy, mirror_source=source, variety=variety)
+            next_place += 1
+    return world

@@ -16,7 +16,8 @@ def plot(run: dict[str, Any], camera: Any, out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from geotext_ros.sim.camera import CameraPose, intrinsics_for
+    from geotext_ros.geometry import intrinsics_for
+    from geotext_ros.sim.camera import CameraPose
 
     world, results = camera.world, run["results"]
     pts = np.array(run["trajectory"] + [(p.x, p.y) for p in world.places] or [(0.0, 0.0)])

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional
 
+from geotext_ros.geometry import wrap_pi
 from geotext_ros.param_file import config_values
 
 
@@ -58,10 +59,6 @@ class Setpoint:
     yaw: Optional[float] = None     # None = keep the current heading
 
 
-def _wrap(angle: float) -> float:
-    return (angle + math.pi) % (2.0 * math.pi) - math.pi
-
-
 def _braking_speed(distance: float, accel: float, cap: float) -> float:
     # Fastest speed from which the vehicle can still stop within `distance`: no overshoot at the waypoint.
     return min(cap, math.sqrt(2.0 * accel * max(distance, 0.0)))
@@ -91,6 +88,6 @@ def step_vehicle(state: VehicleState, target: Optional[Setpoint], dt: float, lim
         z, vz = target.z, 0.0
     yaw = state.yaw
     if target.yaw is not None:
-        err = _wrap(target.yaw - state.yaw)
-        yaw = _wrap(state.yaw + max(-limits.max_yaw_rate * dt, min(limits.max_yaw_rate * dt, err)))
+        err = wrap_pi(target.yaw - state.yaw)
+        yaw = wrap_pi(state.yaw + max(-limits.max_yaw_rate * dt, min(limits.max_yaw_rate * dt, err)))
     return replace(state, x=x, y=y, z=z, yaw=yaw, vx=vx, vy=vy, vz=vz)

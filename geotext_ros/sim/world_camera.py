@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
+from geotext_ros.geometry import intrinsics_for
 from geotext_ros.sim.appearance import sample_look
-from geotext_ros.sim.camera import CameraPose, intrinsics_for
+from geotext_ros.sim.camera import CameraPose
 from geotext_ros.sim.render import Renderer
 from geotext_ros.sim.vehicle import VehicleState
-from geotext_ros.sim.world import generate_world
+from geotext_ros.sim.layouts import generate_world
 
 
 class WorldCamera:
