@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 from typing import Optional, Sequence
 
-from geotext_ros.nav.camera import Intrinsics, Pose, ground_to_pixel, pixel_to_normalized
+from geotext_ros.geometry import Intrinsics, Pose
+from geotext_ros.nav.camera import ground_to_pixel, pixel_to_normalized
 from geotext_ros.nav.scene import SceneObject, locate
 
 SIZE = (320, 320)
-K = Intrinsics(160.0, 160.0, 160.0, 160.0)   # 90 degree field of view
+K = Intrinsics(160.0, 160.0, 160.0, 160.0, SIZE[0], SIZE[1])   # 90 degree field of view
 
 
 def square_box(centre: tuple[float, float], half: float, pose: Pose,

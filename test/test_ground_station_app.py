@@ -15,7 +15,7 @@ from geotext_ros.ground_station.config import GroundStationConfig
 from geotext_ros.ground_station.state import StationState
 from geotext_ros.ground_station.validation import (COMMANDS, Rejected, clean_text, host_allowed, origin_allowed,
                                                    parse_client_message)
-from geotext_ros.nodes.params import load_node_params
+from geotext_ros.param_file import load_node_params
 
 
 def run(coro_fn, config: GroundStationConfig = GroundStationConfig()):

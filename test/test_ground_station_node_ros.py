@@ -31,7 +31,7 @@ from geotext_ros.nav.safety import SafetyConfig  # noqa: E402
 from geotext_ros.nodes import conversions, markers  # noqa: E402
 from geotext_ros.nodes.ground_station import GroundStation  # noqa: E402
 from geotext_ros.nodes.qos import camera_qos  # noqa: E402
-from geotext_ros.nodes.params import default_config_path  # noqa: E402
+from geotext_ros.param_file import default_config_path  # noqa: E402
 from ros_harness import odom_message, wait_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

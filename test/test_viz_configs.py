@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from geotext_ros.nodes.params import load_node_params
+from geotext_ros.param_file import load_node_params
 
 ROOT = Path(__file__).resolve().parents[1]
 

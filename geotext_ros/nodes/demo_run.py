@@ -68,7 +68,8 @@ def fly(sim: Any, pub: Any, rec: _Recorder, task: Any, timeout_s: float, label: 
     """Publish one instruction on `pub`; print progress until ARRIVED / NOT_FOUND / timeout; the result record."""
     from std_msgs.msg import String
 
-    print(f"{label} {task.instruction!r}  (true place {task.place_id})")
+    truth = task.target_xy is not None
+    print(f"{label} {task.instruction!r}" + (f"  (true place {task.place_id})" if truth else ""))
     rec.annotated = None
     t0 = time.monotonic()
     pub.publish(String(data=task.instruction))
@@ -91,26 +92,38 @@ def fly(sim: Any, pub: Any, rec: _Recorder, task: Any, timeout_s: float, label: 
                 extra = st.get("reason", "") if mine else ""
             print(f"    {now:5.1f} s  {state:9s} {where}  {extra}"[:160])
             last_state, last_print = state, now
-        if mine and state in ("ARRIVED", "NOT_FOUND"):
+        if mine and _settled(state, st.get("reason") or ""):
             break
         time.sleep(0.1)
     seconds = time.monotonic() - t0
     final = (sim.state.x, sim.state.y)
-    err = math.dist(final, task.target_xy)
+    err = math.dist(final, task.target_xy) if truth else None
     frame, boxed = _to_rgb(rec.annotated), rec.annotated is not None
     if frame is None:
         frame = _to_rgb(rec.raw)
     result = {**task.to_dict(), "state": rec.status.get("state"), "final_xy": [round(v, 2) for v in final],
-              "error_m": round(err, 2), "success": err <= SUCCESS_M, "seconds": round(seconds, 1),
+              "error_m": round(err, 2) if truth else None, "success": err <= SUCCESS_M if truth else None,
+              "seconds": round(seconds, 1),
               "path_m": round(_path_length(rec.pose_since(t0)), 1),
               "retrieved_place": retrieved["place_id"] if retrieved else None,
               "retrieval_score": round(float(retrieved["score"]), 3) if retrieved else None,
-              "retrieval_correct": bool(retrieved and retrieved["place_id"] == task.place_id),
+              "retrieval_correct": bool(retrieved and retrieved["place_id"] == task.place_id) if truth else None,
               "box_shown": boxed}
-    print(f"    -> {result['state']} after {result['seconds']} s, {result['path_m']} m flown; "
-          f"{err:.1f} m from the target centre: {'SUCCESS' if result['success'] else 'FAILED'}; "
-          f"retrieved place {result['retrieved_place']} (true {task.place_id})")
+    if truth:
+        print(f"    -> {result['state']} after {result['seconds']} s, {result['path_m']} m flown; "
+              f"{err:.1f} m from the target centre: {'SUCCESS' if result['success'] else 'FAILED'}; "
+              f"retrieved place {result['retrieved_place']} (true {task.place_id})")
+    else:
+        print(f"    -> {result['state']} after {result['seconds']} s, {result['path_m']} m flown; ended at "
+              f"({final[0]:.1f}, {final[1]:.1f}); retrieved place {result['retrieved_place']}")
     return {"result": result, "frame": frame}
+
+
+def _settled(state: Optional[str], reason: str) -> bool:
+    """The mission rests: arrived, gave up, holds, asks back, did not understand, or is back home (an operator's
+    "stop" or "return home" ends in these too, not only in ARRIVED / NOT_FOUND)."""
+    return state in ("ARRIVED", "NOT_FOUND", "HOLD", "CLARIFY", "NOT_UNDERSTOOD") or (
+        state == "RETURN" and reason.startswith("at home"))
 
 
 def run_closed_loop(engine_dir: Path, tasks: list[Any], gallery: Optional[Path], timeout_s: float) -> dict[str, Any]:

@@ -40,6 +40,11 @@ def plot(run: dict[str, Any], camera: Any, out: Path) -> Path:
     ax.plot(traj[:, 0], traj[:, 1], "y-", lw=2, label="trajectory")
     ax.plot(traj[0, 0], traj[0, 1], "wo", ms=8, label="start")
     for i, r in enumerate(results):
+        if r["target_xy"] is None:   # an operator's sentence: no known target, number the final position
+            ax.plot(*r["final_xy"], "c.", ms=10)
+            ax.annotate(f"{i + 1}", r["final_xy"], xytext=(6, 6), textcoords="offset points", color="cyan",
+                        fontsize=12, weight="bold")
+            continue
         ax.plot(*r["target_xy"], "r+", ms=16, mew=3)
         ax.plot(*r["final_xy"], "c.", ms=10)
         ax.annotate(f"{i + 1}", r["target_xy"], xytext=(6, 6), textcoords="offset points", color="red",
@@ -53,8 +58,9 @@ def plot(run: dict[str, Any], camera: Any, out: Path) -> Path:
         if frame is not None:
             sub.imshow(frame)
         kind = "target box" if r["box_shown"] else "last camera frame, no box"
-        sub.set_title(f"{i + 1}: {r['state']} {r['error_m']} m ({kind})\nplace {r['retrieved_place']} "
-                      f"(true {r['place_id']})", fontsize=9)
+        error = "" if r["error_m"] is None else f" {r['error_m']} m"
+        truth = "" if r["place_id"] is None else f" (true {r['place_id']})"
+        sub.set_title(f"{i + 1}: {r['state']}{error} ({kind})\nplace {r['retrieved_place']}{truth}", fontsize=9)
         sub.set_xlabel("\n".join(textwrap.wrap(r["instruction"], 48)), fontsize=8)
         sub.set_xticks([])
         sub.set_yticks([])
