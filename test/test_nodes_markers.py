@@ -12,10 +12,10 @@ from nav_msgs.msg import Path  # noqa: E402
 from rclpy.serialization import deserialize_message, serialize_message  # noqa: E402
 from visualization_msgs.msg import Marker, MarkerArray  # noqa: E402
 
-from geotext_ros.geometry import intrinsics_for  # noqa: E402
+from geotext_ros.geometry import intrinsics_for, yaw_from_quaternion  # noqa: E402
 from geotext_ros.nav.candidates import Candidate  # noqa: E402
 from geotext_ros.nav.safety import SafetyConfig  # noqa: E402
-from geotext_ros.nodes import conversions, markers  # noqa: E402
+from geotext_ros.nodes import markers  # noqa: E402
 from ros_harness import build_gallery_index, wait_for  # noqa: E402
 
 
@@ -48,7 +48,7 @@ def test_markers_carry_every_layer_in_map() -> None:
     assert ns["target"][0].pose.position.x == 10.0 and ns["target"][0].pose.position.y == -4.0
     wp = ns["waypoint"][0]
     q = wp.pose.orientation
-    assert conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w) == pytest.approx(math.pi / 2)
+    assert yaw_from_quaternion(q.x, q.y, q.z, q.w) == pytest.approx(math.pi / 2)
     assert wp.pose.position.z == 25.0
     for m in array.markers[1:]:   # RViz / Foxglove draw nothing with a zero alpha or size (text: scale.z only)
         assert m.color.a > 0 and (m.scale.z if m.type == Marker.TEXT_VIEW_FACING else m.scale.x) > 0, m.ns

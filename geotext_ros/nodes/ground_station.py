@@ -21,6 +21,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
+from geotext_ros.geometry import yaw_from_quaternion
 from geotext_ros.ground_station.app import GroundStationServer
 from geotext_ros.ground_station.config import GroundStationConfig
 from geotext_ros.ground_station.state import StationState
@@ -100,7 +101,7 @@ class GroundStation(Node):
 
     def on_odom(self, msg: Odometry) -> None:
         p, q = msg.pose.pose.position, msg.pose.pose.orientation
-        self.state.on_pose(p.x, p.y, p.z, conversions.yaw_from_quaternion(q.x, q.y, q.z, q.w))
+        self.state.on_pose(p.x, p.y, p.z, yaw_from_quaternion(q.x, q.y, q.z, q.w))
 
     def on_markers(self, msg: MarkerArray) -> None:
         self.state.on_map(map_layers(msg))
