@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from geotext_ros.nav.safety import (SafetyConfig, SafetyEnvelope, clamp_to_polygon, operator_command,
+from geotext_ros.nav.safety import (SafetyConfig, SafetyEnvelope, clamp_to_polygon,
                                     point_in_polygon)
 
 NOW = 100.0
@@ -203,14 +203,6 @@ def test_params_round_trip_and_flat_polygon():
     assert SafetyConfig.from_params(params) == cfg
     with pytest.raises(ValueError, match="safety.max_stepp"):
         SafetyConfig.from_params({"safety.max_stepp": 1.0})
-
-
-@pytest.mark.parametrize("text, expected", [("stop", "stop"), ("Hold position!", "stop"), ("please stop", "stop"),
-                                            ("Return home.", "return_home"), ("RTL", "return_home"),
-                                            ("fly to the building where cars stop", None),
-                                            ("fly to the red roof", None), ("", None)])
-def test_operator_command(text, expected):
-    assert operator_command(text) == expected
 
 
 coord = st.floats(-500, 500, allow_nan=False)

@@ -38,7 +38,7 @@ def mission_config(params: Mapping[str, Any]) -> MissionConfig:
             values[name] = value
     if values.get("approach_altitude") is not None and values["approach_altitude"] <= 0:
         values["approach_altitude"] = None
-    for name in ("localize_votes", "vote_window", "track_window"):
+    for name in ("localize_votes", "vote_window", "track_window", "grounded_within_frames"):
         if name in values:
             values[name] = int(values[name])
     return MissionConfig(**values)
