@@ -156,6 +156,8 @@ class SoakDriver:
         self.frames_sent += 1
 
     def send_odom(self) -> None:
+        t = time.time_ns()   # stamped now: the navigator rejects odometry older than safety.odom_timeout_s
+        self.odom.header.stamp.sec, self.odom.header.stamp.nanosec = t // 1_000_000_000, t % 1_000_000_000
         self.pub_odom.publish(self.odom)
 
     def say(self, seq: int) -> None:

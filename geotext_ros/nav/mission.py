@@ -146,6 +146,7 @@ class Mission:
         self._retrieval: Optional[Sequence[Any]] = None
         self._interrupted: Optional[tuple[Instruction, Optional[Sequence[Any]]]] = None   # what "resume" restarts
         self._input_hold = False            # the HOLD was caused by an input (stale / unusable), not the operator
+        self._auto_resume = False           # ... and it ends by itself when the input is usable again
 
     # ---- inputs ---------------------------------------------------------------------------------------------
     @property
@@ -187,8 +188,10 @@ class Mission:
             self._retrieval = retrieval
             self._start_goto(now, retrieval)
 
-    def input_lost(self, now: float, reason: str) -> None:
-        """An input went stale or unusable: an active mission becomes HOLD with `reason`; its target is dropped."""
+    def input_lost(self, now: float, reason: str, resume_when_back: bool = False) -> None:
+        """An input went stale or unusable: an active mission becomes HOLD with `reason`; its target is dropped.
+        resume_when_back: resume by itself once inputs_ok() (for an input that was never flown on, e.g. a bad
+        CameraInfo); otherwise only with resume_after_stale or the operator's "resume"."""
         if self.state not in ACTIVE_STATES:
             return
         self._interrupted = self._running()
@@ -196,12 +199,13 @@ class Mission:
         self._enter(State.HOLD, now, f"hold: {reason}")
         self._hold = self._here()
         self._input_hold = True
+        self._auto_resume = resume_when_back
 
     def inputs_ok(self, now: float) -> None:
         """Every input is fresh and usable again: resume after an input HOLD if resume_after_stale, else say how."""
         if self.state != State.HOLD or not self._input_hold:
             return
-        if self.config.resume_after_stale:
+        if self.config.resume_after_stale or self._auto_resume:
             self._resume(now, "inputs are back")
         elif "inputs are back" not in self._reason:
             self._reason = f"{self._reason}; inputs are back: say 'resume' or 'continue' to go on"

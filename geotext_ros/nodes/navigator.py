@@ -30,7 +30,9 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
+from geotext_ros.nav.inputs import InputConfig, InputMonitor, Problem
 from geotext_ros.nodes import conversions
+from geotext_ros.nodes.log_adapter import NodeLogAdapter
 from geotext_ros.nodes.params import declare_parameters, share_dir
 from geotext_ros.nodes.pipeline import NavPipeline, PipelineError
 from geotext_ros.nodes.spin import spin_until_shutdown
@@ -60,6 +62,8 @@ class Navigator(LifecycleNode):
                                        "latency_ms": None}
         self.frames_processed = 0
         self._entities: list[Any] = []
+        self.inputs = InputMonitor()       # replaced in configure with the parameters' InputConfig
+        self._published_key: Any = None    # (state, generation, error) of the last status sent
         # Status goes out from the start, so a failed activation is visible on the topic.
         # Every instruction's acknowledgement must reach a slow subscriber: statuses come in bursts (one per
         # instruction, processed frame and tick), and a reliable writer with a short keep-last history overwrites
@@ -80,6 +84,7 @@ class Navigator(LifecycleNode):
             rate = float(p["process_rate_hz"])
             if not rate > 0:
                 raise ValueError(f"process_rate_hz must be > 0, got {rate}")
+            self.inputs = InputMonitor(InputConfig.from_params(p))
             self._create_interfaces(p, rate)
         except Exception as e:
             return self._fail(f"configure failed: {e}")
@@ -104,7 +109,7 @@ class Navigator(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         engine_dir = self.params["engine_dir"] or str(share_dir() / "engines" / "default")
         try:
-            self.pipeline = NavPipeline.load(engine_dir, self.params)
+            self.pipeline = NavPipeline.load(engine_dir, self.params, logger=NodeLogAdapter(self.get_logger()))
         except Exception as e:   # missing files, wrong manifest, incompatible graphs: all refuse activation
             return self._fail(f"cannot load engine {engine_dir!r} / gallery {self.params['gallery']!r}: {e}. "
                               "Pass engine_dir:=<exported engine> (geotext-export) and gallery:=<gallery.json>")
@@ -166,6 +171,12 @@ class Navigator(LifecycleNode):
             self._set_status(error=f"instruction failed: {e}")
             return
         self.get_logger().info(f"instruction {msg.data[:120]!r} -> {update.get('state')}: {update.get('reason')}")
+        if str(update.get("reason")).startswith("empty instruction"):
+            self.inputs.instruction(time.monotonic(), Problem("instruction", "empty", update["reason"]))
+        elif update.get("state") == "NOT_UNDERSTOOD":
+            self.inputs.instruction(time.monotonic(), Problem("instruction", "not_understood", update["reason"]))
+        else:
+            self.inputs.instruction(time.monotonic())
         self._set_status(**update)
         self._tick()
 
@@ -175,20 +186,31 @@ class Navigator(LifecycleNode):
             self._last_frame_time = self._frame[1]
 
     def on_camera_info(self, msg: CameraInfo) -> None:
+        problem = self.inputs.check_camera_info(msg.k, msg.width, msg.height, time.monotonic())
+        if problem is not None:
+            self._reject(problem)
         with self._lock:
-            self._info = msg
+            self._info = msg if problem is None else None
 
     def on_odom(self, msg: Odometry) -> None:
         p, q = msg.pose.pose.position, msg.pose.pose.orientation
-        values = (p.x, p.y, p.z, q.x, q.y, q.z, q.w)
-        if not all(math.isfinite(v) for v in values):
-            # Dropped, not stored: a NaN pose would poison target votes and ground points. The last good pose
-            # ages out through the odometry watchdog (safety.odom_timeout_s), which then holds.
-            self.get_logger().warning(f"odometry dropped: pose {values} is not finite", throttle_duration_sec=2.0)
-            self._set_status(error=f"odometry dropped: pose (x, y, z, qx, qy, qz, qw) = {values} is not finite")
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        now_s = self.get_clock().now().nanoseconds * 1e-9
+        # Dropped, not stored: a pose in another frame, not a rotation, out of order or old would poison target
+        # votes and ground points. The last good pose ages out through the odometry watchdog, which then holds.
+        problem = self.inputs.check_odometry(msg.header.frame_id, stamp, now_s, (p.x, p.y, p.z),
+                                             (q.x, q.y, q.z, q.w), time.monotonic())
+        if problem is not None:
+            self._reject(problem, prefix="odometry dropped: ")
             return
         with self._lock:
             self._odom = (msg, time.monotonic())
+
+    def _reject(self, problem: Problem, prefix: str = "") -> None:
+        """Report a rejected message: in the status now, in the log at most once per log_interval_s per reason."""
+        if self.inputs.should_log(problem, time.monotonic()):
+            self.get_logger().warning(f"{prefix}{problem.message}")
+        self._set_status(error=f"{prefix}{problem.message}")
 
     # -- processing -------------------------------------------------------------------------------------------
     def on_process(self) -> None:
@@ -208,8 +230,11 @@ class Navigator(LifecycleNode):
         with self._lock:
             cam_t = self._last_frame_time
             odom_t = self._odom[1] if self._odom is not None else None
-        waypoint, status = self.pipeline.tick(self._pose(), time.monotonic(), cam_t, odom_t)
+        camera_problem = self.inputs.camera_problem
+        waypoint, status = self.pipeline.tick(self._pose(), time.monotonic(), cam_t, odom_t,
+                                              camera_problem.message if camera_problem is not None else None)
         self._publish_waypoint(waypoint)
+        status["inputs"] = self.inputs.status(time.monotonic())
         # The status carries what was actually sent (after the safety envelope), not the mission's request.
         status["waypoint"] = [round(float(v), 3) for v in waypoint] if waypoint is not None else None
         status.setdefault("safety", [])   # always set: a violation that has ended must leave the status too
@@ -220,9 +245,16 @@ class Navigator(LifecycleNode):
         if time.monotonic() - arrived > float(self.params["max_image_age_s"]):
             return
         try:
-            rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data)
+            if self.inputs.camera_problem is not None:
+                raise ValueError(f"camera unusable: {self.inputs.camera_problem.message}")
             if info is None:
                 raise ValueError(f"no camera info yet on {self.params['camera_info_topic']}")
+            try:
+                rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data)
+            except ValueError as e:
+                self.inputs.image(arrived, Problem("camera", "bad_image", str(e)))
+                raise
+            self.inputs.image(arrived)
             k = conversions.intrinsics_from_k(info.k, info.width, info.height)
             pose = self._pose()
             if pose is None:
@@ -282,11 +314,20 @@ class Navigator(LifecycleNode):
             self.status.update(fields)
             if "error" not in fields and fields.get("state") not in (None, "ERROR"):
                 self.status.pop("error", None)
-        self.publish_status()
+            changed = self._status_key() != self._published_key
+        # One message per change of state, instruction or error; everything else goes out with the next
+        # status_rate_hz tick (publishing every update gave ~11 Hz with duplicates).
+        if changed:
+            self.publish_status()
+
+    def _status_key(self) -> Any:
+        s = self.status
+        return s.get("state"), s.get("generation"), s.get("instruction"), s.get("error")
 
     def publish_status(self) -> None:
         # Serialize and publish under the lock: statuses leave in the order they were made (never a stale last).
         with self._lock:
+            self._published_key = self._status_key()
             self.status_pub.publish(String(data=json.dumps(self.status, default=_json_default)))
 
     # -- state snapshots --------------------------------------------------------------------------------------
