@@ -249,7 +249,8 @@ def _drive(driver: SoakDriver, seconds: float, camera_hz: float, instruction_hz:
     return seq
 
 
-def _order(statuses: list[dict], first_seq: int, last_seq: int, skipped: frozenset[int] = frozenset()) -> dict[str, Any]:
+def _order(statuses: list[dict], first_seq: int, last_seq: int,
+           skipped: frozenset[int] = frozenset()) -> dict[str, Any]:
     """Sequence numbers of the `instruction` field in arrival order: lost and out-of-order counts."""
     seen: list[int] = []
     for s in statuses:

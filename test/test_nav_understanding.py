@@ -35,7 +35,8 @@ def test_nul_cut_by_rclpy_is_not_understood_and_a_nul_inside_is_a_space():
     assert ins.understood and ins.target == "the red building"
 
 
-@pytest.mark.parametrize("text", ["\x1b[2J", "\x1b[2J\x1b[H\x1b[31m", "\x1b]0;title\x07", "\x9b2J", "\u200b\u202e\u2066"])
+@pytest.mark.parametrize("text", ["\x1b[2J", "\x1b[2J\x1b[H\x1b[31m", "\x1b]0;title\x07", "\x9b2J",
+                                  "\u200b\u202e\u2066"])
 def test_ansi_escapes_and_format_characters_leave_nothing(text):
     ins = parse_instruction(text)
     assert ins.empty and not ins.understood and "2j" not in ins.text

@@ -173,7 +173,8 @@ class NavPipeline:
 
     # -- every cycle ----------------------------------------------------------------------------------------
     def tick(self, pose: Optional[Pose4], now: float, camera_time: Optional[float],
-             odom_time: Optional[float], camera_problem: Optional[str] = None) -> tuple[Optional[Pose4], dict[str, Any]]:
+             odom_time: Optional[float],
+             camera_problem: Optional[str] = None) -> tuple[Optional[Pose4], dict[str, Any]]:
         """Advance the mission with the pose; the safety-checked waypoint to send now (or None) and the status.
         camera_time / odom_time: arrival of the newest message (monotonic); camera_problem: why the camera is
         unusable (bad CameraInfo), or None. A stale input makes the mission HOLD (mission.input_lost)."""
