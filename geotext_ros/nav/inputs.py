@@ -107,6 +107,25 @@ def camera_info_problem(k: Sequence[float], width: int, height: int) -> Optional
     return None
 
 
+def image_problem(height: int, width: int, encoding: str, step: int, n_bytes: int,
+                  channels: Optional[int]) -> Optional[Problem]:
+    """Header checks of a sensor_msgs/Image, cheap enough for the subscription callback (no pixel is touched).
+    channels: bytes per pixel of `encoding`, None when the encoding is not supported."""
+    if channels is None:
+        return Problem("camera", "unsupported_encoding", f"unsupported image encoding {encoding!r}: send rgb8, bgr8 "
+                                                         "or mono8")
+    if height <= 0 or width <= 0:
+        return Problem("camera", "zero_size", f"image has zero size ({width}x{height}); the camera sent an empty "
+                                              "frame")
+    if step < width * channels:
+        return Problem("camera", "bad_step", f"image step {step} < width*channels = {width}*{channels} for "
+                                             f"{encoding}")
+    if n_bytes != step * height:
+        return Problem("camera", "bad_size", f"image data has {n_bytes} bytes, expected step*height = "
+                                             f"{step}*{height} = {step * height}")
+    return None
+
+
 class InputMonitor:
     """Counts accepted and rejected messages per input; thread-safe (callbacks run on several threads)."""
 
@@ -136,9 +155,10 @@ class InputMonitor:
             self._camera_problem = problem
         return self._record("camera_info", problem, arrival)
 
-    def image(self, arrival: float, problem: Optional[Problem] = None) -> Optional[Problem]:
-        """An image was converted (problem None) or refused (its conversion error)."""
-        return self._record("camera", problem, arrival)
+    def check_image(self, height: int, width: int, encoding: str, step: int, n_bytes: int,
+                    channels: Optional[int], arrival: float) -> Optional[Problem]:
+        """Header checks (image_problem) of a frame on arrival; last good = the newest usable frame's arrival."""
+        return self._record("camera", image_problem(height, width, encoding, step, n_bytes, channels), arrival)
 
     def instruction(self, arrival: float, problem: Optional[Problem] = None) -> Optional[Problem]:
         return self._record("instruction", problem, arrival)

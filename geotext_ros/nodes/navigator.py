@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import threading
 import time
@@ -41,7 +42,8 @@ NODE_NAME = "navigator"
 
 # Best-effort keep-last-1 matches any camera publisher and always holds only the newest frame.
 CAMERA_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
-STATUS_DEPTH = 200   # keep-last history of /geotext/status (see the publisher)
+STATUS_DEPTH = 200
+_NUMBERS = re.compile(r"[-+]?\d[\d.e+-]*")   # keep-last history of /geotext/status (see the publisher)
 
 
 class Navigator(LifecycleNode):
@@ -181,6 +183,11 @@ class Navigator(LifecycleNode):
         self._tick()
 
     def on_image(self, msg: Image) -> None:
+        problem = self.inputs.check_image(msg.height, msg.width, msg.encoding, msg.step, len(msg.data),
+                                          conversions.CHANNELS.get(msg.encoding), time.monotonic())
+        if problem is not None:   # never stored: an unusable frame is no frame (the camera watchdog sees that)
+            self._reject(problem, prefix="frame skipped: ")
+            return
         with self._lock:
             self._frame = (msg, time.monotonic())
             self._last_frame_time = self._frame[1]
@@ -249,12 +256,7 @@ class Navigator(LifecycleNode):
                 raise ValueError(f"camera unusable: {self.inputs.camera_problem.message}")
             if info is None:
                 raise ValueError(f"no camera info yet on {self.params['camera_info_topic']}")
-            try:
-                rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data)
-            except ValueError as e:
-                self.inputs.image(arrived, Problem("camera", "bad_image", str(e)))
-                raise
-            self.inputs.image(arrived)
+            rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data)
             k = conversions.intrinsics_from_k(info.k, info.width, info.height)
             pose = self._pose()
             if pose is None:
@@ -321,8 +323,10 @@ class Navigator(LifecycleNode):
             self.publish_status()
 
     def _status_key(self) -> Any:
+        # An error whose numbers change (an odometry stamp's age at 20 Hz) is the same error: not a new message.
         s = self.status
-        return s.get("state"), s.get("generation"), s.get("instruction"), s.get("error")
+        error = _NUMBERS.sub("#", s["error"]) if s.get("error") else None
+        return s.get("state"), s.get("generation"), s.get("instruction"), error
 
     def publish_status(self) -> None:
         # Serialize and publish under the lock: statuses leave in the order they were made (never a stale last).
