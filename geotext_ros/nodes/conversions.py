@@ -13,10 +13,13 @@ import numpy as np
 CHANNELS = {"rgb8": 3, "bgr8": 3, "mono8": 1}
 
 
-def image_to_rgb(height: int, width: int, encoding: str, step: int, data: bytes | Sequence[int]) -> np.ndarray:
+def image_to_rgb(height: int, width: int, encoding: str, step: int, data: bytes | Sequence[int],
+                 max_width: int = 0) -> np.ndarray:
     """sensor_msgs/Image fields -> contiguous uint8 RGB array [height, width, 3].
 
-    Rows are `step` bytes apart (padding at row ends is dropped). ValueError names the bad field.
+    Rows are `step` bytes apart (padding at row ends is dropped). ValueError names the bad field. max_width > 0:
+    a wider frame is first shrunk (OpenCV INTER_AREA, aspect kept) to that width, on the raw channels, so the
+    colour swap and every later step touch only the small image (a full-HD frame costs one pass, not several).
     """
     if encoding not in CHANNELS:
         raise ValueError(f"unsupported image encoding {encoding!r}; use one of {sorted(CHANNELS)}")
@@ -30,9 +33,11 @@ def image_to_rgb(height: int, width: int, encoding: str, step: int, data: bytes 
     if buf.size != step * height:
         raise ValueError(f"image data has {buf.size} bytes, expected step*height = {step}*{height} = {step * height}")
     rows = buf.reshape(height, step)[:, :row_bytes]
+    pixels = rows.reshape(height, width, channels)
+    if max_width > 0 and width > max_width:
+        pixels = shrink(pixels, max_width)
     if channels == 1:
-        return np.ascontiguousarray(np.repeat(rows[:, :, None], 3, axis=2))
-    pixels = rows.reshape(height, width, 3)
+        return np.ascontiguousarray(np.repeat(pixels, 3, axis=2))
     if encoding == "bgr8":
         pixels = pixels[:, :, ::-1]
     return np.ascontiguousarray(pixels)
@@ -52,6 +57,25 @@ def rgb_to_image_fields(rgb: np.ndarray, encoding: str = "rgb8") -> dict:
     arr = np.ascontiguousarray(arr)
     h, w, c = arr.shape
     return {"height": h, "width": w, "encoding": encoding, "step": w * c, "data": arr.tobytes()}
+
+
+def shrink(pixels: np.ndarray, max_width: int) -> np.ndarray:
+    """[H, W, C] uint8 -> [H', max_width, C] with H' = round(H * max_width / W) (OpenCV INTER_AREA: averages, no
+    aliasing); scale the intrinsics with scale_intrinsics(k, W' / W, H' / H)."""
+    import cv2   # the field's tool for resizing; only needed when frames are shrunk
+
+    height, width = pixels.shape[:2]
+    new_h = max(1, int(round(height * max_width / width)))
+    out = cv2.resize(np.ascontiguousarray(pixels), (int(max_width), new_h), interpolation=cv2.INTER_AREA)
+    return out[:, :, None] if out.ndim == 2 else out
+
+
+def scale_intrinsics(k: tuple[float, float, float, float], sx: float,
+                     sy: float) -> tuple[float, float, float, float]:
+    """(fx, fy, cx, cy) of an image resized by sx, sy, in the continuous coordinates where the image spans
+    [0, W] x [0, H] (those of box_center_to_ground's normalized boxes and of k_from_fov: cx = W / 2)."""
+    fx, fy, cx, cy = k
+    return fx * sx, fy * sy, cx * sx, cy * sy
 
 
 def intrinsics_from_k(k: Sequence[float], width: int, height: int) -> tuple[float, float, float, float]:

@@ -256,8 +256,11 @@ class Navigator(LifecycleNode):
                 raise ValueError(f"camera unusable: {self.inputs.camera_problem.message}")
             if info is None:
                 raise ValueError(f"no camera info yet on {self.params['camera_info_topic']}")
-            rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data)
+            # only this frame (the newest) is converted, shrunk to process_max_width first; K follows the shrink
+            rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data,
+                                           int(self.params["process_max_width"]))
             k = conversions.intrinsics_from_k(info.k, info.width, info.height)
+            k = conversions.scale_intrinsics(k, rgb.shape[1] / msg.width, rgb.shape[0] / msg.height)
             pose = self._pose()
             if pose is None:
                 raise ValueError(f"no odometry yet on {self.params['odom_topic']}")
