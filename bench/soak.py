@@ -15,8 +15,17 @@ Reported (JSON):
   dds_transports    FASTDDS_BUILTIN_TRANSPORTS used by both processes (--transports; LARGE_DATA by default)
   latency_ms        navigator-reported latency (frame arrival -> result) p95 idle vs load, and their ratio
 
+  faults            with --faults, a schedule during the load phase (FAULTS: camera drop, odometry drop, bad
+                    CameraInfo, odometry in the wrong frame, a burst of garbage instructions), and in one report:
+                    false_holds (stale/unusable-input HOLDs outside a fault window and its grace: 0),
+                    holds_in_fault_windows, waypoints_ungrounded (statuses of APPROACH/ARRIVED sending a waypoint
+                    without a grounded box at min_confidence: 0), contradictions (statuses that contradict
+                    themselves: APPROACH/ARRIVED with a null box or a low score, HOLD without a reason, moving
+                    while the camera is unusable: 0) and the input rejections the navigator counted
+
     python bench/soak.py                       # 60 s, 30 Hz 1920x1080, 10 Hz instructions, untrained tiny model
     python bench/soak.py --engine-dir engines/default --seconds 600
+    python bench/soak.py --faults --seconds 40 # the same with the fault schedule
 """
 from __future__ import annotations
 
@@ -48,6 +57,13 @@ TOPICS = {"instruction_topic": "/instruction", "camera_topic": "/camera/image_ra
 # An untrained model must still act on every frame: no grounding threshold, no confidence gate.
 NAV_PARAMS = {"backend": "onnxruntime", "grounding.min_score": 0.0, "safety.min_confidence": 0.0,
               "mission.min_confidence": 0.0, "process_rate_hz": 20.0, "publish_annotated": False}
+# --faults: (name, start, length) as fractions of the load phase; the navigator's watchdogs are on for them.
+FAULTS = (("camera_drop", 0.15, 0.08), ("odometry_drop", 0.30, 0.08), ("bad_camera_info", 0.45, 0.08),
+          ("odometry_wrong_frame", 0.60, 0.08), ("garbage_instructions", 0.75, 0.05))
+FAULT_PARAMS = {"safety.camera_timeout_s": 1.0, "safety.odom_timeout_s": 1.0}
+GARBAGE = ("a", "飞到红色的建筑", "\x1b[2J\x1b[H", "fly to the", "Лети к зданию", "🚁🏠🔥", "take me", "{\"state\": 1}")
+HOLD_GRACE_S = 2.5   # a hold may start up to the watchdog timeout after the fault window and last until the
+                     # next instruction: what falls outside [start, end + grace] is a false hold
 
 
 def _percentile(values: list[float], q: float) -> Optional[float]:
@@ -104,6 +120,10 @@ class SoakDriver:
         self.pub_image = n.create_publisher(Image, t["camera_topic"], camera_qos())
         self.pub_info = n.create_publisher(CameraInfo, t["camera_info_topic"], camera_qos())
         self.pub_odom = n.create_publisher(Odometry, t["odom_topic"], 10)
+        self.fault: Optional[str] = None                  # the fault now being injected (FAULTS), or None
+        self.garbage_seqs: set[int] = set()
+        self.bad_info = CameraInfo(width=width, height=height)
+        self.bad_info.k = [0.0] * 9
         self.targets: list[tuple[float, float]] = []     # (receive wall time, frame stamp as wall time)
         self.statuses: list[dict] = []
         self.lock = threading.Lock()
@@ -148,17 +168,28 @@ class SoakDriver:
             self.statuses.append(status)
 
     def send_frame(self) -> None:
+        if self.fault == "camera_drop":
+            return
         img = self.frames[self.frames_sent % len(self.frames)]
         now = time.time()
         img.header.stamp.sec, img.header.stamp.nanosec = int(now), int((now % 1) * 1e9)
-        self.pub_info.publish(self.info)
+        self.pub_info.publish(self.bad_info if self.fault == "bad_camera_info" else self.info)
         self.pub_image.publish(img)
         self.frames_sent += 1
 
     def send_odom(self) -> None:
+        if self.fault == "odometry_drop":
+            return
+        self.odom.header.frame_id = "odom" if self.fault == "odometry_wrong_frame" else "map"
+        t = time.time_ns()   # stamped now: the navigator rejects odometry older than safety.odom_timeout_s
+        self.odom.header.stamp.sec, self.odom.header.stamp.nanosec = t // 1_000_000_000, t % 1_000_000_000
         self.pub_odom.publish(self.odom)
 
     def say(self, seq: int) -> None:
+        if self.fault == "garbage_instructions":   # this sequence number is not sent: not "lost"
+            self.garbage_seqs.add(seq)
+            self.pub_instruction.publish(self.String(data=GARBAGE[seq % len(GARBAGE)]))
+            return
         self.pub_instruction.publish(self.String(data=f"fly to the red building left of the pool seq {seq}"))
 
     def wait_for_navigator(self, timeout: float) -> bool:
@@ -191,12 +222,15 @@ class SoakDriver:
 
 
 def _drive(driver: SoakDriver, seconds: float, camera_hz: float, instruction_hz: float, first_seq: int,
-           on_second: Optional[Any] = None) -> int:
-    """Publish frames, odometry and instructions on one clock; returns the next sequence number."""
+           on_second: Optional[Any] = None, faults: Optional[list[tuple[str, float, float]]] = None) -> int:
+    """Publish frames, odometry and instructions on one clock; returns the next sequence number. faults:
+    (name, start wall time, end wall time) windows during which driver.fault is that name."""
     start = time.monotonic()
     next_frame = next_instruction = next_odom = next_second = start
     seq = first_seq
     while (now := time.monotonic()) - start < seconds:
+        wall = time.time()
+        driver.fault = next((name for name, a, b in faults or () if a <= wall < b), None)
         if now >= next_frame:
             driver.send_frame()
             next_frame = max(next_frame + 1.0 / camera_hz, now - 0.5 / camera_hz)   # no catch-up bursts
@@ -215,27 +249,63 @@ def _drive(driver: SoakDriver, seconds: float, camera_hz: float, instruction_hz:
     return seq
 
 
-def _order(statuses: list[dict], first_seq: int, last_seq: int) -> dict[str, Any]:
+def _order(statuses: list[dict], first_seq: int, last_seq: int,
+           skipped: frozenset[int] = frozenset()) -> dict[str, Any]:
     """Sequence numbers of the `instruction` field in arrival order: lost and out-of-order counts."""
     seen: list[int] = []
     for s in statuses:
         m = SEQ.search(str(s.get("instruction") or ""))
         if m and (not seen or seen[-1] != int(m.group(1))):
             seen.append(int(m.group(1)))
-    expected = set(range(first_seq, last_seq))
+    expected = set(range(first_seq, last_seq)) - set(skipped)
     backwards = sum(1 for a, b in zip(seen, seen[1:]) if b < a)
     return {"sent": len(expected), "seen": len(expected & set(seen)), "last_seen": seen[-1] if seen else None, "lost": sorted(expected - set(seen))[:20],
             "n_lost": len(expected - set(seen)), "out_of_order": backwards}
 
 
+_INPUT_HOLD = ("hold: no camera", "hold: no odometry", "hold: camera unusable")
+
+
+def fault_report(statuses: list[dict], windows: list[tuple[str, float, float]], min_confidence: float) -> dict:
+    """False holds, holds in fault windows, waypoints without a grounded target, self-contradicting statuses."""
+    false_holds, in_window, ungrounded, contradictions = 0, {name: 0 for name, _, _ in windows}, 0, []
+    previous_hold = False
+    for s in statuses:
+        state, reason, t = s.get("state"), str(s.get("reason") or ""), s["_t"]
+        input_hold = state == "HOLD" and reason.startswith(_INPUT_HOLD)
+        if input_hold and not previous_hold:   # count hold episodes, not their statuses
+            window = next((name for name, a, b in windows if a <= t <= b + HOLD_GRACE_S), None)
+            if window is None:
+                false_holds += 1
+            else:
+                in_window[window] += 1
+        previous_hold = input_hold
+        grounded = s.get("box") is not None and s.get("score") is not None and s["score"] >= min_confidence
+        if state in ("APPROACH", "ARRIVED") and not grounded:
+            contradictions.append(f"{state} with box {s.get('box')} score {s.get('score')}")
+            if s.get("waypoint") is not None:
+                ungrounded += 1
+        if state == "HOLD" and not reason:
+            contradictions.append("HOLD without a reason")
+        if state in ("APPROACH", "ARRIVED") and (s.get("inputs") or {}).get("camera_unusable"):
+            contradictions.append(f"{state} while the camera is unusable")
+    last_inputs = next((s["inputs"] for s in reversed(statuses) if s.get("inputs")), {})
+    return {"schedule": [{"fault": n, "seconds": round(b - a, 1)} for n, a, b in windows],
+            "false_holds": false_holds, "holds_in_fault_windows": in_window, "waypoints_ungrounded": ungrounded,
+            "contradictions": len(contradictions), "contradiction_examples": contradictions[:5],
+            "rejections": {k: v.get("rejected") for k, v in last_inputs.items() if isinstance(v, dict)},
+            "states": sorted({str(s.get("state")) for s in statuses})}
+
+
 def run_soak(engine_dir: Path, seconds: float = 60.0, camera_hz: float = 30.0, instruction_hz: float = 10.0,
              width: int = 1920, height: int = 1080, idle_seconds: float = 6.0, idle_camera_hz: float = 2.0,
              startup_timeout: float = 60.0, nav_params: Optional[dict[str, Any]] = None,
-             transports: str = "LARGE_DATA") -> dict[str, Any]:
+             transports: str = "LARGE_DATA", faults: bool = False) -> dict[str, Any]:
     """Run the idle then the load phase against a navigator process; the report (see module docstring)."""
     import psutil
 
-    proc = _start_navigator(engine_dir, nav_params or {}, transports)
+    nav_params = {**(FAULT_PARAMS if faults else {}), **(nav_params or {})}
+    proc = _start_navigator(engine_dir, nav_params, transports)
     driver = SoakDriver(width, height, transports)
     try:
         if not driver.wait_for_navigator(startup_timeout):
@@ -251,8 +321,9 @@ def run_soak(engine_dir: Path, seconds: float = 60.0, camera_hz: float = 30.0, i
         n_status, n_target, frames0, first_seq = len(driver.statuses), len(driver.targets), driver.frames_sent, seq
         rss: list[float] = []
         t0 = time.time()
+        windows = [(name, t0 + a * seconds, t0 + (a + n) * seconds) for name, a, n in FAULTS] if faults else []
         last_seq = _drive(driver, seconds, camera_hz, instruction_hz, first_seq,
-                          on_second=lambda: rss.append(nav.memory_info().rss / 2**20))
+                          on_second=lambda: rss.append(nav.memory_info().rss / 2**20), faults=windows)
         elapsed = time.time() - t0
         drain_s = driver.drain(last_seq - 1)   # statuses still in flight to this (busy) process are not lost ones
         load_statuses = driver.statuses[n_status:]
@@ -273,7 +344,9 @@ def run_soak(engine_dir: Path, seconds: float = 60.0, camera_hz: float = 30.0, i
     load_lat = _latencies(load_statuses)
     rss_part = max(len(rss) // 6, 1)   # start / end: the mean of the first and the last sixth of the samples
     frames_sent = driver.frames_sent - frames0
+    min_confidence = float({**NAV_PARAMS, **nav_params}["mission.min_confidence"])
     return {
+        **({"faults": fault_report(load_statuses, windows, min_confidence)} if faults else {}),
         "seconds": seconds, "dds_transports": transports or "default", "camera_hz": camera_hz, "instruction_hz": instruction_hz, "frame": f"{width}x{height}",
         "navigator_alive": alive,
         "frames": {"published": frames_sent, "published_hz": round(frames_sent / elapsed, 1),
@@ -287,7 +360,7 @@ def run_soak(engine_dir: Path, seconds: float = 60.0, camera_hz: float = 30.0, i
                    "middle": round(float(rss[len(rss) // 2]), 1) if rss else None,
                    "end": round(float(np.mean(rss[-rss_part:])), 1) if rss else None,
                    "max": round(max(rss), 1) if rss else None},
-        "instructions": _order(load_statuses, first_seq, last_seq),
+        "instructions": _order(load_statuses, first_seq, last_seq, frozenset(driver.garbage_seqs)),
         "statuses_per_s": round(len(load_statuses) / elapsed, 1), "status_drain_s": drain_s,
         "navigator_cpu_s": cpu,
         "latency_ms": {"idle_p50": _percentile(idle_lat, 50), "idle_p95": _percentile(idle_lat, 95),
@@ -322,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--width", type=int, default=1920)
     p.add_argument("--height", type=int, default=1080)
     p.add_argument("--idle-seconds", type=float, default=6.0)
+    p.add_argument("--faults", action="store_true", help="inject the FAULTS schedule during the load phase")
     p.add_argument("--transports", default="LARGE_DATA",
                    help=f"{TRANSPORTS_ENV} for both processes ('' = the RMW default: UDP, drops big frames)")
     p.add_argument("--engine-dir", default="", help="exported engine (default: an untrained tiny model, exported "
@@ -330,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         engine = Path(args.engine_dir) if args.engine_dir else _tiny_engine(Path(tmp) / "engine")
         report = run_soak(engine, args.seconds, args.camera_hz, args.instruction_hz, args.width, args.height,
-                          args.idle_seconds, transports=args.transports)
+                          args.idle_seconds, transports=args.transports, faults=args.faults)
     print(json.dumps(report, indent=2))
     return 0 if report["navigator_alive"] else 1
 

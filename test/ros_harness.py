@@ -125,12 +125,17 @@ class Driver(Node):
         self.odom.publish(odom_message(x, y, z))
 
 
-def odom_message(x: float, y: float, z: float) -> Odometry:
-    """A level vehicle at (x, y, z) in `map` (ENU)."""
+def odom_message(x: float, y: float, z: float, frame_id: str = "map", stamp: Optional[float] = None,
+                 q: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)) -> Odometry:
+    """A vehicle at (x, y, z) in `frame_id` (ENU), level unless q (x, y, z, w) is given, stamped `stamp` seconds
+    (default: now on the system clock, which the navigator's ROS clock follows)."""
     odom = Odometry()
-    odom.header.frame_id = "map"
+    odom.header.frame_id = frame_id
+    t = time.time() if stamp is None else stamp
+    odom.header.stamp.sec, odom.header.stamp.nanosec = int(t), int(round((t - int(t)) * 1e9)) % 1_000_000_000
     odom.pose.pose.position.x, odom.pose.pose.position.y, odom.pose.pose.position.z = x, y, z
-    odom.pose.pose.orientation.w = 1.0
+    o = odom.pose.pose.orientation
+    o.x, o.y, o.z, o.w = q
     return odom
 
 

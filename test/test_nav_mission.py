@@ -35,6 +35,7 @@ def test_idle_has_no_waypoint():
     out = mission().update(0.0, (0, 0, 10, 0))
     assert out.waypoint is None and out.status["state"] == "IDLE"
     assert set(out.status) == {"state", "instruction", "phrase", "relation", "score", "box", "place", "waypoint",
+                               "grounded_frames_ago",
                                "reason"}
 
 

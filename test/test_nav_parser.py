@@ -124,7 +124,7 @@ def test_non_str_raises_type_error(bad):
 def test_never_raises_and_invariants(text):
     ins = parse_instruction(text)
     assert isinstance(ins, Instruction)
-    assert ins.command in ("goto", "stop", "hold", "return")
+    assert ins.command in ("goto", "stop", "hold", "return", "resume")
     assert ins.relation is None or ins.relation in RELATIONS
     if ins.relation is not None:
         assert ins.anchor
@@ -147,7 +147,7 @@ _words = st.sampled_from(["fly", "to", "the", "red", "building", "left", "of", "
 @given(st.lists(_words, max_size=20).map(" ".join))
 def test_vocabulary_sentences_never_raise(text):
     ins = parse_instruction(text)
-    assert ins.command in ("goto", "stop", "hold", "return")
+    assert ins.command in ("goto", "stop", "hold", "return", "resume")
     if ins.command == "goto" and text.strip():
         assert ins.target
 

@@ -85,3 +85,35 @@ def test_box_corners_and_drawing() -> None:
     assert tuple(out[40, 50]) == (0, 0, 0), "inside of the box stays untouched"
     # A box partly outside the frame is clipped, not an error.
     cv.draw_box(img, [0.95, 0.95, 0.5, 0.5])
+
+
+# -- issue 16 section 6: only the processed frame is converted, shrunk first; K follows the shrink -------------
+def test_full_hd_frame_is_shrunk_to_max_width_with_colours_and_bgr_order_kept():
+    from geotext_ros.nodes.conversions import image_to_rgb
+    rgb = np.zeros((1080, 1920, 3), np.uint8)
+    rgb[:, :960] = (200, 30, 10)          # left half red-ish, right half blue-ish
+    rgb[:, 960:] = (10, 40, 220)
+    out = image_to_rgb(1080, 1920, "rgb8", 1920 * 3, rgb.tobytes(), max_width=640)
+    assert out.shape == (360, 640, 3) and out.flags["C_CONTIGUOUS"]
+    assert tuple(out[100, 100]) == (200, 30, 10) and tuple(out[100, 600]) == (10, 40, 220)
+    bgr = image_to_rgb(1080, 1920, "bgr8", 1920 * 3, rgb[:, :, ::-1].copy().tobytes(), max_width=640)
+    assert np.array_equal(bgr, out)
+    mono = image_to_rgb(1080, 1920, "mono8", 1920, rgb[:, :, 0].copy().tobytes(), max_width=640)
+    assert mono.shape == (360, 640, 3) and mono[100, 100, 2] == 200
+    padded = np.zeros((1080, 1920 * 3 + 8), np.uint8)   # step with row padding
+    padded[:, :1920 * 3] = rgb.reshape(1080, -1)
+    assert np.array_equal(image_to_rgb(1080, 1920, "rgb8", 1920 * 3 + 8, padded.tobytes(), max_width=640), out)
+    small = image_to_rgb(80, 96, "rgb8", 96 * 3, rgb[:80, :96].copy().tobytes(), max_width=640)
+    assert small.shape == (80, 96, 3)     # narrower frames are untouched
+
+
+def test_shrunk_frame_with_scaled_intrinsics_maps_a_box_to_the_same_ground_point():
+    from geotext_ros.nav.camera import Intrinsics, box_center_to_ground
+    from geotext_ros.nodes.conversions import intrinsics_from_k, k_from_fov, scale_intrinsics
+    k = intrinsics_from_k(k_from_fov(1920, 1080, 90.0), 1920, 1080)
+    pose = (10.0, -5.0, 30.0, 0.4)
+    box = [0.31, 0.62, 0.05, 0.08]
+    full = box_center_to_ground(box, (1920, 1080), Intrinsics(*k), pose)
+    small = box_center_to_ground(box, (640, 360), Intrinsics(*scale_intrinsics(k, 640 / 1920, 360 / 1080)), pose)
+    assert full is not None and small is not None
+    assert abs(full[0] - small[0]) < 1e-6 and abs(full[1] - small[1]) < 1e-6

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from geotext_ros.nav.safety import (SafetyConfig, SafetyEnvelope, clamp_to_polygon, operator_command,
+from geotext_ros.nav.safety import (SafetyConfig, SafetyEnvelope, clamp_to_polygon,
                                     point_in_polygon)
 
 NOW = 100.0
@@ -205,14 +205,6 @@ def test_params_round_trip_and_flat_polygon():
         SafetyConfig.from_params({"safety.max_stepp": 1.0})
 
 
-@pytest.mark.parametrize("text, expected", [("stop", "stop"), ("Hold position!", "stop"), ("please stop", "stop"),
-                                            ("Return home.", "return_home"), ("RTL", "return_home"),
-                                            ("fly to the building where cars stop", None),
-                                            ("fly to the red roof", None), ("", None)])
-def test_operator_command(text, expected):
-    assert operator_command(text) == expected
-
-
 coord = st.floats(-500, 500, allow_nan=False)
 TOL_M = 1e-3
 
@@ -236,3 +228,13 @@ def test_property_output_always_within_every_limit(wx, wy, wz, px, py, pz, dt):
     assert math.hypot(x - px, y - py) <= 30.0 + TOL_M
     assert math.hypot(x - first.waypoint[0], y - first.waypoint[1]) <= 6.0 * dt + TOL_M
     assert abs(z - first.waypoint[2]) <= 2.0 * dt + TOL_M
+
+
+@pytest.mark.parametrize("start, goal, word", [(25.0, 40.0, "climbed"), (40.0, 25.0, "descended")])
+def test_vertical_speed_message_says_which_way_the_setpoint_moved(start, goal, word):
+    env = SafetyEnvelope(SafetyConfig(max_vertical_step_m=0.0, max_vertical_speed_mps=3.0, camera_timeout_s=0.0,
+                                      odom_timeout_s=0.0))
+    env.check((0.0, 0.0, start, 0.0), (0.0, 0.0, start, 0.0), 0.0)
+    decision = env.check((0.0, 0.0, goal, 0.0), (0.0, 0.0, start, 0.0), 1.0)
+    message = dict(decision.violations)["max_vertical_speed"]
+    assert message.startswith(f"setpoint {word} 15.00 m in 1.00 s"), message

@@ -41,3 +41,17 @@ def test_memory_stays_flat(report) -> None:
 def test_latency_under_load_within_twice_idle(report) -> None:
     assert report["latency_ms"]["ratio_p95"] is not None and report["latency_ms"]["ratio_p95"] <= 2.0, \
         report["latency_ms"]
+
+
+def test_fault_schedule_gives_holds_only_in_fault_windows_and_no_contradiction(tiny_engine_dir) -> None:
+    """Issue 16: camera drop, odometry drop, bad CameraInfo, odometry in the wrong frame and a garbage burst in one
+    run: every input HOLD falls in a fault window, no status contradicts itself, no waypoint lacks a target."""
+    r = soak.run_soak(tiny_engine_dir, seconds=20.0, camera_hz=10.0, instruction_hz=2.0, width=320, height=240,
+                      idle_seconds=2.0, idle_camera_hz=3.0, faults=True)
+    f = r["faults"]
+    assert r["navigator_alive"] and f["false_holds"] == 0 and f["contradictions"] == 0, f
+    assert f["waypoints_ungrounded"] == 0, f
+    held = f["holds_in_fault_windows"]
+    assert held["camera_drop"] and held["odometry_drop"] and held["bad_camera_info"] and held["odometry_wrong_frame"]
+    assert f["rejections"]["odom"].get("wrong_frame") and f["rejections"]["camera_info"].get("bad_focal_length")
+    assert r["instructions"]["n_lost"] == 0, r["instructions"]

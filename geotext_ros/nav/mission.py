@@ -7,11 +7,18 @@ States:
     APPROACH   fly above the voted target point; confident re-groundings nearby refine it.
     ARRIVED    within arrive_tolerance of the target: hold above it (with hold_tracking, still refining it).
     NOT_FOUND  a phase timed out: hold position.
-    HOLD       after `stop` / `hold`: hold the position where the command arrived.
+    NOT_UNDERSTOOD  the instruction names nothing groundable (parser): no new target; a running mission holds
+               where it is, an idle drone stays without a waypoint. The reason says what was missing.
+    HOLD       after `stop` / `hold`, or when an input went stale or unusable (`input_lost`): hold the position
+               where it began. "resume" / "continue" (or, with resume_after_stale, the inputs coming back) starts
+               the interrupted instruction again from the beginning: its old target is never flown to again.
     RETURN     after `return`: fly to home at return_altitude.
 A new instruction preempts whatever runs. A grounding whose confidence is below min_confidence (or without a
 box) never produces a waypoint: it is ignored and the status says so. Confidence = the grounding's `confidence`
 (dense-map probability of the chosen target region) when it has one, else its `score` (ITM probability).
+APPROACH and ARRIVED need a confident grounding among the last `grounded_within_frames` grounded frames; without
+one the target is lost and the mission localizes again. In those states the status's score and box are that
+grounding's (`grounded_frames_ago` says how old), so they never show a null box or a score below min_confidence.
 
 Typical loop (the navigator node):
 
@@ -45,6 +52,13 @@ class State(str, Enum):
     NOT_FOUND = "NOT_FOUND"
     HOLD = "HOLD"
     RETURN = "RETURN"
+    NOT_UNDERSTOOD = "NOT_UNDERSTOOD"
+
+
+# States in which the mission acts on its inputs (moves, or looks for the target): stale inputs interrupt them.
+ACTIVE_STATES = frozenset({State.SEARCH, State.LOCALIZE, State.APPROACH, State.ARRIVED, State.RETURN})
+# States whose waypoint comes from a grounded target.
+TARGET_STATES = frozenset({State.APPROACH, State.ARRIVED})
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,10 @@ class MissionConfig:
     approach_altitude: Optional[float] = 25.0   # None (a parameter <= 0) = keep the altitude of LOCALIZE
     return_altitude: float = 30.0
     home: Optional[tuple[float, float]] = None  # None = the first pose the mission sees
+    grounded_within_frames: int = 10   # APPROACH / ARRIVED need a confident grounding among this many latest
+                                       # grounded frames, else the target is lost (localize again)
+    resume_after_stale: bool = False   # after a stale-input HOLD, resume by itself when the inputs are back
+                                       # (False: stay in HOLD until "resume" / "continue" or a new instruction)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_confidence <= 1.0:
@@ -81,6 +99,8 @@ class MissionConfig:
             raise ValueError(f"need 1 <= localize_votes ({self.localize_votes}) <= vote_window ({self.vote_window})")
         if not 0.0 < self.track_gain <= 1.0:
             raise ValueError(f"track_gain must be in (0, 1], got {self.track_gain}")
+        if self.grounded_within_frames < 1:
+            raise ValueError(f"grounded_within_frames must be >= 1, got {self.grounded_within_frames}")
         if self.track_window < 0:
             raise ValueError(f"track_window must be >= 0 (0 = move by track_gain), got {self.track_window}")
         for name in ("place_tolerance", "arrive_tolerance", "vote_radius", "search_timeout", "localize_timeout",
@@ -133,6 +153,12 @@ class Mission:
         self._waypoint: Optional[Waypoint] = None
         self._approach_z: Optional[float] = None
         self._reason = "waiting for an instruction"
+        self._evidence: Optional[tuple[float, list[float]]] = None   # (confidence, box) of the last confident one
+        self._since_evidence = 0            # grounded frames since that one
+        self._retrieval: Optional[Sequence[Any]] = None
+        self._interrupted: Optional[tuple[Instruction, Optional[Sequence[Any]]]] = None   # what "resume" restarts
+        self._input_hold = False            # the HOLD was caused by an input (stale / unusable), not the operator
+        self._auto_resume = False           # ... and it ends by itself when the input is usable again
 
     # ---- inputs ---------------------------------------------------------------------------------------------
     @property
@@ -155,17 +181,78 @@ class Mission:
         if instruction.empty:
             self._reason = "empty instruction ignored"
             return
+        if instruction.command == "resume":
+            self._resume(now, f"{instruction.raw[:40]!r}")
+            return
+        interrupted = self._running()
         self.instruction = instruction
-        self._votes.clear()
-        self._target, self._place, self._last_score, self._last_box = None, None, None, None
-        self._approach_z = None
+        self._forget_target()
+        self._input_hold = False
         if instruction.command in ("stop", "hold"):
-            self._enter(State.HOLD, now, f"{instruction.command}: holding position")
+            self._interrupted = interrupted or self._interrupted
+            self._enter(State.HOLD, now, f"{instruction.command}: holding position (say 'resume' to go on)")
             self._hold = self._here()
         elif instruction.command == "return":
+            self._retrieval = None
             self._enter(State.RETURN, now, "returning home")
+        elif instruction.not_understood is not None:
+            was_flying = self._waypoint is not None
+            self._retrieval, self._interrupted = None, None
+            self._enter(State.NOT_UNDERSTOOD, now, f"not understood: {instruction.not_understood}; "
+                                                  + ("holding position" if was_flying else "not moving"))
+            self._hold = self._here() if was_flying else None
         else:
+            self._retrieval = retrieval
             self._start_goto(now, retrieval)
+
+    def input_lost(self, now: float, reason: str, resume_when_back: bool = False) -> None:
+        """An input went stale or unusable: an active mission becomes HOLD with `reason`; its target is dropped.
+        resume_when_back: resume by itself once inputs_ok() (for an input that was never flown on, e.g. a bad
+        CameraInfo); otherwise only with resume_after_stale or the operator's "resume"."""
+        if self.state not in ACTIVE_STATES:
+            return
+        self._interrupted = self._running()
+        self._forget_target()
+        self._enter(State.HOLD, now, f"hold: {reason}")
+        self._hold = self._here()
+        self._input_hold = True
+        self._auto_resume = resume_when_back
+
+    def inputs_ok(self, now: float) -> None:
+        """Every input is fresh and usable again: resume after an input HOLD if resume_after_stale, else say how."""
+        if self.state != State.HOLD or not self._input_hold:
+            return
+        if self.config.resume_after_stale or self._auto_resume:
+            self._resume(now, "inputs are back")
+        elif "inputs are back" not in self._reason:
+            self._reason = f"{self._reason}; inputs are back: say 'resume' or 'continue' to go on"
+
+    def _running(self) -> Optional[tuple[Instruction, Optional[Sequence[Any]]]]:
+        """The instruction now being carried out, for a later resume (None when nothing runs)."""
+        if self.state in ACTIVE_STATES and self.instruction is not None:
+            return self.instruction, self._retrieval
+        return None
+
+    def _resume(self, now: float, what: str) -> None:
+        if self.state != State.HOLD or self._interrupted is None:
+            self._reason = f"{what}: nothing to resume ({self.state.value}); {self._reason}"
+            return
+        instruction, retrieval = self._interrupted
+        self._interrupted, self._input_hold = None, False
+        self.instruction = instruction
+        self._forget_target()
+        if instruction.command == "return":
+            self._enter(State.RETURN, now, "resumed: returning home")
+        else:
+            self._retrieval = retrieval
+            self._start_goto(now, retrieval)   # from the start: the target is grounded again, never reused
+            self._reason = f"resumed ({what}): {self._reason}"
+
+    def _forget_target(self) -> None:
+        self._votes.clear()
+        self._target, self._place, self._last_score, self._last_box = None, None, None, None
+        self._evidence, self._since_evidence = None, 0
+        self._approach_z = None
 
     def update(self, now: float, pose: Sequence[float], grounding: Optional[Any] = None,
                target_point: Optional[Sequence[float]] = None) -> MissionOutput:
@@ -176,10 +263,17 @@ class Mission:
             self._last_score = _confidence(grounding)
             box = getattr(grounding, "box", None)
             self._last_box = list(box) if box is not None else None
+            if self._is_confident(grounding, target_point):
+                self._evidence, self._since_evidence = (self._last_score, list(box)), 0
+            else:
+                self._since_evidence += 1
         step = {State.SEARCH: self._search, State.LOCALIZE: self._localize, State.APPROACH: self._approach,
                 State.ARRIVED: self._hold_over_target, State.RETURN: self._return}.get(self.state)
         if step is not None:
             step(now, grounding, target_point)
+        if self.state in TARGET_STATES and (self._evidence is None
+                                            or self._since_evidence >= self.config.grounded_within_frames):
+            self._lose_target(now)
         if self.state in (State.HOLD, State.NOT_FOUND, State.LOCALIZE) and self._hold is None:
             self._hold = self._here()
         self._waypoint = self._current_waypoint()
@@ -257,7 +351,18 @@ class Mission:
         if home is not None and self._distance_to(*home) <= self.config.arrive_tolerance:
             self._reason = "at home"
 
+    def _lose_target(self, now: float) -> None:
+        n = self.config.grounded_within_frames
+        self._forget_target()
+        self._start_localize(now, f"target lost: not grounded with confidence >= {self.config.min_confidence:.2f} "
+                                  f"in the last {n} frames; looking for it again here")
+
     # ---- helpers ----------------------------------------------------------------------------------------------
+    def _is_confident(self, grounding: Any, point: Any) -> bool:
+        """_confident without recording a reason."""
+        return (grounding is not None and getattr(grounding, "box", None) is not None and point is not None
+                and _confidence(grounding) >= self.config.min_confidence)
+
     def _confident(self, grounding: Any, point: Any) -> bool:
         """True when this grounding may move the drone; otherwise records why not in the reason."""
         if grounding is None:
@@ -323,7 +428,7 @@ class Mission:
             return Waypoint(self._target[0], self._target[1], self._approach_altitude(), self._yaw())
         if s == State.RETURN and self.home is not None:
             return Waypoint(self.home[0], self.home[1], self.config.return_altitude, self._yaw())
-        if s in (State.LOCALIZE, State.HOLD, State.NOT_FOUND):
+        if s in (State.LOCALIZE, State.HOLD, State.NOT_FOUND, State.NOT_UNDERSTOOD):
             return self._hold
         return None
 
@@ -338,13 +443,18 @@ class Mission:
         """JSON-ready status: state, instruction, phrase, relation, score, box, place, waypoint, reason."""
         ins = self.instruction
         place = self._place
+        score, box, ago = self._last_score, self._last_box, None
+        if self.state in TARGET_STATES and self._evidence is not None:
+            # what the target rests on, not the latest frame (which may have missed it): never null, never low
+            (score, box), ago = self._evidence, self._since_evidence
         return {
             "state": self.state.value,
             "instruction": ins.raw if ins is not None else None,
             "phrase": ins.target if ins is not None and ins.target else None,
             "relation": ins.relation if ins is not None else None,
-            "score": self._last_score,
-            "box": self._last_box,
+            "score": score,
+            "box": box,
+            "grounded_frames_ago": ago,
             "place": None if place is None else {"place_id": place.place_id, "x": float(place.x),
                                                  "y": float(place.y), "score": float(place.score)},
             "waypoint": list(self._waypoint) if self._waypoint is not None else None,

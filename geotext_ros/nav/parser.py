@@ -1,9 +1,17 @@
 """Instruction parsing: an operator's sentence -> command, target phrase, anchor(s), relation, image position.
 
-The parser is deliberately forgiving: it never raises on a ``str`` (empty, huge, control characters, non-ASCII,
-injection-like text all produce an Instruction), and anything it does not understand is still grounded as a whole
-sentence (``target`` = the cleaned sentence). Relations are image-relative only ("left of", "above", ...);
-compass words are not interpreted because the camera frame, not the map, defines left/right/up/down.
+The parser never raises on a ``str`` (empty, huge, control characters, non-ASCII, injection-like text all produce
+an Instruction). Before anything else it removes ANSI escape sequences and Unicode format characters and turns
+control characters into spaces. A goto whose target phrase names nothing the model can ground (no known kind or
+attribute, geotext_ros/nav/vocabulary.py: only function words, junk, or another script) is marked
+`not_understood` with the reason: the navigator answers NOT_UNDERSTOOD and does not move.
+
+The parser is the one vocabulary of operator commands (stop, hold, return, resume): the navigator's mission and
+the PX4 bridge's override both use `parse_instruction(...).command`.
+
+NUL: ROS 2 strings are C strings, so rclpy delivers "fly to the\0red building" as "fly to the" (cut at the NUL);
+that names no object and is NOT_UNDERSTOOD. A NUL that reaches the parser itself is a control character (space).
+Relations are image-relative only ("left of", "above", ...); compass words are not interpreted.
 
     >>> parse_instruction("Fly to the red building left of the pool").relation
     'left of'
@@ -16,8 +24,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from geotext_ros.model.text import MAX_WORDS_TEST, clean_caption
+from geotext_ros.nav.vocabulary import groundable_words
 
-COMMANDS = ("goto", "stop", "hold", "return")
+COMMANDS = ("goto", "stop", "hold", "return", "resume")
 RELATIONS = ("left of", "right of", "above", "below", "between", "next to")
 
 # Input longer than this is cut before any regex runs: bounded work for hostile or accidental 100 kB messages.
@@ -37,13 +46,14 @@ RELATION_LABELS: dict[str, tuple[Optional[int], Optional[int]]] = {
 class Instruction:
     """A parsed operator instruction.
 
-    command: "goto" | "stop" | "hold" | "return".
+    command: "goto" | "stop" | "hold" | "return" | "resume" (resume the mission a hold interrupted).
     raw: the input (after truncation to MAX_INPUT_CHARS). text: cleaned sentence (clean_caption, 50 words) —
     the full sentence used for ITM confidence and the box head. target: phrase to ground; empty only when the
     input had no words (see `empty`).
     anchor / anchor2: reference phrase(s) of the relation (anchor2 only for "between").
     relation: one of RELATIONS or None. position: (h, v) image-position classes (0 left/upper, 1 center/middle,
     2 right/lower; None = axis not named) or None. truncated: the input was cut (chars or words).
+    not_understood: for a goto whose target names nothing groundable, why (for the operator); else None.
     """
 
     command: str
@@ -55,6 +65,12 @@ class Instruction:
     relation: Optional[str] = None
     position: Optional[tuple[Optional[int], Optional[int]]] = None
     truncated: bool = False
+    not_understood: Optional[str] = None
+
+    @property
+    def understood(self) -> bool:
+        """False for a goto that must not move the drone (empty, or nothing groundable in its target)."""
+        return not (self.command == "goto" and (self.empty or self.not_understood is not None))
 
     @property
     def empty(self) -> bool:
@@ -69,13 +85,19 @@ class Instruction:
 
 # ---- command words ----------------------------------------------------------------------------------------
 
+# One vocabulary for the navigator and the PX4 bridge. Whole-phrase matching (after dropping _FILLER words):
+# "fly to the bus stop" stays a goto.
 _FILLER = {"please", "now", "immediately", "drone", "the", "right", "away", "at", "once", "ok", "okay", "and"}
-_STOP = {"stop", "halt", "abort", "freeze", "cancel", "emergency stop", "stop moving", "stop mission"}
+_STOP = {"stop", "halt", "abort", "freeze", "cancel", "emergency stop", "stop moving", "stop mission", "stop here",
+         "abort mission", "cancel mission", "stop it", "cancel that", "stop that"}
 _HOLD = {"hold", "hold position", "hover", "hover here", "stay", "stay here", "wait", "wait here",
-         "hold here", "keep position", "loiter", "pause"}
+         "hold here", "keep position", "loiter", "pause", "pause mission", "hold on", "stay put", "stay there"}
 _RETURN = {"return", "return home", "return to home", "go home", "come back", "come home", "rtl", "rth",
            "return to launch", "return to base", "go back home", "fly home", "fly back home", "head home",
-           "return to start", "go back to start", "back home"}
+           "return to start", "go back to start", "back home", "take me home", "bring drone home",
+           "fly me home", "bring it home", "return to launch point", "go back"}
+_RESUME = {"resume", "continue", "resume mission", "continue mission", "carry on", "go on", "proceed",
+           "keep going", "go ahead", "resume flight", "continue flight", "unpause", "you may continue"}
 
 # ---- navigation verbs stripped from the front --------------------------------------------------------------
 
@@ -94,6 +116,13 @@ _VERBS = sorted([
     "would you", "i need you to", "i want you to",
 ], key=len, reverse=True)
 _VERB_RE = re.compile(r"^(?:" + "|".join(re.escape(v) for v in _VERBS) + r")\b\s*")
+# "take me above the car park", "bring the drone over the pool", "fly me to ...": verb + whom + a preposition
+# is the request, never part of the phrase (the preposition would otherwise split off as a relation).
+_REQUEST_RE = re.compile(
+    r"^(?:take|bring|fly|send|move|get|put|steer|guide|carry|position|navigate)\s+"
+    r"(?:me|us|it|the\s+(?:drone|uav|aircraft|quadcopter|copter|camera))\b"
+    r"(?:\s+(?:over\s+to|over|above|on\s+top\s+of|up\s+to|to|towards|toward|across\s+to|onto|into|near\s+to|"
+    r"near|by|next\s+to|close\s+to|right\s+above|directly\s+above|straight\s+to))?\b\s*")
 
 # ---- relations (cleaned text: no punctuation, hyphens are spaces) ------------------------------------------
 
@@ -169,7 +198,8 @@ def parse_instruction(text: str) -> Instruction:
         if target in _EMPTY_PHRASES:
             target = cleaned
     return Instruction(command="goto", raw=raw, text=cleaned, target=target, anchor=anchor,
-                       anchor2=anchor2, relation=relation, position=position, truncated=truncated)
+                       anchor2=anchor2, relation=relation, position=position, truncated=truncated,
+                       not_understood=_why_not_groundable(target))
 
 
 def relation_labels_of(relation: Optional[str]) -> tuple[Optional[int], Optional[int]]:
@@ -177,8 +207,15 @@ def relation_labels_of(relation: Optional[str]) -> tuple[Optional[int], Optional
     return RELATION_LABELS.get(relation or "", (None, None))
 
 
+# ANSI / VT100 escape sequences: CSI (ESC [ ... final, or the 8-bit CSI 0x9b), OSC (ESC ] ... BEL or ESC \),
+# and two-character ESC sequences. Removed whole, so "\x1b[2J" leaves nothing (not "[2j").
+_ANSI_RE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]?")
+
+
 def _sanitize(text: str) -> str:
-    """NFKC-normalise, turn control/format/separator characters (and lone surrogates) into spaces."""
+    """Remove ANSI escapes and format characters (zero-width, bidi controls, soft hyphen: they hide inside words),
+    NFKC-normalise, and turn control/separator characters (and lone surrogates) into spaces."""
+    text = _ANSI_RE.sub("", text)
     try:
         text = unicodedata.normalize("NFKC", text)
     except (ValueError, UnicodeError):
@@ -186,8 +223,29 @@ def _sanitize(text: str) -> str:
     out = []
     for ch in text:
         cat = unicodedata.category(ch)
+        if cat == "Cf":
+            continue
         out.append(" " if cat[0] in "CZ" else ch)
     return "".join(out)
+
+
+def _why_not_groundable(target: str) -> Optional[str]:
+    """None when the target phrase names a kind or attribute the model knows; else the reason, for the operator."""
+    if groundable_words(target):
+        return None
+    scripts = sorted({_script_of(ch) for ch in target if ch.isalpha()} - {"LATIN"})
+    if scripts:
+        return (f"language not supported: write in English (the instruction is in {', '.join(scripts).lower()} "
+                "script)")
+    return (f"no object named in {target[:80]!r}: say which thing to fly to, with a kind or colour the model knows, "
+            "e.g. 'the red building left of the pool'")
+
+
+def _script_of(ch: str) -> str:
+    try:
+        return unicodedata.name(ch).split()[0]
+    except ValueError:
+        return "UNKNOWN"
 
 
 def _command_of(cleaned: str) -> str:
@@ -199,6 +257,8 @@ def _command_of(cleaned: str) -> str:
         return "hold"
     if phrase in _RETURN:
         return "return"
+    if phrase in _RESUME:
+        return "resume"
     return "goto"
 
 
@@ -206,7 +266,9 @@ def _strip_verbs(text: str) -> str:
     # Repeat: "please fly to ..." / "drone please go to ..." carry several leading fillers.
     for _ in range(4):
         text = re.sub(r"^(?:drone|hey drone|ok|okay|now)\b\s*", "", text)
-        new = _VERB_RE.sub("", text, count=1)
+        new = _REQUEST_RE.sub("", text, count=1)
+        if new == text:
+            new = _VERB_RE.sub("", text, count=1)
         if new == text:
             break
         text = new

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from geotext_ros.nav.inputs import stale_inputs
 from geotext_ros.model.text import MAX_WORDS_TEST
 from geotext_ros.nav.camera import IntrinsicsLike, box_center_to_ground
 from geotext_ros.nav.gallery import SearchConfig
@@ -55,9 +56,9 @@ class NavPipeline:
         self._generation = 0     # bumped by every instruction: a grounding of an older one is dropped
 
     @classmethod
-    def load(cls, engine_dir: str | Path, params: Mapping[str, Any]) -> "NavPipeline":
+    def load(cls, engine_dir: str | Path, params: Mapping[str, Any], logger: Any = None) -> "NavPipeline":
         """Open the engine (runtime.open_backend), the gallery (if given: gallery.json, embedded at load, or an
-        index .npz), mission and safety settings."""
+        index .npz), mission and safety settings. logger: where safety events go (the node's logger)."""
         from geotext_ros.runtime.open_backend import open_backend
 
         configs(params)   # bad or unknown settings fail before loading the model
@@ -66,7 +67,7 @@ class NavPipeline:
         try:
             if params.get("gallery"):
                 gallery = open_gallery(params["gallery"], backend)
-            return cls.from_backend(backend, params, gallery)
+            return cls.from_backend(backend, params, gallery, logger)
         except Exception:
             close = getattr(backend, "close", None)
             if close is not None:   # a refused gallery must not leave the engine's sessions behind
@@ -74,10 +75,12 @@ class NavPipeline:
             raise
 
     @classmethod
-    def from_backend(cls, backend: Any, params: Mapping[str, Any], gallery: Any = None) -> "NavPipeline":
+    def from_backend(cls, backend: Any, params: Mapping[str, Any], gallery: Any = None,
+                     logger: Any = None) -> "NavPipeline":
         """A pipeline with fresh mission and safety state on an already open backend (and gallery index)."""
         grounding, mission, safety, search = configs(params)
-        return cls(Grounder(backend, grounding), Mission(mission), SafetyEnvelope(safety), gallery, backend, search)
+        return cls(Grounder(backend, grounding), Mission(mission), SafetyEnvelope(safety, logger=logger), gallery,
+                   backend, search)
 
     def describe(self) -> str:
         kind = getattr(self.backend, "kind", type(self.backend).__name__)
@@ -114,7 +117,7 @@ class NavPipeline:
             self.mission.instruct(ins, now, pose, retrieval)
             if ins.command in ("stop", "hold"):
                 self.safety.stop()       # the envelope holds too, whatever is requested later, until resumed
-            elif not ins.empty:
+            elif ins.understood:         # not for NOT_UNDERSTOOD: a sentence it cannot act on lifts no stop
                 self.safety.resume()
             status = self._status(self.mission.status())
         if ins.truncated:   # the operator must learn that only the first part of the message is acted on
@@ -145,11 +148,22 @@ class NavPipeline:
 
     # -- every cycle ----------------------------------------------------------------------------------------
     def tick(self, pose: Optional[Pose4], now: float, camera_time: Optional[float],
-             odom_time: Optional[float]) -> tuple[Optional[Pose4], dict[str, Any]]:
-        """Advance the mission with the pose; the safety-checked waypoint to send now (or None) and the status."""
+             odom_time: Optional[float],
+             camera_problem: Optional[str] = None) -> tuple[Optional[Pose4], dict[str, Any]]:
+        """Advance the mission with the pose; the safety-checked waypoint to send now (or None) and the status.
+        camera_time / odom_time: arrival of the newest message (monotonic); camera_problem: why the camera is
+        unusable (bad CameraInfo), or None. A stale input makes the mission HOLD (mission.input_lost)."""
         with self._lock:
             if pose is None:
                 return None, self._status(self.mission.status())
+            cfg = self.safety.config
+            stale = stale_inputs(now, camera_time, odom_time, cfg.camera_timeout_s, cfg.odom_timeout_s)
+            if stale:
+                self.mission.input_lost(now, "; ".join(stale))
+            elif camera_problem is not None and self.mission.needs_grounding:
+                self.mission.input_lost(now, f"camera unusable: {camera_problem}", resume_when_back=True)
+            elif camera_problem is None:
+                self.mission.inputs_ok(now)
             out = self.mission.update(now, pose)
             if out.waypoint is None:
                 return None, self._status(out.status)

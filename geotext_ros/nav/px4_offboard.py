@@ -20,9 +20,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from geotext_ros.nav.parser import parse_instruction
 from geotext_ros.nav.px4_messages import (Command, LocalPositionENU, Px4Status, SetpointNED, arm_command,
                                           offboard_mode_command)
-from geotext_ros.nav.safety import SafetyDecision, SafetyEnvelope, operator_command
+from geotext_ros.nav.safety import SafetyDecision, SafetyEnvelope
 
 STALE_WAYPOINT = "stale_waypoint"   # violation code reported while the waypoint watchdog holds
 
@@ -185,22 +186,27 @@ class OffboardBridge:
         self.goal_time = float(now)
 
     def on_instruction(self, text: str) -> str | None:
-        """Apply an operator override ("stop", "return_home") or, for any other instruction, lift a previous one.
+        """Apply an operator override or lift one, deciding with the navigator's parser (one command vocabulary).
 
-        Lifting an override keeps the vehicle where the override left it (the goal becomes the last setpoint) until
-        the navigator publishes waypoints for the new instruction. Returns the override applied, or None.
+        stop / hold -> "stop"; return -> "return_home"; "resume" / "continue" or an instruction the navigator will
+        act on (an understood goto) lifts a previous override -> "resume". An instruction the navigator does not
+        understand (it answers NOT_UNDERSTOOD and does not move) changes nothing here either. Lifting an override
+        keeps the vehicle where the override left it (the goal becomes the last setpoint) until the navigator
+        publishes waypoints for the new instruction. Returns the override applied, or None.
         """
-        override = operator_command(text)
-        if override == "stop":
+        ins = parse_instruction(str(text))
+        if ins.command in ("stop", "hold"):
             self.envelope.stop()
-        elif override == "return_home":
+            return "stop"
+        if ins.command == "return":
             self.envelope.return_to_home()
-        elif str(text).strip() and (self.envelope.stopped or self.envelope.returning):
+            return "return_home"
+        if ins.understood and (self.envelope.stopped or self.envelope.returning):
             self.envelope.resume()
             if self._last_setpoint is not None:
                 self.goal = self._last_setpoint
             return "resume"
-        return override
+        return None
 
     def tick(self, now: float) -> BridgeTick:
         if self.position is None:

@@ -235,7 +235,7 @@ class SafetyEnvelope:
                               "vertical step {:.1f} m from the vehicle clamped to {:g} m", violations)
         if last is not None and cfg.max_vertical_speed_mps > 0:
             z = _clamp_scalar(last[2], z, cfg.max_vertical_speed_mps * dt, "max_vertical_speed",
-                              "setpoint climbed {:.2f} m in " + f"{dt:.2f} s, clamped to " + "{:.2f} m",
+                              "setpoint {direction} {:.2f} m in " + f"{dt:.2f} s, clamped to " + "{:.2f} m",
                               violations)
         return x, y, z, yaw
 
@@ -364,7 +364,8 @@ def _clamp_scalar(origin: float, value: float, limit: float, code: str, template
     delta = value - origin
     if abs(delta) <= limit + _EPS:
         return value
-    violations.append((code, template.format(abs(delta), limit)))
+    # {direction}: a descent must not be logged as a climb
+    violations.append((code, template.format(abs(delta), limit, direction="climbed" if delta > 0 else "descended")))
     return origin + math.copysign(limit, delta)
 
 
@@ -403,26 +404,3 @@ def _non_finite(**named: Any) -> list[str]:
         elif not all(isinstance(v, numbers.Real) and math.isfinite(v) for v in values[:4]):
             bad.append(f"{name} = {value!r} is not finite")
     return bad
-
-
-# -- operator overrides from /instruction -------------------------------------------------------------------------
-_STOP_PHRASES = frozenset({"stop", "hold", "halt", "hover", "stop here", "hold position", "stay", "stay here",
-                           "emergency stop", "abort"})
-_HOME_PHRASES = frozenset({"return home", "return to home", "return to launch", "go home", "fly home", "rtl",
-                           "rth", "come back", "come home", "return"})
-
-
-def operator_command(text: str) -> str | None:
-    """"stop" or "return_home" when the whole instruction is such an override, else None (a normal instruction).
-
-    Whole-phrase matching on purpose: "fly to the building where cars stop" must stay a navigation instruction.
-    """
-    words = "".join(c if c.isalnum() or c.isspace() else " " for c in str(text).lower()).split()
-    if words[:1] == ["please"]:
-        words = words[1:]
-    phrase = " ".join(words)
-    if phrase in _STOP_PHRASES:
-        return "stop"
-    if phrase in _HOME_PHRASES:
-        return "return_home"
-    return None

@@ -9,13 +9,18 @@ from typing import Sequence
 
 import numpy as np
 
+from geotext_ros.geometry import Intrinsics
+
 CHANNELS = {"rgb8": 3, "bgr8": 3, "mono8": 1}
 
 
-def image_to_rgb(height: int, width: int, encoding: str, step: int, data: bytes | Sequence[int]) -> np.ndarray:
+def image_to_rgb(height: int, width: int, encoding: str, step: int, data: bytes | Sequence[int],
+                 max_width: int = 0) -> np.ndarray:
     """sensor_msgs/Image fields -> contiguous uint8 RGB array [height, width, 3].
 
-    Rows are `step` bytes apart (padding at row ends is dropped). ValueError names the bad field.
+    Rows are `step` bytes apart (padding at row ends is dropped). ValueError names the bad field. max_width > 0:
+    a wider frame is first shrunk (OpenCV INTER_AREA, aspect kept) to that width, on the raw channels, so the
+    colour swap and every later step touch only the small image (a full-HD frame costs one pass, not several).
     """
     if encoding not in CHANNELS:
         raise ValueError(f"unsupported image encoding {encoding!r}; use one of {sorted(CHANNELS)}")
@@ -29,9 +34,11 @@ def image_to_rgb(height: int, width: int, encoding: str, step: int, data: bytes 
     if buf.size != step * height:
         raise ValueError(f"image data has {buf.size} bytes, expected step*height = {step}*{height} = {step * height}")
     rows = buf.reshape(height, step)[:, :row_bytes]
+    pixels = rows.reshape(height, width, channels)
+    if max_width > 0 and width > max_width:
+        pixels = shrink(pixels, max_width)
     if channels == 1:
-        return np.ascontiguousarray(np.repeat(rows[:, :, None], 3, axis=2))
-    pixels = rows.reshape(height, width, 3)
+        return np.ascontiguousarray(np.repeat(pixels, 3, axis=2))
     if encoding == "bgr8":
         pixels = pixels[:, :, ::-1]
     return np.ascontiguousarray(pixels)
@@ -51,6 +58,24 @@ def rgb_to_image_fields(rgb: np.ndarray, encoding: str = "rgb8") -> dict:
     arr = np.ascontiguousarray(arr)
     h, w, c = arr.shape
     return {"height": h, "width": w, "encoding": encoding, "step": w * c, "data": arr.tobytes()}
+
+
+def shrink(pixels: np.ndarray, max_width: int) -> np.ndarray:
+    """[H, W, C] uint8 -> [H', max_width, C] with H' = round(H * max_width / W) (OpenCV INTER_AREA: averages, no
+    aliasing); scale the intrinsics with scale_intrinsics(k, W', H')."""
+    import cv2   # the field's tool for resizing; only needed when frames are shrunk
+
+    height, width = pixels.shape[:2]
+    new_h = max(1, int(round(height * max_width / width)))
+    out = cv2.resize(np.ascontiguousarray(pixels), (int(max_width), new_h), interpolation=cv2.INTER_AREA)
+    return out[:, :, None] if out.ndim == 2 else out
+
+
+def scale_intrinsics(k: Intrinsics, width: int, height: int) -> Intrinsics:
+    """The intrinsics of the same camera after its image was resized to width x height, in the continuous
+    coordinates where the image spans [0, W] x [0, H] (those of box_center_to_ground's normalized boxes)."""
+    sx, sy = width / k.width, height / k.height
+    return Intrinsics(k.fx * sx, k.fy * sy, k.cx * sx, k.cy * sy, int(width), int(height))
 
 
 def box_corners_px(box: Sequence[float], width: int, height: int) -> list[tuple[float, float]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import threading
 import time
@@ -32,18 +33,21 @@ from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
 from geotext_ros.geometry import Intrinsics, quaternion_from_yaw, yaw_from_quaternion
+from geotext_ros.nav.inputs import InputConfig, InputMonitor, Problem
+from geotext_ros.nav.pipeline import NavPipeline, PipelineError
 from geotext_ros.nodes import conversions, markers
 from geotext_ros.nodes.annotate import annotate_grounding
+from geotext_ros.nodes.log_adapter import NodeLogAdapter
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.nodes.qos import (CAMERA_OVERRIDES, DEPTH_OVERRIDE, ODOM_OVERRIDES, camera_qos, display_qos,
                                    odom_qos, reliable_qos, status_qos)
 from geotext_ros.param_file import share_dir
-from geotext_ros.nav.pipeline import NavPipeline, PipelineError
 from geotext_ros.nodes.spin import spin_until_shutdown
 
 NODE_NAME = "navigator"
 
 TRAJECTORY_POINTS, TRAJECTORY_SPACING_M = 2000, 0.5   # the /geotext/path kept for RViz / Foxglove
+_NUMBERS = re.compile(r"[-+]?\d[\d.e+-]*")   # numbers in an error text: a changed number is not a new status
 
 
 class Navigator(LifecycleNode):
@@ -67,6 +71,8 @@ class Navigator(LifecycleNode):
         self._trajectory: deque[tuple[float, float, float]] = deque(maxlen=TRAJECTORY_POINTS)
         self._grounding_points: Optional[tuple[list, Optional[int], list]] = None   # markers of the last frame
         self._sent_waypoint: Optional[tuple[float, float, float, float]] = None
+        self.inputs = InputMonitor()       # replaced in configure with the parameters' InputConfig
+        self._published_key: Any = None    # (state, generation, error) of the last status sent
         # Status goes out from the start, so a failed activation is visible on the topic (QoS: nodes/qos.py).
         self.status_pub = self.create_publisher(String, self.params["status_topic"], status_qos(),
                                                 qos_overriding_options=DEPTH_OVERRIDE)
@@ -85,6 +91,7 @@ class Navigator(LifecycleNode):
             rate = float(p["process_rate_hz"])
             if not rate > 0:
                 raise ValueError(f"process_rate_hz must be > 0, got {rate}")
+            self.inputs = InputMonitor(InputConfig.from_params(p))
             self._create_interfaces(p, rate)
         except Exception as e:
             return self._fail(f"configure failed: {e}")
@@ -113,7 +120,7 @@ class Navigator(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         engine_dir = self.params["engine_dir"] or str(share_dir() / "engines" / "default")
         try:
-            self.pipeline = NavPipeline.load(engine_dir, self.params)
+            self.pipeline = NavPipeline.load(engine_dir, self.params, logger=NodeLogAdapter(self.get_logger()))
         except Exception as e:   # missing files, wrong manifest, incompatible graphs: all refuse activation
             return self._fail(f"cannot load engine {engine_dir!r} / gallery {self.params['gallery']!r}: {e}. "
                               "Pass engine_dir:=<exported engine> (geotext-export) and gallery:=<gallery.json>")
@@ -176,33 +183,55 @@ class Navigator(LifecycleNode):
             return
         self._grounding_points = None   # the last frame's candidates answered the previous instruction
         self.get_logger().info(f"instruction {msg.data[:120]!r} -> {update.get('state')}: {update.get('reason')}")
+        if str(update.get("reason")).startswith("empty instruction"):
+            self.inputs.instruction(time.monotonic(), Problem("instruction", "empty", update["reason"]))
+        elif update.get("state") == "NOT_UNDERSTOOD":
+            self.inputs.instruction(time.monotonic(), Problem("instruction", "not_understood", update["reason"]))
+        else:
+            self.inputs.instruction(time.monotonic())
         self._set_status(**update)
         self._tick()
 
     def on_image(self, msg: Image) -> None:
+        problem = self.inputs.check_image(msg.height, msg.width, msg.encoding, msg.step, len(msg.data),
+                                          conversions.CHANNELS.get(msg.encoding), time.monotonic())
+        if problem is not None:   # never stored: an unusable frame is no frame (the camera watchdog sees that)
+            self._reject(problem, prefix="frame skipped: ")
+            return
         now = self._now()
         with self._lock:
             self._frame = (msg, now, time.monotonic())
             self._last_frame_time = now
 
     def on_camera_info(self, msg: CameraInfo) -> None:
+        problem = self.inputs.check_camera_info(msg.k, msg.width, msg.height, time.monotonic())
+        if problem is not None:
+            self._reject(problem)
         with self._lock:
-            self._info = msg
+            self._info = msg if problem is None else None
 
     def on_odom(self, msg: Odometry) -> None:
         p, q = msg.pose.pose.position, msg.pose.pose.orientation
-        values = (p.x, p.y, p.z, q.x, q.y, q.z, q.w)
-        if not all(math.isfinite(v) for v in values):
-            # Dropped, not stored: a NaN pose would poison target votes and ground points. The last good pose
-            # ages out through the odometry watchdog (safety.odom_timeout_s), which then holds.
-            self.get_logger().warning(f"odometry dropped: pose {values} is not finite", throttle_duration_sec=2.0)
-            self._set_status(error=f"odometry dropped: pose (x, y, z, qx, qy, qz, qw) = {values} is not finite")
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        now_s = self.get_clock().now().nanoseconds * 1e-9
+        # Dropped, not stored: a pose in another frame, not a rotation, out of order or old would poison target
+        # votes and ground points. The last good pose ages out through the odometry watchdog, which then holds.
+        problem = self.inputs.check_odometry(msg.header.frame_id, stamp, now_s, (p.x, p.y, p.z),
+                                             (q.x, q.y, q.z, q.w), time.monotonic())
+        if problem is not None:
+            self._reject(problem, prefix="odometry dropped: ")
             return
         with self._lock:
             self._odom = (msg, self._now())
             last = self._trajectory[-1] if self._trajectory else None
             if last is None or math.dist((p.x, p.y, p.z), last) >= TRAJECTORY_SPACING_M:
                 self._trajectory.append((p.x, p.y, p.z))
+
+    def _reject(self, problem: Problem, prefix: str = "") -> None:
+        """Report a rejected message: in the status now, in the log at most once per log_interval_s per reason."""
+        if self.inputs.should_log(problem, time.monotonic()):
+            self.get_logger().warning(f"{prefix}{problem.message}")
+        self._set_status(error=f"{prefix}{problem.message}")
 
     # -- processing -------------------------------------------------------------------------------------------
     def on_process(self) -> None:
@@ -222,8 +251,11 @@ class Navigator(LifecycleNode):
         with self._lock:
             cam_t = self._last_frame_time
             odom_t = self._odom[1] if self._odom is not None else None
-        waypoint, status = self.pipeline.tick(self._pose(), self._now(), cam_t, odom_t)
+        camera_problem = self.inputs.camera_problem
+        waypoint, status = self.pipeline.tick(self._pose(), self._now(), cam_t, odom_t,
+                                              camera_problem.message if camera_problem is not None else None)
         self._publish_waypoint(waypoint)
+        status["inputs"] = self.inputs.status(time.monotonic())
         # The status carries what was actually sent (after the safety envelope), not the mission's request.
         status["waypoint"] = [round(float(v), 3) for v in waypoint] if waypoint is not None else None
         status.setdefault("safety", [])   # always set: a violation that has ended must leave the status too
@@ -234,10 +266,15 @@ class Navigator(LifecycleNode):
         if self._now() - arrived > float(self.params["max_image_age_s"]):
             return
         try:
-            rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data)
+            if self.inputs.camera_problem is not None:
+                raise ValueError(f"camera unusable: {self.inputs.camera_problem.message}")
             if info is None:
                 raise ValueError(f"no camera info yet on {self.params['camera_info_topic']}")
+            # only this frame (the newest) is converted, shrunk to process_max_width first; K follows the shrink
+            rgb = conversions.image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data,
+                                           int(self.params["process_max_width"]))
             k = Intrinsics.from_k(info.k, info.width, info.height)
+            k = conversions.scale_intrinsics(k, rgb.shape[1], rgb.shape[0])
             pose = self._pose()
             if pose is None:
                 raise ValueError(f"no odometry yet on {self.params['odom_topic']}")
@@ -312,11 +349,22 @@ class Navigator(LifecycleNode):
             self.status.update(fields)
             if "error" not in fields and fields.get("state") not in (None, "ERROR"):
                 self.status.pop("error", None)
-        self.publish_status()
+            changed = self._status_key() != self._published_key
+        # One message per change of state, instruction or error; everything else goes out with the next
+        # status_rate_hz tick (publishing every update gave ~11 Hz with duplicates).
+        if changed:
+            self.publish_status()
+
+    def _status_key(self) -> Any:
+        # An error whose numbers change (an odometry stamp's age at 20 Hz) is the same error: not a new message.
+        s = self.status
+        error = _NUMBERS.sub("#", s["error"]) if s.get("error") else None
+        return s.get("state"), s.get("generation"), s.get("instruction"), error
 
     def publish_status(self) -> None:
         # Serialize and publish under the lock: statuses leave in the order they were made (never a stale last).
         with self._lock:
+            self._published_key = self._status_key()
             self.status_pub.publish(String(data=json.dumps(self.status, default=_json_default)))
 
     # -- state snapshots --------------------------------------------------------------------------------------
