@@ -30,6 +30,7 @@ from training.losses.config import LossConfig
 from training.losses.objective import Objective
 from training.plots import plot_loss_curve
 from training.presets import load_preset
+from training.text_cache import TextCache
 from training.train_data import TrainSamples, caption_corpus, micro_batch, read_train_records
 from training.train_state import capture_rng, lr_at, restore_rng, seed_everything
 
@@ -158,6 +159,8 @@ class Trainer:
         self.loss_cfg = LossConfig.from_dict(self.preset)
         self._cap_queue()
         self.objective = Objective(self.model, self.loss_cfg).to(self.device)
+        # after the Objective: a momentum copy of the model must not share the cache
+        self.text_cache = TextCache(self.model, int(self.cfg["text_cache"])) if self.cfg["text_cache"] else None
         self.optimizer = torch.optim.AdamW(param_groups(self.model, float(self.cfg["weight_decay"])),
                                            lr=float(self.cfg["lr"]), foreach=True)
         self.total_steps = self._total_steps()
@@ -292,6 +295,8 @@ class Trainer:
             if save_every and self.step % save_every == 0:
                 self.save(self.out / f"checkpoint_step{self.step:06d}.pt")
         bar.close()
+        if self.text_cache is not None:
+            log.info("text cache: %s", self.text_cache.stats())
         last = self.out / "last.pt"
         self.save(last)
         if self.rank == 0 and not self.args.no_plot and metrics.exists():
