@@ -2,9 +2,10 @@
 
 With text.freeze_layers == text.layers (the open_world config: pretrained MiniLM-L6 kept as it is) the text tower
 is a fixed function of each sentence's token ids, and a training step encodes many sentences that recur every
-batch and every epoch (dense phrases such as "the red building", region sentences, captions). Measured on the
-tiny synthetic set, encoding them was most of a CPU step (docs/results.md). The cache keeps each sentence's
-tower output (its real tokens, fp32) in an LRU table and encodes only the rows it has not seen, in one batch.
+batch and every epoch (dense phrases such as "the red building", region sentences, captions). The cache keeps
+each sentence's tower output (its real tokens, fp32) in an LRU table and encodes only the rows it has not seen, in
+one batch. Measured (docs/results.md): 88 % of the sentences hit after 10 steps on the tiny synthetic set, but a
+CPU step only went from 7.3 to 6.9 s: the frozen tower's forward pass is a small part of a step.
 
 Exactness: with the attention mask, a real token's output does not depend on the padding, so a cached row equals
 the uncached one at every unmasked position (test_text_cache.py); padded positions are returned as zeros, and

@@ -29,7 +29,7 @@ from training.collate import collate, to_device
 from training.losses.config import LossConfig
 from training.losses.objective import Objective
 from training.plots import plot_loss_curve
-from training.presets import load_preset
+from training.presets import TRAIN_DEFAULTS, load_preset
 from training.text_cache import TextCache
 from training.train_data import TrainSamples, caption_corpus, micro_batch, read_train_records
 from training.train_state import capture_rng, lr_at, restore_rng, seed_everything
@@ -129,7 +129,8 @@ class Trainer:
             self.preset = saved["preset"]  # the run continues with its own preset; --preset is ignored
             log.info("resuming %s at step %s with preset %r", args.resume, resume.meta["step"],
                      self.preset.get("name"))
-            self.cfg = merged_train_config({"train": saved["train"]}, args)
+            # a setting added after the checkpoint was written (train.text_cache) takes its default
+            self.cfg = merged_train_config({"train": {**TRAIN_DEFAULTS, **saved["train"]}}, args)
         else:
             self.preset = load_preset(args.preset)
             self.cfg = merged_train_config(self.preset, args)
