@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         from training.export import export_random_model
 
         tmp = tempfile.TemporaryDirectory()
-        engine_dir = Path(tmp.name) / args.config
+        engine_dir = Path(tmp.name) / Path(args.config).stem   # --config may be a JSON path
         export_random_model(engine_dir, args.config, int8=True)
     results: dict[str, dict[str, tuple[float, float]]] = {}
     for kind in args.kinds.split(","):
