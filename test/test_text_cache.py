@@ -61,3 +61,6 @@ def test_training_with_the_cache_runs(tmp_path):
     assert train_main(["--data", str(data), "--preset", str(preset), "--model-config", str(cfg),
                        "--out", str(tmp_path / "run"), "--steps", "3", "--no-plot"]) == 0
     assert (tmp_path / "run" / "last.pt").is_file()
+    # the same preset on a model whose text tower trains: runs uncached
+    assert train_main(["--data", str(data), "--preset", str(preset), "--model-config", "tiny",
+                       "--out", str(tmp_path / "run2"), "--steps", "2", "--no-plot"]) == 0

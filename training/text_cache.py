@@ -20,15 +20,19 @@ import torch
 from torch import nn
 
 
+def cache_applies(config: Any) -> bool:
+    """Whether a model config's text tower is a fixed function the cache may stand in for."""
+    return config.text.freeze_layers == config.text.layers and config.dropout == 0
+
+
 class TextCache:
     """Replaces `model.text_encoder.text` on this one model instance by a cached version; `remove()` undoes it."""
 
     def __init__(self, model: nn.Module, max_entries: int) -> None:
         cfg = model.config
-        if cfg.text.freeze_layers != cfg.text.layers or cfg.dropout > 0:
+        if not cache_applies(cfg):
             raise ValueError(f"the text cache needs a frozen text tower without dropout: text.freeze_layers "
-                             f"{cfg.text.freeze_layers} of {cfg.text.layers} layers, dropout {cfg.dropout}; set "
-                             f"train.text_cache 0 for this model")
+                             f"{cfg.text.freeze_layers} of {cfg.text.layers} layers, dropout {cfg.dropout}")
         if max_entries < 1:
             raise ValueError(f"text cache size must be >= 1 sentence, got {max_entries}")
         self.encoder, self.max_entries = model.text_encoder, int(max_entries)

@@ -30,7 +30,7 @@ from training.losses.config import LossConfig
 from training.losses.objective import Objective
 from training.plots import plot_loss_curve
 from training.presets import TRAIN_DEFAULTS, load_preset
-from training.text_cache import TextCache
+from training.text_cache import TextCache, cache_applies
 from training.train_data import TrainSamples, caption_corpus, micro_batch, read_train_records
 from training.train_state import capture_rng, lr_at, restore_rng, seed_everything
 
@@ -160,8 +160,16 @@ class Trainer:
         self.loss_cfg = LossConfig.from_dict(self.preset)
         self._cap_queue()
         self.objective = Objective(self.model, self.loss_cfg).to(self.device)
-        # after the Objective: a momentum copy of the model must not share the cache
-        self.text_cache = TextCache(self.model, int(self.cfg["text_cache"])) if self.cfg["text_cache"] else None
+        # after the Objective: a momentum copy of the model must not share the cache. The setting is the preset's
+        # and presets are model-independent: a model whose text tower trains runs without the cache
+        self.text_cache = None
+        if self.cfg["text_cache"]:
+            if cache_applies(self.model.config):
+                self.text_cache = TextCache(self.model, int(self.cfg["text_cache"]))
+            else:
+                log.info("train.text_cache %s unused: the text tower of %r trains (text.freeze_layers %d of %d)",
+                         self.cfg["text_cache"], self.model.config.name, self.model.config.text.freeze_layers,
+                         self.model.config.text.layers)
         self.optimizer = torch.optim.AdamW(param_groups(self.model, float(self.cfg["weight_decay"])),
                                            lr=float(self.cfg["lr"]), foreach=True)
         self.total_steps = self._total_steps()
