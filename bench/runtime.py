@@ -2,7 +2,10 @@
 
     .venv/bin/python bench/runtime.py [--config tiny] [--iters 50] [--engine-dir DIR]
 
-Measures image encoding (1 frame), text encoding (1 instruction), grounding one instruction on one frame
+Measures image encoding (1 frame), text encoding (1 instruction), the per-instruction text cost the navigator pays
+once per instruction (tokenizing and encoding the batch the Grounder builds: every alias reading of the target and
+anchors, up to grounding.alias_readings from config/nav.yaml, plus the whole sentence; not paid per frame, the
+Grounder keeps it while the instruction is unchanged), grounding one instruction on one frame
 (encode_image + encode_text + fuse + dense), and gallery top-10 retrieval over 1k / 10k / 55k embeddings
 (runtime.retrieval.topk_cosine, numpy argpartition). Prints ORT/PyTorch speed ratios. Without --engine-dir an
 untrained model of --config is exported to a temporary directory first. Targets on the 2-core CPU, tiny model:
@@ -22,6 +25,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from geotext_ros.nav.grounding import Grounder, GroundingConfig  # noqa: E402
+from geotext_ros.nav.parser import parse_instruction  # noqa: E402
+from geotext_ros.param_file import load_node_params  # noqa: E402
 from geotext_ros.runtime import open_backend, topk_cosine  # noqa: E402
 from geotext_ros.runtime.backend import Backend  # noqa: E402
 
@@ -41,7 +47,11 @@ def bench_backend(b: Backend, iters: int) -> dict[str, tuple[float, float]]:
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
     pixels = b.transform(frame)[None]
-    ids, mask = b.tokenizer(["fly to the red building left of the parking lot"])
+    ids, mask = b.tokenizer([INSTRUCTION])
+    batch = instruction_texts(b)
+
+    def text_per_instruction() -> None:
+        b.encode_text(*b.tokenizer(batch))
 
     def ground() -> None:
         tokens, _ = b.encode_image(b.transform(frame)[None])
@@ -51,7 +61,18 @@ def bench_backend(b: Backend, iters: int) -> dict[str, tuple[float, float]]:
 
     return {"encode_image": timeit(lambda: b.encode_image(pixels), iters),
             "encode_text": timeit(lambda: b.encode_text(ids, mask), iters),
+            "text_per_instruction": timeit(text_per_instruction, iters),
             "ground_one_frame": timeit(ground, iters)}
+
+
+INSTRUCTION = "fly to the red building left of the parking lot"
+
+
+def instruction_texts(b: Backend) -> list[str]:
+    """The texts the Grounder encodes for INSTRUCTION with the nav.yaml grounding settings (alias readings of
+    the target and anchors, then the sentence)."""
+    grounder = Grounder(b, GroundingConfig.from_params(load_node_params("navigator")))
+    return grounder.instruction_texts(parse_instruction(INSTRUCTION))[0]
 
 
 def bench_retrieval(embed_dim: int, iters: int) -> dict[str, tuple[float, float]]:
@@ -80,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         from training.export import export_random_model
 
         tmp = tempfile.TemporaryDirectory()
-        engine_dir = Path(tmp.name) / args.config
+        engine_dir = Path(tmp.name) / Path(args.config).stem   # --config may be a JSON path
         export_random_model(engine_dir, args.config, int8=True)
     results: dict[str, dict[str, tuple[float, float]]] = {}
     for kind in args.kinds.split(","):
@@ -94,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         results[kind] = bench_backend(backend, args.iters)
         embed_dim = int(backend.manifest["model_config"]["embed_dim"])
+        n_texts = len(instruction_texts(backend))
         backend.close()
     if not results:
         print("no backend could run")
@@ -101,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     retrieval = bench_retrieval(embed_dim, args.iters)
     print(f"\nmodel {args.config}, engine dir {engine_dir}, {args.iters} iterations, ms p50 / p95")
     print(f"{'task':<20}" + "".join(f"{k:>22}" for k in results))
-    for task in ("encode_image", "encode_text", "ground_one_frame"):
+    for task in ("encode_image", "encode_text", "text_per_instruction", "ground_one_frame"):
         print(f"{task:<20}" + "".join(f"{r[task][0]:>12.2f} /{r[task][1]:>7.2f}" for r in results.values()))
+    print(f"text_per_instruction = tokenize + encode_text of {n_texts} texts "
+          f"(alias readings + sentence), once per instruction")
     if "onnxruntime" in results and "torch" in results:
         for task in ("encode_image", "encode_text", "ground_one_frame"):
             ratio = results["torch"][task][0] / results["onnxruntime"][task][0]

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geotext_ros.nav.parser import parse_instruction
-from geotext_ros.nav.px4 import OffboardBridge
+from geotext_ros.nav.px4_offboard import OffboardBridge
 from geotext_ros.nav.safety import SafetyEnvelope
 from geotext_ros.nav.vocabulary import GROUNDABLE, groundable_words
 

@@ -108,12 +108,13 @@ def test_full_hd_frame_is_shrunk_to_max_width_with_colours_and_bgr_order_kept():
 
 
 def test_shrunk_frame_with_scaled_intrinsics_maps_a_box_to_the_same_ground_point():
-    from geotext_ros.nav.camera import Intrinsics, box_center_to_ground
-    from geotext_ros.nodes.conversions import intrinsics_from_k, k_from_fov, scale_intrinsics
-    k = intrinsics_from_k(k_from_fov(1920, 1080, 90.0), 1920, 1080)
+    from geotext_ros.geometry import intrinsics_for
+    from geotext_ros.nav.camera import box_center_to_ground
+    from geotext_ros.nodes.conversions import scale_intrinsics
+    k = intrinsics_for(1920, 1080, 90.0)
     pose = (10.0, -5.0, 30.0, 0.4)
     box = [0.31, 0.62, 0.05, 0.08]
-    full = box_center_to_ground(box, (1920, 1080), Intrinsics(*k), pose)
-    small = box_center_to_ground(box, (640, 360), Intrinsics(*scale_intrinsics(k, 640 / 1920, 360 / 1080)), pose)
+    full = box_center_to_ground(box, (1920, 1080), k, pose)
+    small = box_center_to_ground(box, (640, 360), scale_intrinsics(k, 640, 360), pose)
     assert full is not None and small is not None
     assert abs(full[0] - small[0]) < 1e-6 and abs(full[1] - small[1]) < 1e-6

@@ -4,6 +4,8 @@
                  [--k-test 256] [--rotation-study] [--out results.json] [--device auto|cpu|cuda]
                  [--precision auto|fp32|fp16]
     geotext-eval --ckpt engines/default --data out/data      # an exported engine directory (its weights.pt)
+    geotext-eval --ckpt engines/default --data data/default --ood data/ood [--eval-split NAME=DIR ...]
+                 [--corruptions]   # splits side by side; corruption benchmark (5 x 3) on --data
     geotext-eval --synthetic-scale [--n-images 55227 --n-texts 165681]   # memory/time of a full-size run
     geotext-eval --synthetic-scale --ckpt out/runs/default/last.pt --k-test 0 [--n-images 55227 --n-texts 165681]
                  # the same size through the model, views rendered on the fly (docs/results.md: 933 MB, 39 min)
@@ -37,6 +39,7 @@ from geotext_ros.model.factory import LoadedModel, load_checkpoint
 from geotext_ros.model.text import MAX_WORDS_TEST
 from geotext_ros.runtime.errors import RuntimeSetupError
 from geotext_ros.runtime.graph_spec import MANIFEST_NAME
+from training.data.corruptions import CORRUPTIONS, SEVERITIES, corrupt
 from training.data.geotext1652 import TestRecord, load_test
 from training.eval_probes import grounding_accuracy, mirror_accuracy, spatial_accuracy
 from training.eval_retrieval import encode_gallery, evaluate_retrieval_modes, itm_scores
@@ -51,7 +54,13 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--ckpt", help="checkpoint from geotext-train (save_checkpoint format), or an engine directory "
                                   "from geotext-export (e.g. engines/default: its manifest and weights.pt)")
     p.add_argument("--data", help="GeoText-1652 folder (split JSON + images/)")
-    p.add_argument("--split", default="test_951_version.json")
+    p.add_argument("--split", default="test_951_version.json", help="split file name inside each data folder")
+    p.add_argument("--ood", help="an out-of-distribution folder in the same format, reported beside --data")
+    p.add_argument("--eval-split", action="append", metavar="NAME=DIR",
+                   help="one more named folder reported beside --data (repeatable)")
+    p.add_argument("--corruptions", action="store_true",
+                   help="corruption benchmark on --data: 5 corruptions x 3 severities (training/data/corruptions.py), "
+                        "R@1 per cell and the mean fraction of clean R@1 kept")
     p.add_argument("--k-test", type=int, default=256, help="ITM re-scores each query's top k (0 = ITC only)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--chunk", type=int, default=4096, help="similarity block size (bounds memory)")
@@ -205,7 +214,9 @@ class TestSet:
         return pairs
 
 
-def make_loader(test: TestSet, transform: Any, angle: int = 0):
+def make_loader(test: TestSet, transform: Any, angle: int = 0, corruption: Optional[tuple[str, int]] = None):
+    """Batch loader; `corruption` = (name, severity) corrupts each image (seeded by its index: every model sees
+    the same corrupted pixels) before the transform, as a camera would deliver them."""
     def load(indices: Sequence[int]) -> torch.Tensor:
         out = []
         for i in indices:
@@ -213,39 +224,117 @@ def make_loader(test: TestSet, transform: Any, angle: int = 0):
                 pil = im.convert("RGB")
             if angle:  # right angles keep every pixel (expand); 15 deg crops the corners, black fill
                 pil = pil.rotate(angle, resample=Image.BILINEAR, expand=angle % 90 == 0)
-            out.append(torch.from_numpy(transform(np.array(pil, dtype=np.uint8))))
+            rgb = np.array(pil, dtype=np.uint8)
+            if corruption is not None:
+                rgb = corrupt(rgb, corruption[0], corruption[1], seed=i)
+            out.append(torch.from_numpy(transform(rgb)))
         return torch.stack(out)
     return load
 
 
+def parse_split_specs(data: Optional[str], ood: Optional[str], specs: Sequence[str]) -> dict[str, Path]:
+    """Named evaluation folders in report order: --data as "in_distribution", --ood as "ood", then each
+    --eval-split NAME=DIR."""
+    out: dict[str, Path] = {}
+    if data:
+        out["in_distribution"] = Path(data)
+    if ood:
+        out["ood"] = Path(ood)
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise ValueError(f"--eval-split {spec!r}: write NAME=DIR, e.g. --eval-split ood_words=data/ood_words")
+        if name in out:
+            raise ValueError(f"--eval-split name {name!r} is used twice; give each split its own name")
+        out[name] = Path(path)
+    return out
+
+
 def run_model_eval(args: argparse.Namespace) -> dict[str, Any]:
-    if not args.ckpt or not args.data:
+    """The first split's full report at the top level (as before), every split's under `splits`, and with
+    --corruptions the corruption benchmark of the first split under `corruption`."""
+    splits = parse_split_specs(args.data, getattr(args, "ood", None), getattr(args, "eval_split", None) or [])
+    if not args.ckpt or not splits:
         raise SystemExit("geotext-eval needs --ckpt and --data (or --synthetic-scale)")
     t0 = time.perf_counter()
     device, fp16 = eval_runtime(args.device, args.precision, torch.cuda.is_available())
     loaded = load_model(args.ckpt)
-    model, tok, tf = loaded.model.to(device).eval(), loaded.tokenizer, loaded.transform
-    test = TestSet(Path(args.data), args.split, args.limit, tok.max_words)  # the method's test word limit
+    loaded.model.to(device).eval()
+    names = list(splits)
+    res: dict[str, Any] = {}
+    per_split: dict[str, Any] = {}
+    for n, name in enumerate(names):
+        r = _eval_split(loaded, splits[name], args, device, fp16, rotation=n == 0 and args.rotation_study)
+        per_split[name] = {"data": str(splits[name]), **r}
+        if n == 0:
+            res.update(r)
+            if args.corruptions:
+                res["corruption"] = _corruption_benchmark(loaded, splits[name], args, device, fp16, r)
+    res = {"ckpt": str(args.ckpt), "engine": bool(loaded.meta.get("engine")), **res}
+    if len(per_split) > 1:
+        res["splits"] = per_split
+    res["time_s"], res["peak_rss_mb"] = time.perf_counter() - t0, peak_rss_mb()
+    return res
+
+
+def _eval_split(loaded: LoadedModel, data: Path, args: argparse.Namespace, device: torch.device, fp16: bool,
+                rotation: bool) -> dict[str, Any]:
+    model, tok, tf = loaded.model, loaded.tokenizer, loaded.transform
+    test = TestSet(data, args.split, args.limit, tok.max_words)  # the method's test word limit
     load = make_loader(test, tf)
     keep = args.k_test > 0
-    res: dict[str, Any] = {"ckpt": str(args.ckpt), "engine": bool(loaded.meta.get("engine")), "split": args.split,
-                           "n_images": len(test.records), "n_texts": len(test.texts), "k_test": args.k_test,
-                           "device": device.type, "precision": "fp16" if fp16 else "fp32"}
+    res: dict[str, Any] = {"split": args.split, "n_images": len(test.records), "n_texts": len(test.texts),
+                           "k_test": args.k_test, "device": device.type, "precision": "fp16" if fp16 else "fp32"}
     with torch.autocast(device.type, dtype=torch.float16, enabled=fp16):
         gal = encode_gallery(model, load, len(test.records), test.texts, tok, keep, args.batch_size, device)
         res.update(_retrieval(gal, test.image_buildings, test.txt2img, args.k_test, model, args.chunk, device))
         res["grounding"] = grounding_accuracy(model, load, test.regions(), tok, args.batch_size, device)
         res["spatial"] = spatial_accuracy(model, load, test.object_boxes(), device=device)
         res["mirror"] = _mirror(model, gal, test, load, tok, device)
-        if args.rotation_study:
+        if rotation:
             res["rotation"] = {"0": res["retrieval"]["final"]}
             for angle in ROTATIONS:
                 g = encode_gallery(model, make_loader(test, tf, angle), len(test.records), test.texts, tok, keep,
                                    args.batch_size, device)
                 res["rotation"][str(angle)] = _retrieval(g, test.image_buildings, test.txt2img, args.k_test,
                                                          model, args.chunk, device)["retrieval"]["final"]
-    res["time_s"], res["peak_rss_mb"] = time.perf_counter() - t0, peak_rss_mb()
     return res
+
+
+def _corruption_benchmark(loaded: LoadedModel, data: Path, args: argparse.Namespace, device: torch.device,
+                          fp16: bool, clean: dict[str, Any]) -> dict[str, Any]:
+    """R@1 (final ranking, exact labels) under each corruption x severity and its fraction of the clean R@1."""
+    model, tok, tf = loaded.model, loaded.tokenizer, loaded.transform
+    test = TestSet(data, args.split, args.limit)
+    clean_r1 = {d: clean["retrieval"]["final"][d]["r1"] for d in ("t2i", "i2t")}
+    per: dict[str, dict[str, Any]] = {}
+    with torch.autocast(device.type, dtype=torch.float16, enabled=fp16):
+        for name in CORRUPTIONS:
+            per[name] = {}
+            for severity in SEVERITIES:
+                gal = encode_gallery(model, make_loader(test, tf, corruption=(name, severity)), len(test.records),
+                                     test.texts, tok, args.k_test > 0, args.batch_size, device)
+                final = _retrieval(gal, test.image_buildings, test.txt2img, args.k_test, model, args.chunk,
+                                   device)["retrieval"]["final"]
+                per[name][str(severity)] = {d: final[d]["r1"] for d in ("t2i", "i2t")}
+    return corruption_summary(clean_r1, per)
+
+
+def corruption_summary(clean_r1: dict[str, float], per: dict[str, dict[str, dict[str, float]]]) -> dict[str, Any]:
+    """Each cell's fraction of clean R@1 kept (per direction) and the means over all cells: `mean_kept` averages
+    t2i and i2t (the RoboSense 2025 GeoText track's robustness figure); None where clean R@1 is 0."""
+    kept: dict[str, list[float]] = {"t2i": [], "i2t": []}
+    for cells in per.values():
+        for cell in cells.values():
+            for d in ("t2i", "i2t"):
+                frac = cell[d] / clean_r1[d] if clean_r1[d] > 0 else None
+                cell[f"{d}_kept"] = frac
+                if frac is not None:
+                    kept[d].append(frac)
+    means = {d: float(np.mean(v)) if v else None for d, v in kept.items()}
+    both = [m for m in means.values() if m is not None]
+    return {"clean_r1": clean_r1, "per": per, "mean_kept_t2i": means["t2i"], "mean_kept_i2t": means["i2t"],
+            "mean_kept": float(np.mean(both)) if both else None, "severities": list(SEVERITIES)}
 
 
 def _mirror(model, gal, test: TestSet, load, tok, device: torch.device) -> dict:
@@ -403,12 +492,41 @@ def format_table(res: dict[str, Any]) -> str:
         if key in res:
             lines.append(f"{key}: " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
                                                 for k, v in res[key].items()))
+    if "splits" in res:
+        lines.append(split_table(res["splits"]))
+    if "corruption" in res:
+        lines.append(corruption_table(res["corruption"]))
     phases = [k for k in ("caption", "render", "encode", "rank", "itm") if f"{k}_time_s" in res]
     if phases:
         lines.append("phases: " + ", ".join(f"{k}={res[f'{k}_time_s']:.1f}s" for k in phases))
     runtime = f" device={res['device']} precision={res['precision']}" if "device" in res else ""
     lines.append(f"n_images={res['n_images']} n_texts={res['n_texts']} time={res['time_s']:.1f}s "
                  f"peak_rss={res['peak_rss_mb']:.0f}MB{runtime}")
+    return "\n".join(lines)
+
+
+def split_table(splits: dict[str, Any]) -> str:
+    """Final-ranking R@1 (exact labels) and box-head grounding of every split, one row each."""
+    lines = [f"{'split':<18}{'images':>7}{'t2i R@1':>9}{'i2t R@1':>9}{'mR':>7}{'ground@.5':>11}"]
+    for name, r in splits.items():
+        f, g = r["retrieval"]["final"], r.get("grounding", {})
+        ground = f"{g['acc_iou50']:>11.2f}" if "acc_iou50" in g else f"{'-':>11}"
+        lines.append(f"{name:<18}{r['n_images']:>7}{f['t2i']['r1']:>9.2f}{f['i2t']['r1']:>9.2f}{f['r_mean']:>7.2f}"
+                     + ground)
+    return "\n".join(lines)
+
+
+def corruption_table(c: dict[str, Any]) -> str:
+    """R@1 t2i / i2t per corruption and severity, then the mean fraction of clean R@1 kept."""
+    sev = c["severities"]
+    lines = [f"{'corruption':<20}" + "".join(f"{'sev ' + str(s) + ' t2i/i2t':>18}" for s in sev)]
+    for name, cells in c["per"].items():
+        lines.append(f"{name:<20}" + "".join(f"{cells[str(s)]['t2i']:>10.1f} /{cells[str(s)]['i2t']:>6.1f}"
+                                             for s in sev))
+    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+    lines.append(f"clean R@1 t2i/i2t {c['clean_r1']['t2i']:.1f} / {c['clean_r1']['i2t']:.1f}; mean fraction of "
+                 f"clean R@1 kept: {fmt(c['mean_kept'])} (t2i {fmt(c['mean_kept_t2i'])}, i2t "
+                 f"{fmt(c['mean_kept_i2t'])})")
     return "\n".join(lines)
 
 

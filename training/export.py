@@ -182,7 +182,9 @@ def _quiet_root_logger():
 
 
 def export_random_model(out: Path, config: str = "tiny", seed: int = 0, **kwargs: Any) -> dict[str, Any]:
-    """Export an untrained model of a built-in config (benchmarks and tests: no training needed)."""
+    """Export an untrained model of a built-in config (benchmarks and tests: no training needed). A config with
+    its own vocabulary (a pretrained text tower such as open_world's MiniLM, or a vocab file) keeps it, with the
+    pretrained weights loaded, so the text graph is the one a trained engine of that config would carry."""
     from geotext_ros.model.config import load_config
     from geotext_ros.model.factory import create_model, save_checkpoint
     from geotext_ros.model.tokenizer import WordPieceTokenizer
@@ -190,8 +192,11 @@ def export_random_model(out: Path, config: str = "tiny", seed: int = 0, **kwargs
 
     torch.manual_seed(seed)
     cfg = load_config(config)
-    tok = WordPieceTokenizer.build_vocab(CAPTIONS, min_freq=1, max_len=cfg.max_text_len)
-    model, transform, tok = create_model(cfg, tokenizer=tok, load_pretrained=False)
+    if cfg.text.pretrained_path or cfg.text.vocab_file:
+        model, transform, tok = create_model(cfg)
+    else:
+        tok = WordPieceTokenizer.build_vocab(CAPTIONS, min_freq=1, max_len=cfg.max_text_len)
+        model, transform, tok = create_model(cfg, tokenizer=tok, load_pretrained=False)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = save_checkpoint(out.parent / f"{out.name}.ckpt.pt", model, tok, transform)
     return export(ckpt, out, **kwargs)

@@ -15,6 +15,9 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 0, "log_every": 10, "save_every": 0, "clip_grad": 0.0, "seed": 42, "cache_images": True,
     "num_workers": 0, "dense_paraphrase": 0.0, "dense_hard_negatives": 0.0,
     "corrupt": 0.0, "corrupt_max_severity": 2,  # train-time image corruptions (training.data.corrupt)
+    # sentences whose frozen text-tower output is kept (training/text_cache.py); 0 = off. Used only with a model
+    # whose text.freeze_layers equals text.layers (a trainable tower runs uncached)
+    "text_cache": 0,
 }
 
 # A method's text limits: words kept by caption cleaning in training and at test (and onboard: the tokenizer keeps

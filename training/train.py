@@ -30,7 +30,8 @@ from training.data.corrupt import TrainCorruptions
 from training.losses.config import LossConfig
 from training.losses.objective import Objective
 from training.plots import plot_loss_curve
-from training.presets import load_preset, text_limits
+from training.presets import TRAIN_DEFAULTS, load_preset, text_limits
+from training.text_cache import TextCache, cache_applies
 from training.train_data import TrainSamples, caption_corpus, micro_batch, read_train_records
 from training.train_state import capture_rng, lr_at, restore_rng, seed_everything
 
@@ -136,7 +137,8 @@ class Trainer:
             self.preset = saved["preset"]  # the run continues with its own preset; --preset is ignored
             log.info("resuming %s at step %s with preset %r", args.resume, resume.meta["step"],
                      self.preset.get("name"))
-            self.cfg = merged_train_config({"train": saved["train"]}, args)
+            # a setting added after the checkpoint was written (train.text_cache) takes its default
+            self.cfg = merged_train_config({"train": {**TRAIN_DEFAULTS, **saved["train"]}}, args)
         else:
             self.preset = load_preset(args.preset)
             self.cfg = merged_train_config(self.preset, args)
@@ -175,6 +177,16 @@ class Trainer:
         self.loss_cfg = LossConfig.from_dict(self.preset)
         self._cap_queue()
         self.objective = Objective(self.model, self.loss_cfg).to(self.device)
+        # after the Objective: a momentum copy of the model must not share the cache. The setting is the preset's
+        # and presets are model-independent: a model whose text tower trains runs without the cache
+        self.text_cache = None
+        if self.cfg["text_cache"]:
+            if cache_applies(self.model.config):
+                self.text_cache = TextCache(self.model, int(self.cfg["text_cache"]))
+            else:
+                log.info("train.text_cache %s unused: the text tower of %r trains (text.freeze_layers %d of %d)",
+                         self.cfg["text_cache"], self.model.config.name, self.model.config.text.freeze_layers,
+                         self.model.config.text.layers)
         self.optimizer = torch.optim.AdamW(param_groups(self.model, float(self.cfg["weight_decay"])),
                                            lr=float(self.cfg["lr"]), foreach=True)
         self.total_steps = self._total_steps()
@@ -309,6 +321,8 @@ class Trainer:
             if save_every and self.step % save_every == 0:
                 self.save(self.out / f"checkpoint_step{self.step:06d}.pt")
         bar.close()
+        if self.text_cache is not None:
+            log.info("text cache: %s", self.text_cache.stats())
         last = self.out / "last.pt"
         self.save(last)
         if self.rank == 0 and not self.args.no_plot and metrics.exists():

@@ -126,6 +126,14 @@ class BertTextFusion(nn.Module):
         self.embeddings = BertEmbeddings(cfg)
         self.encoder = BertEncoder(cfg, fusion_layers, cross_width, dropout)
 
+    def freeze_text(self, layers: int) -> None:
+        """requires_grad False for the embeddings and text layers 0 .. layers-1 (none when layers is 0); the
+        fusion layers always train. Autograd then records nothing below the first trainable layer."""
+        frozen = [self.embeddings] + list(self.encoder.layer[:layers]) if layers > 0 else []
+        for module in frozen:
+            for p in module.parameters():
+                p.requires_grad_(False)
+
     def text(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = self.embeddings(ids)
         add_mask = extended_mask(mask, x.dtype)

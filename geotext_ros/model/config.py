@@ -21,6 +21,10 @@ class VisionConfig:
     kind: str = "vit"                 # "vit" | "swin"
     image_size: int = 128
     patch_size: int = 16
+    # ViT patch embedding: "patch" = one patch_size x patch_size convolution; "conv" = a stack of 3x3 stride-2
+    # convolutions (BatchNorm + ReLU) down to the same grid, then a 1x1 to `width` (Xiao et al. 2021, "Early
+    # convolutions help transformers see better"): the local image prior a ViT trained from scratch lacks
+    stem: str = "patch"
     # ViT
     width: int = 192
     layers: int = 4
@@ -63,6 +67,10 @@ class TextConfig:
     # vocabulary when no pretrained_path: a bundled name (model/vocab/<name>.txt), a vocab.txt path or
     # "pkg:<module>"; None = the tokenizer passed to create_model (or a character-level one)
     vocab_file: str | None = None
+    # training: the embeddings and the lowest `freeze_layers` text-only layers keep their (pretrained) weights
+    # (requires_grad False); 0 = all trainable, `layers` = the whole text tower frozen, which keeps every word of
+    # the pretrained vocabulary where pretraining put it instead of drifting towards the training captions' words
+    freeze_layers: int = 0
 
 
 @dataclass
@@ -121,6 +129,17 @@ def _validate(cfg: ModelConfig) -> None:
         raise ValueError(f"vision.image_size {v.image_size} is not a multiple of patch_size {v.patch_size}")
     if v.kind == "vit" and v.width % v.heads:
         raise ValueError(f"vision.width {v.width} is not divisible by vision.heads {v.heads}")
+    if v.stem not in ("patch", "conv"):
+        raise ValueError(f"vision.stem must be 'patch' or 'conv', got {v.stem!r}")
+    if v.stem == "conv":
+        if v.kind != "vit":
+            raise ValueError(f"vision.stem 'conv' is for the ViT encoder; vision.kind is {v.kind!r}")
+        n = v.patch_size.bit_length() - 1
+        if v.patch_size < 2 or 1 << n != v.patch_size or v.width % (1 << (n - 1)):
+            raise ValueError(f"vision.stem 'conv' needs a power-of-two patch_size >= 2 and a width divisible by "
+                             f"patch_size / 2; got patch_size {v.patch_size}, width {v.width}")
+    if not 0 <= t.freeze_layers <= t.layers:
+        raise ValueError(f"text.freeze_layers must be in [0, text.layers={t.layers}], got {t.freeze_layers}")
     if v.kind == "swin" and len(v.depths) != len(v.swin_heads):
         raise ValueError(f"vision.depths {v.depths} and vision.swin_heads {v.swin_heads} differ in length")
     if t.hidden % t.heads:

@@ -51,6 +51,7 @@ class GeoTextModel(nn.Module):
         h = config.relation_hidden
         self.relation_mlp = nn.Sequential(nn.Linear(rel_in, h), nn.LayerNorm(h), nn.GELU(), nn.Linear(h, 6))
         self.apply(_init_weights)
+        self.text_encoder.freeze_text(t.freeze_layers)
 
     # --- encoders -----------------------------------------------------------------------------------------
     def encode_image(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

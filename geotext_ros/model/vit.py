@@ -17,6 +17,27 @@ class PatchEmbed(nn.Module):
         return self.proj(x).flatten(2).transpose(1, 2)  # [B, G*G, D], row-major over the grid
 
 
+class ConvStem(nn.Module):
+    """log2(patch) 3x3 stride-2 convolutions (BatchNorm, ReLU), channels doubling up to `width`, then a 1x1
+    projection: the same [B, G*G, D] tokens as PatchEmbed, from overlapping local filters."""
+
+    def __init__(self, patch: int, width: int) -> None:
+        super().__init__()
+        steps = patch.bit_length() - 1
+        layers: list[nn.Module] = []
+        c_in = 3
+        for i in range(steps):
+            c_out = width // 2 ** (steps - 1 - i)
+            layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c_out),
+                       nn.ReLU(inplace=True)]
+            c_in = c_out
+        self.convs = nn.Sequential(*layers)
+        self.proj = nn.Conv2d(c_in, width, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(self.convs(x)).flatten(2).transpose(1, 2)
+
+
 class Mlp(nn.Module):
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
@@ -61,7 +82,7 @@ class VisionTransformer(nn.Module):
     def __init__(self, cfg: VisionConfig) -> None:
         super().__init__()
         grid = cfg.image_size // cfg.patch_size
-        self.patch_embed = PatchEmbed(cfg.patch_size, cfg.width)
+        self.patch_embed = (ConvStem if cfg.stem == "conv" else PatchEmbed)(cfg.patch_size, cfg.width)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, cfg.width))
         self.pos_embed = nn.Parameter(torch.zeros(1, 1 + grid * grid, cfg.width))
         self.blocks = nn.ModuleList([Block(cfg.width, cfg.heads, cfg.mlp_ratio, cfg.layer_norm_eps)

@@ -140,6 +140,7 @@ class Grounder:
         self.dense_upsample = int(config.dense_upsample)
         self.guided_size, self.guided_sigma_colour = int(config.guided_size), float(config.guided_sigma_colour)
         self.alias_readings = int(config.alias_readings)
+        self._text_cache: Optional[tuple[tuple[str, ...], tuple[Any, Any, Any, Any]]] = None
 
     def ground(self, rgb: np.ndarray, instruction: Instruction) -> GroundingResult:
         """Ground `instruction` in an RGB uint8 [H, W, 3] frame."""
@@ -165,10 +166,9 @@ class Grounder:
         view_tokens: the encoded shifted_views of the frame ([f*f, 1+G*G, Dv]) for an f-times finer dense map;
         guide: the RGB frame, for guided upsampling (guided_size > 0)."""
         phrases = [instruction.target] + instruction.anchors
-        groups = [self._readings(p) for p in phrases]
-        flat = [r for g in groups for r in g]
-        ids, mask = self.backend.tokenizer(flat + [instruction.text or instruction.target])
-        txt_tokens, txt_embed = self.backend.encode_text(ids, mask)
+        texts, groups = self.instruction_texts(instruction)
+        flat = texts[:-1]
+        ids, mask, txt_tokens, txt_embed = self._encode_text(tuple(texts))
         n, m = len(phrases), len(flat)
         dense = self._dense(image_tokens if view_tokens is None else view_tokens, txt_embed[:m])
         keep = _best_readings([len(g) for g in groups], dense)
@@ -205,6 +205,23 @@ class Grounder:
         result.confidence = float(candidates[selection.index].score)
         result.box = self._refined(candidates[selection.index].box, head_box, result)
         return result
+
+    def instruction_texts(self, instruction: Instruction) -> tuple[list[str], list[list[str]]]:
+        """The texts encoded for an instruction: every reading of the target and of each anchor (alias readings,
+        up to alias_readings per phrase), then the whole sentence; and the readings grouped per phrase."""
+        groups = [self._readings(p) for p in [instruction.target] + instruction.anchors]
+        return [r for g in groups for r in g] + [instruction.text or instruction.target], groups
+
+    def _encode_text(self, texts: tuple[str, ...]) -> tuple[Any, Any, Any, Any]:
+        """(ids, mask, tokens, embed) of `texts`, encoded once per instruction: the navigator grounds the same
+        instruction frame after frame, so the last batch is kept while the texts stay the same (the text tower
+        then costs nothing per frame; bench/runtime.py `text_per_instruction` is what a new instruction costs)."""
+        cached = self._text_cache
+        if cached is None or cached[0] != texts:
+            ids, mask = self.backend.tokenizer(list(texts))
+            cached = (texts, (ids, mask, *self.backend.encode_text(ids, mask)))
+            self._text_cache = cached
+        return cached[1]
 
     def _dense(self, view_tokens: np.ndarray, phrase_embed: np.ndarray) -> np.ndarray:
         """[n, G', G'] map per phrase: the model's grid for one view, stitched from f*f shifted views."""
