@@ -305,7 +305,7 @@ def _corruption_benchmark(loaded: LoadedModel, data: Path, args: argparse.Namesp
                           fp16: bool, clean: dict[str, Any]) -> dict[str, Any]:
     """R@1 (final ranking, exact labels) under each corruption x severity and its fraction of the clean R@1."""
     model, tok, tf = loaded.model, loaded.tokenizer, loaded.transform
-    test = TestSet(data, args.split, args.limit)
+    test = TestSet(data, args.split, args.limit, tok.max_words)
     clean_r1 = {d: clean["retrieval"]["final"][d]["r1"] for d in ("t2i", "i2t")}
     per: dict[str, dict[str, Any]] = {}
     with torch.autocast(device.type, dtype=torch.float16, enabled=fp16):
