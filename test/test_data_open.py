@@ -11,7 +11,7 @@ from geotext_ros.sim.appearance import FAMILIES
 from geotext_ros.sim.instructions import PLAIN_TEMPLATES, TEMPLATES
 from training.data import load_test, write_dataset
 from training.data.cli import main
-from training.data.corrupt import CORRUPTIONS, TrainCorruptions, corrupt
+from training.data.train_corruptions import CORRUPTIONS, TrainCorruptions, corrupt
 from training.data.synth import resolve_config
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from test_train_tinydata import write_tiny_dataset
-from training.data.corruptions import CORRUPTIONS, SEVERITIES, corrupt, random_corruption
+from training.data.benchmark_corruptions import CORRUPTIONS, SEVERITIES, corrupt
 from training.evaluate import corruption_summary, main as eval_main, parse_split_specs
 from training.train import main as train_main
 
@@ -53,15 +53,6 @@ def test_bad_arguments_name_the_value():
         corrupt(img, "fog", 4)
     with pytest.raises(ValueError, match="uint8"):
         corrupt(img.astype(np.float32), "fog", 1)
-
-
-def test_random_corruption_respects_p_and_rng():
-    img = _scene()
-    assert random_corruption(img, np.random.default_rng(0), p=0.0) is img
-    a = random_corruption(img, np.random.default_rng(5), p=1.0)
-    b = random_corruption(img, np.random.default_rng(5), p=1.0)
-    np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, img)
 
 
 def test_corruption_summary_means():

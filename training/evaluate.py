@@ -39,7 +39,7 @@ from geotext_ros.model.factory import LoadedModel, load_checkpoint
 from geotext_ros.model.text import MAX_WORDS_TEST
 from geotext_ros.runtime.errors import RuntimeSetupError
 from geotext_ros.runtime.graph_spec import MANIFEST_NAME
-from training.data.corruptions import CORRUPTIONS, SEVERITIES, corrupt
+from training.data.benchmark_corruptions import CORRUPTIONS, SEVERITIES, corrupt
 from training.data.geotext1652 import TestRecord, load_test
 from training.eval_probes import grounding_accuracy, mirror_accuracy, spatial_accuracy
 from training.eval_retrieval import encode_gallery, evaluate_retrieval_modes, itm_scores
@@ -59,7 +59,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--eval-split", action="append", metavar="NAME=DIR",
                    help="one more named folder reported beside --data (repeatable)")
     p.add_argument("--corruptions", action="store_true",
-                   help="corruption benchmark on --data: 5 corruptions x 3 severities (training/data/corruptions.py), "
+                   help="corruption benchmark on --data: 5 corruptions x 3 severities (training/data/benchmark_corruptions.py), "
                         "R@1 per cell and the mean fraction of clean R@1 kept")
     p.add_argument("--k-test", type=int, default=256, help="ITM re-scores each query's top k (0 = ITC only)")
     p.add_argument("--batch-size", type=int, default=64)

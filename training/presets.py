@@ -14,7 +14,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "lr": 1e-4, "weight_decay": 0.01, "warmup": 0.1, "batch_size": 32, "grad_accum": 1, "steps": 1000,
     "epochs": 0, "log_every": 10, "save_every": 0, "clip_grad": 0.0, "seed": 42, "cache_images": True,
     "num_workers": 0, "dense_paraphrase": 0.0, "dense_hard_negatives": 0.0,
-    "corrupt": 0.0, "corrupt_max_severity": 2,  # train-time image corruptions (training.data.corrupt)
+    "corrupt": 0.0, "corrupt_max_severity": 2,  # train-time image corruptions (training.data.train_corruptions)
     # sentences whose frozen text-tower output is kept (training/text_cache.py); 0 = off. Used only with a model
     # whose text.freeze_layers equals text.layers (a trainable tower runs uncached)
     "text_cache": 0,

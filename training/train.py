@@ -26,7 +26,7 @@ from geotext_ros.model.factory import create_model, load_checkpoint, save_checkp
 from geotext_ros.model.tokenizer import WordPieceTokenizer
 from geotext_ros.model.xvlm import load_xvlm_checkpoint
 from training.collate import collate, to_device
-from training.data.corrupt import TrainCorruptions
+from training.data.train_corruptions import TrainCorruptions
 from training.losses.config import LossConfig
 from training.losses.objective import Objective
 from training.plots import plot_loss_curve

@@ -13,7 +13,7 @@ from torch.utils.data.distributed import DistributedSampler
 
 from geotext_ros.model.preprocess import ImageTransform
 from geotext_ros.model.text import MAX_WORDS_TRAIN
-from training.data.corrupt import TrainCorruptions
+from training.data.train_corruptions import TrainCorruptions
 from training.data.geotext1652 import TrainRecord, load_train
 
 

@@ -1,12 +1,14 @@
-"""Image corruptions for the corruption benchmark (geotext-eval --corruptions) and train-time augmentation.
+"""Image corruptions for the corruption benchmark (geotext-eval --corruptions).
+
+Written apart from the train-time corruptions (training/data/train_corruptions.py): the same five families, other
+kernels and strengths, so the benchmark does not measure the exact pixels training saw.
 
 Five corruptions x three severities, as in the RoboSense 2025 GeoText track: gaussian blur, gaussian noise, JPEG,
 brightness/contrast, fog. Pure numpy + PIL, deterministic for a given seed, applied to the uint8 RGB image
 *before* the model's transform (so they hit the pixels a camera would deliver, at the image's own resolution).
 
-    from training.data.corruptions import CORRUPTIONS, SEVERITIES, corrupt, random_corruption
+    from training.data.benchmark_corruptions import CORRUPTIONS, SEVERITIES, corrupt
     out = corrupt(rgb, "fog", 2, seed=7)                 # uint8 HxWx3 -> uint8 HxWx3, same shape
-    out = random_corruption(rgb, np.random.default_rng(0), p=0.5)   # train time: a random one, or none
 
 Sizes that depend on the image (blur radius, fog blob size) are given relative to the shorter side, so a
 severity means the same thing at any resolution. No corruption moves a pixel: boxes and relations stay true.
@@ -90,15 +92,3 @@ def corrupt(image: np.ndarray, name: str, severity: int, seed: int = 0) -> np.nd
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"corrupt needs a uint8 HxWx3 RGB image, got dtype {image.dtype} shape {image.shape}")
     return CORRUPTIONS[name](np.ascontiguousarray(image), int(severity), _rng(seed))
-
-
-def random_corruption(image: np.ndarray, rng: np.random.Generator, p: float = 0.5,
-                      names: tuple[str, ...] = tuple(CORRUPTIONS)) -> np.ndarray:
-    """Train-time augmentation: with probability p one corruption of `names` at a random severity, else the image
-    unchanged. All randomness comes from `rng` (reproducible with the training seed)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"random_corruption p must be a probability in [0, 1], got {p}")
-    if rng.random() >= p:
-        return image
-    name = names[int(rng.integers(len(names)))]
-    return corrupt(image, name, int(rng.integers(1, len(SEVERITIES) + 1)), seed=int(rng.integers(2**31)))

@@ -1,5 +1,7 @@
-"""Image corruptions: blur, noise, JPEG, brightness/contrast and fog, at severities 1-3, for training and for a
-corruption benchmark (5 corruptions x 3 severities, as in the RoboSense 2025 GeoText track).
+"""Train-time image corruptions: blur, noise, JPEG, brightness/contrast and fog, at severities 1-3.
+
+The corruption benchmark (geotext-eval --corruptions) uses training/data/benchmark_corruptions.py, written apart
+(other kernels and strengths), so it does not measure the exact pixels training saw.
 
 None of them moves pixels or shifts hue, so boxes, spatial words and colour names stay true.
 
