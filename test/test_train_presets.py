@@ -26,7 +26,14 @@ def test_all_required_presets_exist():
     hccm = load_preset("hccm")
     assert hccm["losses"] == {"itc": 0.25, "itm": 1.0, "rg_itc": 0.25, "rg_itm": 0.5, "grounding": 0.1}
     assert hccm["momentum"]["alpha"] == 0.4 and hccm["momentum"]["momentum"] == 0.995
-    assert load_preset("geotext")["losses"] == {"itc": 1.0, "itm": 1.0, "grounding": 0.1, "spatial": 0.1}
+    assert hccm["momentum"]["queue_size"] == 57600
+    geotext = load_preset("geotext")
+    assert geotext["losses"] == {"itc": 1.0, "itm": 1.0, "grounding": 0.1, "spatial": 1.0}  # GeoText's weights
+    assert geotext["spatial_loss"] == {"label_rule": "geotext"}
+    # the embedded model's presets keep the navigator's rule and the ITC strength they were trained with
+    default = load_preset("default")
+    assert default["spatial_loss"] == {"label_rule": "navigator"}
+    assert default["losses"]["itc"] == 0.5 and default["losses"]["rg_itc"] == 0.125
 
 
 @pytest.mark.parametrize("name", available_presets())

@@ -29,6 +29,7 @@ from geotext_ros.model.factory import load_checkpoint
 from training.data.geotext1652 import TestRecord, load_test
 from training.eval_probes import grounding_accuracy, mirror_accuracy, spatial_accuracy
 from training.eval_retrieval import encode_gallery, evaluate_retrieval, itm_scores
+from training.losses.config import spatial_rule_of
 from training.metrics import retrieval_report, streaming_similarity_topk
 
 log = logging.getLogger("geotext-eval")
@@ -148,7 +149,8 @@ def run_model_eval(args: argparse.Namespace) -> dict[str, Any]:
     res["retrieval"] = evaluate_retrieval(gal, test.text_buildings, test.image_buildings, args.k_test, model,
                                           args.chunk)
     res["grounding"] = grounding_accuracy(model, load, test.regions(), tok, args.batch_size)
-    res["spatial"] = spatial_accuracy(model, load, test.object_boxes())
+    res["spatial"] = spatial_accuracy(model, load, test.object_boxes(),
+                                      spatial_rule_of((loaded.meta.get("train_config") or {}).get("preset")))
     res["mirror"] = _mirror(model, gal, test, load, tok)
     if args.rotation_study:
         res["rotation"] = {"0": res["retrieval"]["final"]}

@@ -42,5 +42,6 @@ def load_preset(name_or_path: str) -> dict[str, Any]:
         if not 0.0 <= float(train[key]) <= 1.0:
             raise ValueError(f"preset {path}: train.{key} {train[key]} is a probability; use a value in [0, 1]")
     return {"name": raw.get("name", path.stem), "losses": raw.get("losses", {}),
-            "momentum": raw.get("momentum", {}), "dense_loss": raw.get("dense_loss", {}), "train": train,
+            "momentum": raw.get("momentum", {}), "dense_loss": raw.get("dense_loss", {}),
+            "spatial_loss": LossConfig.from_dict(raw).to_dict()["spatial_loss"], "train": train,
             "description": raw.get("description", "")}

@@ -26,7 +26,7 @@ from geotext_ros.model.factory import create_model, load_checkpoint, save_checkp
 from geotext_ros.model.tokenizer import WordPieceTokenizer
 from geotext_ros.model.xvlm import load_xvlm_checkpoint
 from training.loss_batch import collate, to_device
-from training.losses.config import LossConfig
+from training.losses.config import LossConfig, with_legacy_spatial_rule
 from training.losses.objective import Objective
 from training.plots import plot_loss_curve
 from training.presets import load_preset
@@ -125,7 +125,8 @@ class Trainer:
         resume = load_checkpoint(args.resume) if args.resume else None
         if resume is not None:
             saved = resume.meta["train_config"]
-            self.preset = saved["preset"]  # the run continues with its own preset; --preset is ignored
+            # the run continues with its own preset (--preset is ignored), its spatial label rule made explicit
+            self.preset = with_legacy_spatial_rule(saved["preset"])
             log.info("resuming %s at step %s with preset %r", args.resume, resume.meta["step"],
                      self.preset.get("name"))
             self.cfg = merged_train_config({"train": saved["train"]}, args)
