@@ -4,7 +4,7 @@ in memory as one uint8 tensor, already resized to the model's input size), one i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -39,9 +39,9 @@ def load_resized(path: Path, size: int) -> np.ndarray:
 class TrainSamples(torch.utils.data.Dataset):
     """Item i = one caption record -> {"pixels", "caption", "id", "sentences", "bboxes", "objects"}."""
 
-    def __init__(self, records: Sequence[TrainRecord], transform: ImageTransform, cache_images: bool = True
-                 ) -> None:
-        self.records, self.transform = list(records), transform
+    def __init__(self, records: Sequence[TrainRecord], transform: ImageTransform, cache_images: bool = True,
+                 augment: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> None:
+        self.records, self.transform, self.augment = list(records), transform, augment
         keys = sorted({r.image_id for r in self.records})
         self.image_index = {k: i for i, k in enumerate(keys)}
         self.paths = {self.image_index[r.image_id]: r.image_path for r in self.records}
@@ -58,6 +58,8 @@ class TrainSamples(torch.utils.data.Dataset):
         img_id = self.image_index[r.image_id]
         rgb = self.cache[img_id].numpy() if self.cache is not None else load_resized(self.paths[img_id],
                                                                                    self.transform.size)
+        if self.augment is not None:   # on the resized uint8 image, before normalization (as X-VLM)
+            rgb = self.augment(rgb)
         return {"pixels": self.transform(rgb), "caption": r.caption, "id": img_id,
                 "sentences": list(r.sentences) if r.sentences else None,
                 "bboxes": [list(b) if b else None for b in r.bboxes] if r.bboxes else None,
