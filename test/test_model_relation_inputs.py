@@ -80,3 +80,11 @@ def test_committed_engine_keeps_its_legacy_head_and_agrees_with_its_onnx_graph()
     got = backend._run("relation", feeds)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, atol=1e-5)
+
+
+def test_features_only_relation_graph_runs_in_onnxruntime_within_tolerance(engine_dir):
+    """geotext-export of a tiny (features-only) model: ORT's relation graph agrees with PyTorch."""
+    manifest = json.loads((engine_dir / "manifest.json").read_text())
+    assert manifest["model_config"]["relation_inputs"] == "features"
+    parity = manifest["parity"]["max_abs_diff"]
+    assert parity["h_prob"] < 1e-4 and parity["v_prob"] < 1e-4, parity
