@@ -154,3 +154,21 @@ def test_changed_terms_run_forward_and_backward(tiny, weights, momentum):
                                torch.tensor([0, 0]))["spatial"].backward()
         assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.text_encoder.parameters())
         assert sum(float(p.grad.abs().sum()) for p in model.vision_encoder.parameters() if p.grad is not None) > 0
+
+
+def test_rg_itc_ignores_the_queue_while_itc_uses_it(tiny):
+    """HCCM: RG-ITC contrasts against the batch's momentum features only; ITC also against the queue."""
+    model, tok = tiny
+    model.eval()
+    cfg = LossConfig.from_dict({"losses": {"itc": 0.25, "rg_itc": 0.25},
+                                "momentum": {"enabled": True, "queue_size": 6, "distill": True, "alpha": 0.4}})
+    obj = Objective(model, cfg)
+    batch = _batch(tok, model)
+    with torch.no_grad():
+        first = obj(model, batch)           # queue empty: batch keys only
+        g = torch.Generator().manual_seed(9)
+        obj.img_queue.enqueue(F.normalize(torch.randn(6, 16, generator=g), dim=1), torch.arange(10, 16))
+        obj.txt_queue.enqueue(F.normalize(torch.randn(6, 16, generator=g), dim=1), torch.arange(10, 16))
+        second = obj(model, batch)          # six foreign keys queued
+    assert second["rg_itc"].item() == pytest.approx(first["rg_itc"].item(), rel=1e-6)
+    assert second["itc"].item() > first["itc"].item() + 1e-3
