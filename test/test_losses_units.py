@@ -58,7 +58,7 @@ def test_itc_two_by_two_hand_computed():
     lse = lambda *x: math.log(sum(math.exp(v) for v in x))  # noqa: E731
     i2t = ((lse(1.0, 0.6) - 1.0) + (lse(0.0, 0.8) - 0.8)) / 2
     t2i = ((lse(1.0, 0.0) - 1.0) + (lse(0.6, 0.8) - 0.8)) / 2
-    assert out == pytest.approx((i2t + t2i) / 2, rel=1e-6)
+    assert out == pytest.approx(i2t + t2i, rel=1e-6)   # summed, as X-VLM / GeoText / HCCM
 
 
 def test_itc_same_id_counts_as_positive():
@@ -96,7 +96,7 @@ def test_momentum_update_is_ema():
     online = nn.Linear(1, 1, bias=False)
     with torch.no_grad():
         online.weight.fill_(1.0)
-    mom = MomentumModel(online, momentum=0.9)
+    mom = MomentumModel(online, momentum=0.9, parts=("weight",))
     with torch.no_grad():
         online.weight.fill_(2.0)
     mom.update(online)
@@ -105,14 +105,14 @@ def test_momentum_update_is_ema():
     mom.update(online)
     assert mom.model.weight.item() == pytest.approx(0.9 * 1.1 + 0.1 * 2.0)
     with pytest.raises(ValueError, match="momentum"):
-        MomentumModel(online, momentum=1.0)
+        MomentumModel(online, momentum=1.0, parts=("weight",))
 
 
 def test_spatial_pairs_cover_all_ordered_pairs_per_image():
     boxes = torch.tensor([[0.2, 0.5, 0.1, 0.1], [0.8, 0.5, 0.1, 0.1], [0.5, 0.2, 0.1, 0.1],
                           [0.5, 0.5, 0.1, 0.1], [0.5, 0.5, 0.1, 0.1]])
     owner = torch.tensor([0, 0, 0, 1, 1])          # image 1 holds two identical boxes: no pair
-    ia, ib, h, v = ordered_pairs(boxes, owner)
+    ia, ib, h, v = ordered_pairs(boxes, owner, "navigator")
     assert list(zip(ia.tolist(), ib.tolist())) == [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]
     assert (h[0].item(), v[0].item()) == (0, 1)    # box 0 is left of box 1
     assert (h[3].item(), v[3].item()) == (2, 2)    # box 1 is right of and below box 2

@@ -112,7 +112,8 @@ def _export_and_compare(tmp_path, module, args, names, dynamic, other_args):
     torch.onnx.export(module, args, str(path), opset_version=17, dynamo=False, input_names=names,
                       dynamic_axes=dynamic)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = sess.run(None, {n: a.numpy() for n, a in zip(names, other_args)})
+    kept = {i.name for i in sess.get_inputs()}   # the exporter drops inputs the graph never reads
+    got = sess.run(None, {n: a.numpy() for n, a in zip(names, other_args) if n in kept})
     with torch.no_grad():
         want = module(*other_args)
     want = want if isinstance(want, tuple) else (want,)
@@ -147,5 +148,6 @@ def test_onnx_export_dynamic_batch_and_length(tiny, tmp_path):
     with torch.no_grad():
         f1 = model.region_features(it2, boxes, index)
         f3 = model.region_features(it3, boxes3, index3)
+    assert model.config.relation_inputs == "features"   # the tiny config's head reads no coordinates
     _export_and_compare(tmp_path, _Call(model, "relation_head"), (f1, f1, boxes, boxes), ["fa", "fb", "ba", "bb"],
                         {n: {0: "k"} for n in ("fa", "fb", "ba", "bb")}, (f3, f3.flip(0), boxes3, boxes3.flip(0)))

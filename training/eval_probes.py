@@ -33,16 +33,17 @@ def grounding_accuracy(model: torch.nn.Module, pixels: Callable[[Sequence[int]],
 
 @torch.no_grad()
 def spatial_accuracy(model: torch.nn.Module, pixels: Callable[[Sequence[int]], torch.Tensor],
-                     boxes_per_image: Sequence[tuple[int, list[list[float]]]], batch_size: int = 32,
-                     device: str | torch.device = "cpu") -> dict:
-    """(image index, distinct boxes) per image; accuracy over all ordered pairs, per axis and both."""
+                     boxes_per_image: Sequence[tuple[int, list[list[float]]]], rule: str,
+                     batch_size: int = 32, device: str | torch.device = "cpu") -> dict:
+    """(image index, distinct boxes) per image; accuracy over all ordered pairs, per axis and both, against the
+    labels of `rule` (the one the head was trained with: training.losses.config.spatial_rule_of)."""
     hits_h = hits_v = hits_both = total = 0
     for start in range(0, len(boxes_per_image), batch_size):
         part = boxes_per_image[start:start + batch_size]
         img_tokens, _ = model.encode_image(pixels([p[0] for p in part]).to(device))
         boxes = torch.tensor([b for _, bs in part for b in bs], dtype=torch.float32, device=device)
         owner = torch.tensor([j for j, (_, bs) in enumerate(part) for _ in bs], dtype=torch.long, device=device)
-        ia, ib, hl, vl = ordered_pairs(boxes, owner)
+        ia, ib, hl, vl = ordered_pairs(boxes, owner, rule)
         if ia.numel() == 0:
             continue
         feats = model.region_features(img_tokens, boxes, owner)
@@ -55,7 +56,7 @@ def spatial_accuracy(model: torch.nn.Module, pixels: Callable[[Sequence[int]], t
     if total == 0:
         return {"n_pairs": 0}
     return {"n_pairs": total, "acc_h": 100 * hits_h / total, "acc_v": 100 * hits_v / total,
-            "acc_both": 100 * hits_both / total}
+            "acc_both": 100 * hits_both / total, "label_rule": rule}
 
 
 def mirror_accuracy(pairs: Sequence[tuple[int, int, int]], itc: Callable[[list[int], list[int]], torch.Tensor],

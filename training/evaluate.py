@@ -43,6 +43,7 @@ from training.data.benchmark_corruptions import CORRUPTIONS, SEVERITIES, corrupt
 from training.data.geotext1652 import TestRecord, load_test
 from training.eval_probes import grounding_accuracy, mirror_accuracy, spatial_accuracy
 from training.eval_retrieval import encode_gallery, evaluate_retrieval_modes, itm_scores
+from training.losses.config import spatial_rule_of
 from training.metrics import reference_labels, retrieval_report, streaming_similarity_topk
 
 log = logging.getLogger("geotext-eval")
@@ -289,7 +290,9 @@ def _eval_split(loaded: LoadedModel, data: Path, args: argparse.Namespace, devic
         gal = encode_gallery(model, load, len(test.records), test.texts, tok, keep, args.batch_size, device)
         res.update(_retrieval(gal, test.image_buildings, test.txt2img, args.k_test, model, args.chunk, device))
         res["grounding"] = grounding_accuracy(model, load, test.regions(), tok, args.batch_size, device)
-        res["spatial"] = spatial_accuracy(model, load, test.object_boxes(), device=device)
+        res["spatial"] = spatial_accuracy(model, load, test.object_boxes(),
+                                          spatial_rule_of((loaded.meta.get("train_config") or {}).get("preset")),
+                                          device=device)
         res["mirror"] = _mirror(model, gal, test, load, tok, device)
         if rotation:
             res["rotation"] = {"0": res["retrieval"]["final"]}

@@ -18,7 +18,15 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     # sentences whose frozen text-tower output is kept (training/text_cache.py); 0 = off. Used only with a model
     # whose text.freeze_layers equals text.layers (a trainable tower runs uncached)
     "text_cache": 0,
+    # AdamW betas (torch's default; GeoText uses (0.9, 0.98)); lr multiplier of the heads X-VLM has no weights
+    # for (training.train.NEW_HEADS); image augmentation (training.photometric.AUGMENTS)
+    "betas": [0.9, 0.999], "head_lr_mult": 1.0, "augment": "none",
+    # the model config a new run builds (--model-config overrides), and whether the recipe starts from the
+    # published X-VLM checkpoint (then --init-xvlm PATH is required: weights are never downloaded)
+    "model_config": "tiny", "init_xvlm": False,
 }
+# Evaluation settings of a recipe: ITM re-scores each query's ITC top k_test (geotext-eval --k-test)
+EVAL_DEFAULTS: dict[str, Any] = {"k_test": 256}
 
 # A method's text limits: words kept by caption cleaning in training and at test (and onboard: the tokenizer keeps
 # the test limit), and the token limit (0 = the model config's max_text_len). GeoText: 30 / 50 words; HCCM: 90 / 90
@@ -67,7 +75,26 @@ def load_preset(name_or_path: str) -> dict[str, Any]:
     for key in ("dense_paraphrase", "dense_hard_negatives", "corrupt"):
         if not 0.0 <= float(train[key]) <= 1.0:
             raise ValueError(f"preset {path}: train.{key} {train[key]} is a probability; use a value in [0, 1]")
-    text = text_limits({"name": raw.get("name", path.stem), "text": raw.get("text")})
+    _check_train(path, train)
+    evals = dict(EVAL_DEFAULTS)
+    bad = sorted(set(raw.get("eval", {})) - set(evals))
+    if bad:
+        raise ValueError(f"preset {path} has unknown eval settings {bad}; known: {sorted(evals)}")
+    evals.update(raw.get("eval", {}))
     return {"name": raw.get("name", path.stem), "losses": raw.get("losses", {}),
-            "momentum": raw.get("momentum", {}), "dense_loss": raw.get("dense_loss", {}), "train": train,
-            "text": text, "description": raw.get("description", "")}
+            "momentum": raw.get("momentum", {}), "dense_loss": raw.get("dense_loss", {}),
+            "spatial_loss": LossConfig.from_dict(raw).to_dict()["spatial_loss"], "train": train, "eval": evals,
+            "text": text_limits({"name": raw.get("name", path.stem), "text": raw.get("text")}),
+            "description": raw.get("description", "")}
+
+
+def _check_train(path: Path, train: dict[str, Any]) -> None:
+    from training.photometric import AUGMENTS
+
+    betas = train["betas"]
+    if len(betas) != 2 or not all(0.0 <= float(b) < 1.0 for b in betas):
+        raise ValueError(f"preset {path}: train.betas {betas} must be two values in [0, 1), e.g. [0.9, 0.98]")
+    if float(train["head_lr_mult"]) <= 0:
+        raise ValueError(f"preset {path}: train.head_lr_mult {train['head_lr_mult']} must be > 0 (1 = same lr)")
+    if train["augment"] not in AUGMENTS:
+        raise ValueError(f"preset {path}: train.augment {train['augment']!r} is not one of {sorted(AUGMENTS)}")

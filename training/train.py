@@ -27,8 +27,9 @@ from geotext_ros.model.tokenizer import WordPieceTokenizer
 from geotext_ros.model.xvlm import load_xvlm_checkpoint
 from training.collate import collate, to_device
 from training.data.train_corruptions import TrainCorruptions
-from training.losses.config import LossConfig
+from training.losses.config import LossConfig, with_legacy_spatial_rule
 from training.losses.objective import Objective
+from training.photometric import AUGMENTS
 from training.plots import plot_loss_curve
 from training.presets import TRAIN_DEFAULTS, load_preset, text_limits
 from training.text_cache import TextCache, cache_applies
@@ -42,7 +43,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="geotext-train", description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, help="GeoText-1652 folder (train.json + images/)")
     p.add_argument("--preset", default="default", help="preset name (training/presets) or JSON path")
-    p.add_argument("--model-config", default="tiny", help="model config name or JSON path")
+    p.add_argument("--model-config", help="model config name or JSON path (default: the preset's "
+                                           "train.model_config)")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--steps", type=int, help="optimizer steps (overrides the preset)")
     p.add_argument("--epochs", type=float, help="epochs instead of steps")
@@ -114,13 +116,23 @@ def build_model(model_config: str, records: list, max_tokens: int = 0) -> tuple[
     return create_model(config, tokenizer=WordPieceTokenizer.build_vocab(caption_corpus(records)))
 
 
-def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """No weight decay for biases, norms and scalars (temperature), as BERT/X-VLM fine-tuning does."""
-    decay, no_decay = [], []
+# Heads the published X-VLM checkpoint has no weights for (GeoText's spatial head, the dense head): with
+# train.head_lr_mult they learn at a multiple of the base lr, as X-VLM's optimizer treats newly initialized params.
+NEW_HEADS = ("relation_mlp.", "dense_proj.", "dense_logit_scale", "dense_bias")
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float, head_lr_mult: float) -> list[dict]:
+    """No weight decay for biases, norms and scalars (temperature), as BERT/X-VLM fine-tuning does; each group
+    carries `lr_scale` (head_lr_mult for NEW_HEADS, 1 otherwise; with 1 there are just the two groups)."""
+    groups: dict[tuple[bool, bool], list] = {}
     for name, p in model.named_parameters():
         if p.requires_grad:
-            (no_decay if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+            no_decay = p.ndim < 2 or "norm" in name.lower()
+            head = head_lr_mult != 1.0 and name.startswith(NEW_HEADS)
+            groups.setdefault((head, no_decay), []).append(p)
+    return [{"params": params, "weight_decay": 0.0 if no_decay else weight_decay,
+             "lr_scale": head_lr_mult if head else 1.0}
+            for (head, no_decay), params in sorted(groups.items())]
 
 
 class Trainer:
@@ -134,10 +146,12 @@ class Trainer:
         resume = load_checkpoint(args.resume) if args.resume else None
         if resume is not None:
             saved = resume.meta["train_config"]
-            self.preset = saved["preset"]  # the run continues with its own preset; --preset is ignored
+            # the run continues with its own preset (--preset is ignored), its spatial label rule made explicit
+            self.preset = with_legacy_spatial_rule(saved["preset"])
             log.info("resuming %s at step %s with preset %r", args.resume, resume.meta["step"],
                      self.preset.get("name"))
-            # a setting added after the checkpoint was written (train.text_cache) takes its default
+            # settings added since the checkpoint was written (train.text_cache, ...) take their defaults, which
+            # are the old behaviour
             self.cfg = merged_train_config({"train": {**TRAIN_DEFAULTS, **saved["train"]}}, args)
         else:
             self.preset = load_preset(args.preset)
@@ -159,8 +173,11 @@ class Trainer:
                      self.preset.get("name"))
             self.model, self.transform, self.tokenizer = start.model, start.transform, start.tokenizer
         else:
-            self.model, self.transform, self.tokenizer = build_model(args.model_config, records,
-                                                                     limits["max_tokens"])
+            if self.cfg["init_xvlm"] and not args.init_xvlm:
+                raise ValueError(f"preset {self.preset['name']!r} starts from the published X-VLM 16M checkpoint: "
+                                 "give its local path with --init-xvlm PATH (16m_base_model_state_step_199999.th)")
+            self.model, self.transform, self.tokenizer = build_model(args.model_config or self.cfg["model_config"],
+                                                                     records, limits["max_tokens"])
             if args.init_xvlm:
                 report = load_xvlm_checkpoint(self.model, args.init_xvlm)
                 log.info("X-VLM weights from %s: %s", args.init_xvlm,
@@ -173,7 +190,8 @@ class Trainer:
         self.model.to(self.device).train()
         self.data = TrainSamples(records, self.transform, bool(self.cfg["cache_images"]),
                                  TrainCorruptions(float(self.cfg["corrupt"]), max_severity=int(
-                                     self.cfg["corrupt_max_severity"])), int(self.cfg["seed"]))
+                                     self.cfg["corrupt_max_severity"])), int(self.cfg["seed"]),
+                                 AUGMENTS[self.cfg["augment"]])
         self.loss_cfg = LossConfig.from_dict(self.preset)
         self._cap_queue()
         self.objective = Objective(self.model, self.loss_cfg).to(self.device)
@@ -187,8 +205,9 @@ class Trainer:
                 log.info("train.text_cache %s unused: the text tower of %r trains (text.freeze_layers %d of %d)",
                          self.cfg["text_cache"], self.model.config.name, self.model.config.text.freeze_layers,
                          self.model.config.text.layers)
-        self.optimizer = torch.optim.AdamW(param_groups(self.model, float(self.cfg["weight_decay"])),
-                                           lr=float(self.cfg["lr"]), foreach=True)
+        groups = param_groups(self.model, float(self.cfg["weight_decay"]), float(self.cfg["head_lr_mult"]))
+        self.optimizer = torch.optim.AdamW(groups, lr=float(self.cfg["lr"]), foreach=True,
+                                           betas=tuple(float(b) for b in self.cfg["betas"]))
         self.total_steps = self._total_steps()
         self.step, self.micro = 0, 0
         if resume is not None:
@@ -233,7 +252,7 @@ class Trainer:
         accum = int(self.cfg["grad_accum"])
         lr = lr_at(self.step, self.total_steps, float(self.cfg["lr"]), float(self.cfg["warmup"]))
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         self.optimizer.zero_grad(set_to_none=True)
         sums: dict[str, float] = {}
         for _ in range(accum):

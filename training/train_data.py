@@ -4,7 +4,7 @@ in memory as one uint8 tensor, already resized to the model's input size), one i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -41,8 +41,9 @@ class TrainSamples(torch.utils.data.Dataset):
     """Item i = one caption record -> {"pixels", "caption", "id", "sentences", "bboxes", "objects"}."""
 
     def __init__(self, records: Sequence[TrainRecord], transform: ImageTransform, cache_images: bool = True,
-                 corruptions: Optional[TrainCorruptions] = None, seed: int = 0) -> None:
-        self.records, self.transform = list(records), transform
+                 corruptions: Optional[TrainCorruptions] = None, seed: int = 0,
+                 augment: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> None:
+        self.records, self.transform, self.augment = list(records), transform, augment
         # Corruption of record i is drawn from (seed, i): resumable and worker-independent; the captions of one
         # image are separate records, so an image still appears with several corruptions.
         self.corruptions, self.seed = corruptions, seed
@@ -62,6 +63,8 @@ class TrainSamples(torch.utils.data.Dataset):
         img_id = self.image_index[r.image_id]
         rgb = self.cache[img_id].numpy() if self.cache is not None else load_resized(self.paths[img_id],
                                                                                    self.transform)
+        if self.augment is not None:   # on the resized uint8 image, before normalization (as X-VLM)
+            rgb = self.augment(rgb)
         if self.corruptions is not None and self.corruptions.p > 0:
             rgb = self.corruptions(rgb, np.random.default_rng([self.seed, i, 0xC0]))
         return {"pixels": self.transform(rgb), "caption": r.caption, "id": img_id,

@@ -14,6 +14,7 @@ from typing import Any
 from geotext_ros.model.preprocess import INTERPOLATIONS
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+RELATION_INPUTS = ("features", "features+boxes")
 
 
 @dataclass
@@ -89,6 +90,11 @@ class ModelConfig:
     temp_min: float = 0.001
     temp_max: float = 0.5
     relation_hidden: int = 256
+    # What the relation head reads. "features": the two regions' ROI features only (GeoText's spatial head).
+    # "features+boxes": also both boxes and their difference, from which the labels are computed, so the head
+    # can answer from coordinates alone. A config without this key is a checkpoint saved before the key
+    # existed (engines/default): it means the legacy "features+boxes"; the bundled configs say "features".
+    relation_inputs: str = "features+boxes"
     dense_head: bool = True
     roi_size: int = 3                  # ROI Align output grid (mean-pooled to one feature)
     roi_sampling_ratio: int = 2
@@ -151,6 +157,8 @@ def _validate(cfg: ModelConfig) -> None:
     if cfg.image_interpolation not in INTERPOLATIONS:
         raise ValueError(f"image_interpolation must be one of {sorted(INTERPOLATIONS)}, got "
                          f"{cfg.image_interpolation!r}")
+    if cfg.relation_inputs not in RELATION_INPUTS:
+        raise ValueError(f"relation_inputs must be one of {RELATION_INPUTS}, got {cfg.relation_inputs!r}")
     if len(cfg.image_mean) != 3 or len(cfg.image_std) != 3:
         raise ValueError(f"image_mean/image_std need 3 values, got {cfg.image_mean} / {cfg.image_std}")
 

@@ -47,7 +47,8 @@ class GeoTextModel(nn.Module):
             # logit = scale * cos(patch, text) + bias; a cosine alone cannot reach confident logits
             self.dense_logit_scale = nn.Parameter(torch.tensor(10.0))
             self.dense_bias = nn.Parameter(torch.tensor(-5.0))
-        rel_in = 2 * self.vision_width + 12  # feat_a, feat_b, box_a, box_b, box_a - box_b
+        # features: feat_a, feat_b; features+boxes (legacy): also box_a, box_b, box_a - box_b
+        rel_in = 2 * self.vision_width + (12 if config.relation_inputs == "features+boxes" else 0)
         h = config.relation_hidden
         self.relation_mlp = nn.Sequential(nn.Linear(rel_in, h), nn.LayerNorm(h), nn.GELU(), nn.Linear(h, 6))
         self.apply(_init_weights)
@@ -119,8 +120,14 @@ class GeoTextModel(nn.Module):
 
     def relation_head(self, feat_a: torch.Tensor, feat_b: torch.Tensor, box_a: torch.Tensor,
                       box_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Relation of A to B: (h_logits, v_logits) [K, 3] each; classes as geotext_ros.relations."""
-        x = torch.cat([feat_a, feat_b, box_a, box_b, box_a - box_b], dim=-1)
+        """Relation of A to B: (h_logits, v_logits) [K, 3] each; classes as geotext_ros.relations.
+
+        The boxes are read only by a legacy "features+boxes" head; a "features" head sees what ROI Align drew
+        from them and nothing else, so it cannot read the answer off the coordinates."""
+        parts = [feat_a, feat_b]
+        if self.config.relation_inputs == "features+boxes":
+            parts += [box_a, box_b, box_a - box_b]
+        x = torch.cat(parts, dim=-1)
         out = self.relation_mlp(x)
         return out[:, :3], out[:, 3:]
 

@@ -46,7 +46,8 @@ def one_way_nce(query: torch.Tensor, keys: torch.Tensor, query_ids: torch.Tensor
 
 
 class ITCLoss(nn.Module):
-    """Symmetric ITC: (image->text + text->image) / 2.
+    """Symmetric ITC: image->text + text->image, summed as X-VLM, GeoText and HCCM do (the mean at weight w is
+    the sum at weight w/2, so a preset wanting the old strength halves its weight; no switch needed).
 
     Without keys given, the keys are the (all-gathered) online features of the batch; with MC the caller
     passes momentum features of the batch followed by the queue, and for MD the momentum features of the
@@ -62,4 +63,4 @@ class ITCLoss(nn.Module):
         key_ids = ids if key_ids is None else key_ids
         i2t = one_way_nce(img, txt_keys, ids, key_ids, temp, img_teacher, alpha)
         t2i = one_way_nce(txt, img_keys, ids, key_ids, temp, txt_teacher, alpha)
-        return {"itc": (i2t + t2i) / 2}
+        return {"itc": i2t + t2i}

@@ -7,27 +7,43 @@ import torch
 from torch import nn
 
 
-class MomentumModel(nn.Module):
-    """An exponential-moving-average copy of a model: p_m <- m * p_m + (1 - m) * p, never trained directly."""
+# What HCCM's (and ALBEF's) momentum model holds: the two encoders (the text encoder with its fusion layers)
+# and the two projections. The heads (ITM, box, relation, dense) and the temperature are not copied.
+MOMENTUM_PARTS = ("vision_encoder", "text_encoder", "vision_proj", "text_proj")
 
-    def __init__(self, model: nn.Module, momentum: float = 0.995) -> None:
+
+class MomentumModel(nn.Module):
+    """An exponential-moving-average copy of a model's encoders and projections: p_m <- m * p_m + (1 - m) * p,
+    never trained directly. It keeps the model's methods (encode_image, encode_text, region_features,
+    region_embed), which use only those parts; calling a head on it raises AttributeError."""
+
+    def __init__(self, model: nn.Module, momentum: float, parts: tuple[str, ...] = MOMENTUM_PARTS) -> None:
         super().__init__()
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}; HCCM/ALBEF use 0.995")
+        missing = [p for p in parts if not hasattr(model, p)]
+        if missing:
+            raise ValueError(f"model {type(model).__name__} has no {missing}: the momentum copy needs {parts}")
         self.momentum = momentum
         self.model = copy.deepcopy(model)
+        for name in [n for n, _ in self.model.named_children() if n not in parts]:
+            delattr(self.model, name)
+        for name in [n for n, _ in self.model.named_parameters(recurse=False) if n not in parts]:
+            delattr(self.model, name)   # direct parameters (temperature, dense scale/bias) are heads' too
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.model.eval()  # no dropout in the teacher: its features are targets
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        """One EMA step towards the online model's current parameters (buffers are copied)."""
+        """One EMA step towards the online model's current parameters (buffers are copied), matched by name."""
         m = self.momentum
-        for p_m, p in zip(self.model.parameters(), model.parameters()):
-            p_m.mul_(m).add_(p.detach(), alpha=1.0 - m)
-        for b_m, b in zip(self.model.buffers(), model.buffers()):
-            b_m.copy_(b)
+        online = dict(model.named_parameters())
+        for name, p_m in self.model.named_parameters():
+            p_m.mul_(m).add_(online[name].detach(), alpha=1.0 - m)
+        buffers = dict(model.named_buffers())
+        for name, b_m in self.model.named_buffers():
+            b_m.copy_(buffers[name])
 
     def train(self, mode: bool = True) -> "MomentumModel":
         super().train(mode)

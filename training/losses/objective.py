@@ -22,6 +22,7 @@ from training.losses.grounding import GroundingLoss
 from training.losses.matching import MatchingLoss
 from training.losses.momentum import FeatureQueue, MomentumModel
 from training.losses.region_global import RegionGlobalITCLoss
+from training.losses.region_matching import RegionMatchingLoss, region_tokens
 from training.losses.spatial import SpatialLoss
 
 
@@ -44,8 +45,8 @@ class Objective(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.itc, self.itm = ITCLoss(), MatchingLoss("itm")
-        self.rg_itc, self.rg_itm = RegionGlobalITCLoss(), MatchingLoss("rg_itm")
-        self.grounding, self.spatial = GroundingLoss(), SpatialLoss()
+        self.rg_itc, self.rg_itm = RegionGlobalITCLoss(), RegionMatchingLoss()
+        self.grounding, self.spatial = GroundingLoss(), SpatialLoss(cfg.spatial.label_rule)
         self.dense = DenseLoss(cfg.dense.focal_gamma)
         self.momentum: Optional[MomentumModel] = None
         if cfg.momentum.enabled:
@@ -69,7 +70,7 @@ class Objective(nn.Module):
             sim_t2i = (txt_embed @ img_embed.t() / temp).detach()
             arange = torch.arange(ids.shape[0], device=ids.device)
             terms.update(self.itm(model, img_tokens, txt_tokens, batch["text_mask"], arange, sim_t2i, ids))
-        terms.update(self._region_terms(model, batch, img_tokens, img_embed, temp, keys))
+        terms.update(self._region_terms(model, batch, (img_tokens, img_embed), (txt_tokens, txt_embed), temp, keys))
         if cfg.on("spatial") and batch.get("pair_boxes") is not None:
             terms.update(self.spatial(model, img_tokens, batch["pair_boxes"], batch["pair_index"]))
         if cfg.on("dense") and batch.get("dense_text_ids") is not None and batch["dense_text_ids"].shape[0]:
@@ -81,9 +82,12 @@ class Objective(nn.Module):
         terms["loss"] = self._total(terms, img_embed)
         return terms
 
-    def _region_terms(self, model: nn.Module, batch: dict, img_tokens: torch.Tensor, img_embed: torch.Tensor,
-                      temp: torch.Tensor, keys: dict) -> dict[str, torch.Tensor]:
+    def _region_terms(self, model: nn.Module, batch: dict, img: tuple[torch.Tensor, torch.Tensor],
+                      txt: tuple[torch.Tensor, torch.Tensor], temp: torch.Tensor, keys: dict
+                      ) -> dict[str, torch.Tensor]:
+        """grounding, RG-ITC, RG-ITM; img and txt are (tokens, embedding) of the batch's images and captions."""
         cfg, out = self.cfg, {}
+        (img_tokens, img_embed), (txt_tokens, txt_embed) = img, txt
         wanted = [t for t in ("grounding", "rg_itc", "rg_itm") if cfg.on(t)]
         if not wanted or batch.get("region_ids") is None or batch["region_ids"].shape[0] == 0:
             return out
@@ -92,19 +96,19 @@ class Objective(nn.Module):
         if cfg.on("grounding"):
             fused = model.fuse(img_tokens[r_idx], r_tokens, r_mask)
             out.update(self.grounding(model.box_head(fused[:, 0]), r_boxes))
-        if cfg.on("rg_itc"):
+        if cfg.on("rg_itc") or cfg.on("rg_itm"):
             region_img = model.region_embed(model.region_features(img_tokens, r_boxes, r_idx))
-            teach_img = teach_txt = None
-            if keys.get("momentum_tokens") is not None:
-                with torch.no_grad():
-                    mm = self.momentum.model
-                    teach_img = mm.region_embed(mm.region_features(keys["momentum_tokens"], r_boxes, r_idx))
-                    teach_txt = mm.encode_text(batch["region_ids"], r_mask)[1]
-            out.update(self.rg_itc(region_img, r_embed, batch["ids"][r_idx], keys["txt"], keys["img"],
-                                   keys["ids"], temp, teach_img, teach_txt, keys["alpha"]))
+        if cfg.on("rg_itc"):
+            # HCCM: the batch's features only (the momentum model's under MC), no queue, no distillation
+            img_keys, txt_keys, key_ids = ((keys["new_img"], keys["new_txt"], keys["new_ids"]) if "new_img" in keys
+                                           else (keys["img"], keys["txt"], keys["ids"]))
+            out.update(self.rg_itc(region_img, r_embed, batch["ids"][r_idx], txt_keys, img_keys, key_ids, temp))
         if cfg.on("rg_itm"):
-            sim = (r_embed @ img_embed.t() / temp).detach()
-            out.update(self.rg_itm(model, img_tokens, r_tokens, r_mask, r_idx, sim, batch["ids"]))
+            sim_sent2img = (r_embed @ img_embed.t() / temp).detach()
+            sim_reg2cap = (region_img @ txt_embed.t() / temp).detach()
+            out.update(self.rg_itm(model, img_tokens, txt_tokens, batch["text_mask"], r_tokens, r_mask,
+                                   region_tokens(model, img_tokens, r_boxes, r_idx), r_idx, sim_sent2img,
+                                   sim_reg2cap, batch["ids"]))
         return out
 
     def _keys(self, model: nn.Module, batch: dict, img_embed: torch.Tensor, txt_embed: torch.Tensor) -> dict:
@@ -115,7 +119,7 @@ class Objective(nn.Module):
                     "alpha": 0.0}
         with torch.no_grad():
             self.momentum.update(model)  # ALBEF order: EMA step, then the teacher features of this batch
-            m_tokens, m_img = self.momentum.model.encode_image(batch["images"])
+            m_img = self.momentum.model.encode_image(batch["images"])[1]
             m_txt = self.momentum.model.encode_text(batch["text_ids"], batch["text_mask"])[1]
             m_img_all, m_txt_all = gather_no_grad(m_img), gather_no_grad(m_txt)
             q_img, q_img_ids = self.img_queue.valid()
@@ -125,7 +129,6 @@ class Objective(nn.Module):
                 "ids": torch.cat((ids_all, q_img_ids)),
                 "new_img": m_img_all, "new_txt": m_txt_all, "new_ids": ids_all,
                 "img_teacher": m_img if distill else None, "txt_teacher": m_txt if distill else None,
-                "momentum_tokens": m_tokens if distill else None,
                 "alpha": self.cfg.momentum.alpha if distill else 0.0}
 
     def _enqueue(self, keys: dict) -> None:
