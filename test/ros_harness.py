@@ -100,7 +100,7 @@ class Driver(Node):
 
     def send_info(self, k: Optional[list[float]] = None, width: int = W, height: int = H) -> None:
         info = CameraInfo(width=width, height=height)
-        info.k = k if k is not None else intrinsics_for(width, height, 90.0).as_k()
+        info.k = [float(v) for v in k] if k is not None else intrinsics_for(width, height, 90.0).as_k()
         self.info.publish(info)
 
     def send_frame(self, sec: int, rgb: Optional[np.ndarray] = None, info: bool = True) -> None:
@@ -133,9 +133,9 @@ def odom_message(x: float, y: float, z: float, frame_id: str = "map", stamp: Opt
     odom.header.frame_id = frame_id
     t = time.time() if stamp is None else stamp
     odom.header.stamp.sec, odom.header.stamp.nanosec = int(t), int(round((t - int(t)) * 1e9)) % 1_000_000_000
-    odom.pose.pose.position.x, odom.pose.pose.position.y, odom.pose.pose.position.z = x, y, z
+    odom.pose.pose.position.x, odom.pose.pose.position.y, odom.pose.pose.position.z = float(x), float(y), float(z)
     o = odom.pose.pose.orientation
-    o.x, o.y, o.z, o.w = q
+    o.x, o.y, o.z, o.w = (float(v) for v in q)
     return odom
 
 

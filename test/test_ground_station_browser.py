@@ -59,7 +59,7 @@ def graph(tmp_path):
     rclpy = pytest.importorskip("rclpy")
     from geotext_ros.demo import demo_camera, prepare_gallery, sim_params
     from geotext_ros.nodes.node_graph import Graph
-    from geotext_ros.nodes.params import default_config_path
+    from geotext_ros.param_file import default_config_path
 
     doc = yaml.safe_load(default_config_path().read_text())
     doc["ground_station"]["ros__parameters"]["port"] = 0   # any free port: runs never collide

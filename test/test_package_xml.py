@@ -12,6 +12,7 @@ ROSDEP_KEYS = {
     "rclpy": "rclpy", "rcl_interfaces": "rcl_interfaces", "ament_index_python": "ament_index_python",
     "std_msgs": "std_msgs", "sensor_msgs": "sensor_msgs", "geometry_msgs": "geometry_msgs", "nav_msgs": "nav_msgs",
     "lifecycle_msgs": "lifecycle_msgs", "visualization_msgs": "visualization_msgs", "std_srvs": "std_srvs",
+    "builtin_interfaces": "builtin_interfaces",
     "diagnostic_msgs": "diagnostic_msgs", "launch": "launch", "launch_ros": "launch_ros",
     "numpy": "python3-numpy", "yaml": "python3-yaml", "PIL": "python3-pil", "cv2": "python3-opencv",
     "aiohttp": "python3-aiohttp", "scipy": "python3-scipy",

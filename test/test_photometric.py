@@ -56,7 +56,7 @@ def test_train_samples_apply_the_augmentation(tmp_path):
 
     data = write_tiny_dataset(tmp_path, n_train=1, n_test=1, views=1)
     records = read_train_records(data)
-    tf = ImageTransform(32, [0.5] * 3, [0.25] * 3)
+    tf = ImageTransform(32, [0.5] * 3, [0.25] * 3, interpolation="bilinear")
     plain = TrainSamples(records, tf)[0]["pixels"]
     np.random.seed(0)
     bright = TrainSamples(records, tf, augment=lambda rgb: brightness(rgb, 1.36))[0]["pixels"]
