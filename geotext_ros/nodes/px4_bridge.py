@@ -19,7 +19,7 @@ import rclpy
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
@@ -30,6 +30,8 @@ from geotext_ros.nav.px4_messages import (LocalPositionENU, local_position_to_en
                                           px4_status, versioned_topic)
 from geotext_ros.nav.px4_offboard import BridgeTick, OffboardBridge, OffboardConfig, command_names
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
+from geotext_ros.nodes.lifecycle import TimedLifecycleNode
+from geotext_ros.nodes.log_adapter import NodeLogAdapter
 from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.nodes.qos import reliable_qos
@@ -108,32 +110,17 @@ def odometry_message(position: LocalPositionENU, stamp: Any, map_frame: str, bas
     return msg
 
 
-class _LoggerAdapter:
-    """The envelope logs with logging's ("fmt %s", arg) style; rclpy loggers take one string."""
-
-    def __init__(self, logger: Any) -> None:
-        self._logger = logger
-
-    def warning(self, fmt: str, *args: Any) -> None:
-        self._logger.warning(fmt % args if args else fmt)
-
-    def info(self, fmt: str, *args: Any) -> None:
-        self._logger.info(fmt % args if args else fmt)
-
-
-class Px4BridgeNode(LifecycleNode):
+class Px4BridgeNode(TimedLifecycleNode):
     """The px4_bridge node. `msgs=None` runs it without a PX4 link (no /fmu topics): tests and dry runs."""
 
     def __init__(self, msgs: Px4Messages | None, **node_kwargs: Any) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = declare_bridge_parameters(self)
-        self.bridge = bridge_from_params(self.params, _LoggerAdapter(self.get_logger()))   # bad limits fail here
+        self.bridge = bridge_from_params(self.params, NodeLogAdapter(self.get_logger()))   # bad limits fail here
         self.msgs = msgs
         self.px4_topics: dict[str, str] = {}
         self.last_tick: BridgeTick | None = None
         self._px4_pubs: dict[str, Any] = {}
-        self._entities: list[Any] = []      # topics and PX4 link, from configure to cleanup
-        self._timers: list[Any] = []        # heartbeat and status, while active
         self.add_on_set_parameters_callback(self._on_set_parameters)
         if self.params["autostart"] and self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
             self.trigger_activate()
@@ -161,30 +148,12 @@ class Px4BridgeNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._stop_timers()   # no heartbeat: PX4 leaves offboard by its own failsafe, the bridge requests nothing
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def _stop_timers(self) -> None:
-        for timer in self._timers:
-            self.destroy_timer(timer)
-        self._timers = []
+        # no heartbeat: PX4 leaves offboard by its own failsafe, the bridge requests nothing
+        return super().on_deactivate(state)
 
     def _release(self) -> None:
-        self._stop_timers()
-        for entity in self._entities:
-            if hasattr(entity, "publish"):
-                self.destroy_publisher(entity)
-            else:
-                self.destroy_subscription(entity)
-        self._entities, self._px4_pubs, self.px4_topics = [], {}, {}
+        super()._release()
+        self._px4_pubs, self.px4_topics = {}, {}
 
     # -- PX4 side ---------------------------------------------------------------------------------------------
     def _create_px4_link(self, msgs: Px4Messages) -> dict[str, Any]:

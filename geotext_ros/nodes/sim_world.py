@@ -20,11 +20,12 @@ import rclpy
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image
 
 from geotext_ros.geometry import quaternion_from_yaw, yaw_from_quaternion
 from geotext_ros.nodes import conversions
+from geotext_ros.nodes.lifecycle import TimedLifecycleNode
 from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.nodes.qos import CAMERA_OVERRIDES, camera_qos, reliable_qos
@@ -34,7 +35,7 @@ from geotext_ros.sim.world_camera import WorldCamera
 NODE_NAME = "sim_world"
 
 
-class SimWorld(LifecycleNode):
+class SimWorld(TimedLifecycleNode):
     """Simulated drone + camera in the built-in world."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -47,8 +48,6 @@ class SimWorld(LifecycleNode):
         self.setpoint: Optional[Setpoint] = None
         self._last_step = time.monotonic()
         self.frames_published = 0
-        self._entities: list[Any] = []   # topics, from configure to cleanup
-        self._timers: list[Any] = []     # physics and camera, while active
         if p["autostart"] and self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
             self.trigger_activate()
 
@@ -77,34 +76,7 @@ class SimWorld(LifecycleNode):
             f"on {p['camera_topic']}, drone at ({self.state.x:.1f}, {self.state.y:.1f}, {self.state.z:.1f})")
         return TransitionCallbackReturn.SUCCESS
 
-    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._stop_timers()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def _stop_timers(self) -> None:
-        for timer in self._timers:
-            self.destroy_timer(timer)
-        self._timers = []
-
-    def _release(self) -> None:
-        self._stop_timers()
-        for entity in self._entities:
-            if hasattr(entity, "publish"):
-                self.destroy_publisher(entity)
-            else:
-                self.destroy_subscription(entity)
-        self._entities = []
-
     # -- simulation -------------------------------------------------------------------------------------------
-
     def on_waypoint(self, msg: PoseStamped) -> None:
         if msg.header.frame_id != self.params["map_frame"]:
             self.get_logger().warning(f"waypoint ignored: frame_id {msg.header.frame_id!r}, expected "
