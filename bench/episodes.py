@@ -16,6 +16,15 @@ Modes:
                       embedded with the engine, and the navigator must retrieve the place first. The described
                       target (and anchor) occur together at no other place, so the sentence names one place.
 
+Look of the frames (either mode):
+  --style default     sim_world's appearance and style_seed of config/nav.yaml (the classic look, style 0): the
+                      reported figures;
+  --style ood         the held-out appearance family (geotext_ros.sim.appearance.DEFAULT_HOLDOUT, "overcast",
+                      never drawn for training data), each world its own look of that family (style seed =
+                      world seed, unless --style-seed is given); `--wording ood` adds the out-of-distribution
+                      wording (geotext_ros.sim.vocab_ood) to the instructions;
+  --appearance NAME   any one family (or "classic"), for diagnosis.
+
 Success = final position within 5 m of the target centre; the final position is where the drone holds 5 s
 (simulated) after ARRIVED (`--settle-seconds`), since ARRIVED fires on entering arrive_tolerance of the target
 estimate and the drone then closes that gap. Failure causes (first that applies): wrong_place
@@ -26,6 +35,7 @@ grounding result (box or none), per frame, p50/p95.
 
     python bench/episodes.py --engine-dir engines/default --episodes 100
     python bench/episodes.py --engine-dir engines/default --search --episodes 30
+    python bench/episodes.py --engine-dir engines/default --style ood --episodes 20 [--wording ood]
 """
 from __future__ import annotations
 
@@ -40,6 +50,7 @@ from typing import Optional
 from geotext_ros.nav.pipeline import NavPipeline, open_gallery
 from geotext_ros.param_file import load_node_params, parse_override, share_dir
 from geotext_ros.runtime.open_backend import open_backend
+from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES
 from geotext_ros.sim.episodes import SETTLE_S, run_episode, summarize
 from geotext_ros.sim.scenarios import make_localize_episode, make_search_episode
 from geotext_ros.sim.vehicle import VehicleLimits
@@ -57,9 +68,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--max-seconds", type=float, default=None,
                    help="simulated seconds per episode (default 90 localize, 240 search)")
     p.add_argument("--out", type=Path, default=None, help="JSON report (default out/bench/episodes[_search].json)")
-    p.add_argument("--wording", choices=("heldout", "train"), default="heldout",
-                   help="instruction wording: heldout (default; templates and synonyms never seen in training) or "
-                        "train (the training captions' words; for diagnosis)")
+    p.add_argument("--wording", choices=("heldout", "train", "ood"), default="heldout",
+                   help="instruction wording: heldout (default; templates and synonyms never seen in training), "
+                        "ood (the out-of-distribution wording of sim/vocab_ood.py) or train (the training "
+                        "captions' words; for diagnosis)")
+    p.add_argument("--style", choices=("default", "ood"), default="default",
+                   help="look of the frames: default (config/nav.yaml's sim_world appearance and style_seed) or "
+                        f"ood (the held-out appearance family {DEFAULT_HOLDOUT!r}, each world its own look)")
+    p.add_argument("--appearance", choices=(CLASSIC, *FAMILIES), default=None,
+                   help="one appearance family for every frame (overrides --style's family); for diagnosis")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a navigator parameter of config/nav.yaml (e.g. mission.min_confidence=0.3); "
                         "for diagnosis: reported figures use the defaults")
@@ -77,10 +94,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     max_s = args.max_seconds or (240.0 if args.search else 90.0)
     if args.settle_seconds < 0:
         raise SystemExit(f"--settle-seconds {args.settle_seconds}: must be >= 0")
-    out_path = args.out or Path("out") / "bench" / f"episodes{'_search' if args.search else ''}.json"
     nav, sim = load_node_params("navigator"), load_node_params("sim_world")
+    if args.style == "ood":
+        sim.update(appearance=DEFAULT_HOLDOUT, style_seed="episode")
+    if args.appearance is not None:
+        sim["appearance"] = args.appearance
     if args.style_seed is not None:
         sim["style_seed"] = args.style_seed
+    suffix = ("_search" if args.search else "") + ("" if args.style == "default" else f"_{args.style}")
+    out_path = args.out or Path("out") / "bench" / f"episodes{suffix}.json"
     try:
         overrides = dict(parse_override(text, nav) for text in args.param)
     except ValueError as e:
@@ -107,6 +129,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     summary = summarize(results, mode, args.engine_dir)
     summary["wording"] = args.wording
     summary["style_seed"] = sim["style_seed"]
+    summary["appearance"] = sim["appearance"]
     if overrides:
         summary["param_overrides"] = overrides
     out_path.parent.mkdir(parents=True, exist_ok=True)

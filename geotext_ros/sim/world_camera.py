@@ -21,7 +21,8 @@ class WorldCamera:
     def __init__(self, seed: int, n_campuses: int, places_per_campus: int, width: int, height: int,
                  fov_deg: float, style_seed: int = 0, appearance: Optional[str] = None) -> None:
         """`appearance`: an appearance family (geotext_ros.sim.appearance, e.g. the held-out "overcast") for
-        closed-loop runs in another look; its look is drawn once from the style seed. None = the classic look."""
+        closed-loop runs in another look; its look is drawn once from the style seed. None or "classic" = the
+        classic look (sim.palette.Style of the style seed)."""
         self.world = generate_world(seed, n_campuses, places_per_campus)
         self.width, self.height = width, height
         self.intrinsics = intrinsics_for(width, height, fov_deg)
@@ -33,10 +34,12 @@ class WorldCamera:
     @classmethod
     def from_params(cls, sim: Mapping[str, Any], seed: Optional[int] = None, n_campuses: Optional[int] = None,
                     places_per_campus: Optional[int] = None, appearance: Optional[str] = None) -> "WorldCamera":
-        """The camera of sim_world's parameters (config/nav.yaml); seed / world size override them (episodes).
-        A `style_seed` of "episode" gives each world its own look (its world seed)."""
+        """The camera of sim_world's parameters (config/nav.yaml); seed / world size / appearance override them
+        (episodes). A `style_seed` of "episode" gives each world its own look (its world seed), drawn from the
+        `appearance` family."""
         seed = int(sim["world_seed"] if seed is None else seed)
         style = sim["style_seed"]
+        appearance = sim["appearance"] if appearance is None else appearance
         return cls(seed, int(sim["n_campuses"] if n_campuses is None else n_campuses),
                    int(sim["places_per_campus"] if places_per_campus is None else places_per_campus),
                    int(sim["image_width"]), int(sim["image_height"]), float(sim["fov_deg"]),
