@@ -55,7 +55,7 @@ TOPICS = {"instruction_topic": "/instruction", "camera_topic": "/camera/image_ra
           "waypoint_topic": "/geotext/waypoint", "status_topic": "/geotext/status",
           "annotated_topic": "/geotext/annotated"}
 # An untrained model must still act on every frame: no grounding threshold, no confidence gate.
-NAV_PARAMS = {"backend": "onnxruntime", "grounding.min_score": 0.0, "safety.min_confidence": 0.0,
+NAV_PARAMS = {"backend": "onnxruntime", "grounding.min_score": 0.0,
               "mission.min_confidence": 0.0, "process_rate_hz": 20.0, "publish_annotated": False}
 # --faults: (name, start, length) as fractions of the load phase; the navigator's watchdogs are on for them.
 FAULTS = (("camera_drop", 0.15, 0.08), ("odometry_drop", 0.30, 0.08), ("bad_camera_info", 0.45, 0.08),

@@ -37,7 +37,7 @@ from geotext_ros.nodes.spin import stop_executor
 W, H = 96, 80
 
 TEST_OVERRIDES: dict[str, Any] = {
-    "process_rate_hz": 20.0, "grounding.min_score": 0.0, "safety.min_confidence": 0.0,
+    "process_rate_hz": 20.0, "grounding.min_score": 0.0,
     "safety.camera_timeout_s": 0.0, "safety.odom_timeout_s": 0.0, "backend": "onnxruntime",
 }
 

@@ -71,7 +71,7 @@ def graph(engine_dir):
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
     overrides = [Parameter("engine_dir", value=str(engine_dir)), Parameter("process_rate_hz", value=20.0),
-                 Parameter("grounding.min_score", value=0.0), Parameter("safety.min_confidence", value=0.0),
+                 Parameter("grounding.min_score", value=0.0),
                  Parameter("safety.camera_timeout_s", value=0.0), Parameter("safety.odom_timeout_s", value=0.0),
                  Parameter("backend", value="onnxruntime")]
     nav = Navigator(context=ctx, parameter_overrides=overrides)

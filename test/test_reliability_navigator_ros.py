@@ -145,3 +145,22 @@ def test_status_at_its_rate_plus_changes_without_duplicates_and_safety_events_on
     _status(d, lambda s: s.get("state") == "HOLD", seen, timeout=15.0)   # a loaded machine can be slow here
     assert wait_for(lambda: any("safety stop" in m.msg and m.name.endswith("navigator") for m in logs), 15.0,
                     poke=d.send_odom), [m.msg for m in logs][-5:]
+
+
+def test_a_repeated_rejection_is_not_a_status_per_message(nav_harness) -> None:
+    # Odometry in the wrong frame at 20 Hz: the same error each time. The error goes out once; its end goes out
+    # with the next rate tick. (The processing tick sets the state, which used to clear the error, and the next
+    # rejection set it again: two statuses per rejection, the fault soak's 7.9 statuses/s at status_rate_hz 1.)
+    h = nav_harness(**{"status_rate_hz": 1.0})
+    d = h.driver
+    d.send_odom()
+    time.sleep(1.0)
+    n0 = len(d.raw_statuses)
+    end = time.monotonic() + 3.0
+    while time.monotonic() < end:
+        d.odom.publish(odom_message(100.0, 100.0, 30.0, frame_id="odom"))
+        time.sleep(0.05)
+    sent = [json.loads(r) for r in d.raw_statuses[n0:]]
+    assert h.nav.inputs.status(time.monotonic())["odom"]["rejected"].get("wrong_frame", 0) >= 20
+    assert any("odom" in str(s.get("error", "")) for s in sent), sent[-3:]
+    assert len(sent) <= 3 + 2, [(s["state"], s.get("error", "")[:30]) for s in sent]

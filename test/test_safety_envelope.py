@@ -1,4 +1,5 @@
 """Safety envelope: every limit on its own, then properties over random inputs."""
+import dataclasses
 import logging
 import math
 
@@ -20,10 +21,10 @@ def fresh(**overrides):
 FRESH = object()   # "received just now"
 
 
-def check(env, waypoint, pose=POSE, now=NOW, confidence=0.9, cam=FRESH, odom=FRESH):
+def check(env, waypoint, pose=POSE, now=NOW, cam=FRESH, odom=FRESH):
     cam = now if cam is FRESH else cam
     odom = now if odom is FRESH else odom
-    return env.check(waypoint, pose, now, confidence=confidence, last_camera_time=cam, last_odom_time=odom)
+    return env.check(waypoint, pose, now, last_camera_time=cam, last_odom_time=odom)
 
 
 def test_waypoint_within_limits_passes_unchanged():
@@ -35,12 +36,11 @@ def test_waypoint_within_limits_passes_unchanged():
 @pytest.mark.parametrize("field, bad", [("waypoint", (1.0, math.nan, 20.0, 0.0)),
                                         ("waypoint", (1.0, 2.0, math.inf, 0.0)),
                                         ("waypoint", (1.0, 2.0, 20.0, math.nan)),
-                                        ("confidence", math.nan), ("now", math.inf), ("odom", -math.inf)])
+                                        ("now", math.inf), ("odom", -math.inf)])
 def test_non_finite_input_holds_at_current_position(field, bad):
-    kwargs = {"waypoint": (10.0, 0.0, 20.0, 0.0), "confidence": 0.9, "now": NOW, "odom": NOW}
+    kwargs = {"waypoint": (10.0, 0.0, 20.0, 0.0), "now": NOW, "odom": NOW}
     kwargs[field] = bad
-    d = check(fresh(), kwargs["waypoint"], now=kwargs["now"], confidence=kwargs["confidence"], odom=kwargs["odom"],
-              cam=NOW)
+    d = check(fresh(), kwargs["waypoint"], now=kwargs["now"], odom=kwargs["odom"], cam=NOW)
     # (the stale-input checks never run on non-finite input: one clear reason, not several)
     assert d.hold and d.waypoint == POSE
     assert d.codes == ["non_finite"]
@@ -96,10 +96,10 @@ def test_hold_point_is_latched_while_the_pose_drifts():
     assert first == second == POSE
 
 
-def test_return_home_flies_home_at_return_altitude_regardless_of_request_and_confidence():
+def test_return_home_flies_home_at_return_altitude_regardless_of_request():
     env = fresh(home_x=5.0, home_y=-5.0, return_altitude_m=30.0, max_vertical_step_m=50.0)
     env.return_to_home()
-    d = check(env, (100.0, 100.0, 50.0, 1.0), pose=(20.0, 20.0, 20.0, 0.3), confidence=0.0)
+    d = check(env, (100.0, 100.0, 50.0, 1.0), pose=(20.0, 20.0, 20.0, 0.3))
     assert d.waypoint == pytest.approx((5.0, -5.0, 30.0, 0.3))
     assert "return_home" in d.codes and not d.hold
 
@@ -112,9 +112,13 @@ def test_stop_wins_over_return_home():
     assert d.hold and "stop" in d.codes
 
 
-def test_low_confidence_holds():
-    d = check(fresh(min_confidence=0.5), (10.0, 0.0, 20.0, 0.0), confidence=0.4)
-    assert d.hold and d.waypoint == POSE and d.codes == ["low_confidence"]
+def test_safety_min_confidence_is_gone_and_a_param_file_that_sets_it_is_told_where_it_went():
+    # The mission is the one place that sees the grounding confidence (mission.min_confidence, also required within
+    # the last N frames); the PX4 bridge's envelope gets waypoints, never groundings. A second threshold here only
+    # ever saw confidence 1.0 from both callers.
+    assert "min_confidence" not in {f.name for f in dataclasses.fields(SafetyConfig)}
+    with pytest.raises(ValueError, match="set mission.min_confidence instead"):
+        SafetyConfig.from_params({"safety.min_confidence": 0.3})
 
 
 def test_circular_geofence_clamps_onto_the_fence_along_the_direction():

@@ -167,9 +167,9 @@ class NavPipeline:
             out = self.mission.update(now, pose)
             if out.waypoint is None:
                 return None, self._status(out.status)
-            # The mission already gates on grounding confidence; the envelope only checks limits here.
-            decision = self.safety.check(tuple(out.waypoint), pose, now, confidence=1.0,
-                                         last_camera_time=camera_time, last_odom_time=odom_time)
+            # The mission gates on grounding confidence (mission.min_confidence); the envelope checks limits.
+            decision = self.safety.check(tuple(out.waypoint), pose, now, last_camera_time=camera_time,
+                                         last_odom_time=odom_time)
             status = self._status(out.status)
             if decision.violations:
                 status["safety"] = decision.codes

@@ -214,8 +214,7 @@ class OffboardBridge:
         stale = self._update_staleness(now)
         # None asks the envelope for a hold: it latches the current position, and a fresh waypoint un-latches it.
         desired = None if stale else self._desired()
-        decision = self.envelope.check(desired, self.position.pose, now, confidence=1.0,
-                                       last_odom_time=self.position_time)
+        decision = self.envelope.check(desired, self.position.pose, now, last_odom_time=self.position_time)
         if stale:
             decision.violations.append((STALE_WAYPOINT, self._stale_message(now)))
         setpoint = decision.waypoint if decision.waypoint is not None else self._last_setpoint

@@ -9,13 +9,14 @@ Order of checks (the first three make the envelope hold):
   1. non-finite numbers anywhere           -> hold           ("non_finite")
   2. stale odometry / camera (watchdog)    -> hold           ("stale_odom", "stale_camera")
   3. operator stop                         -> hold           ("stop")
-  4. return-to-home request                -> home target    ("return_home"), confidence not needed
-  5. confidence below the minimum          -> hold           ("low_confidence")
-  6. geofence                              -> clamp or hold  ("geofence", "geofence_reject")
-  7. altitude floor / ceiling              -> clamp          ("altitude_floor", "altitude_ceiling")
-  8. step from the vehicle per command     -> clamp          ("max_step", "max_vertical_step")
-  9. setpoint speed since the last command -> clamp          ("max_speed", "max_vertical_speed")
-Steps 8-9 shorten the move along its own direction, so the vehicle still heads for the requested point.
+  4. return-to-home request                -> home target    ("return_home")
+  5. geofence                              -> clamp or hold  ("geofence", "geofence_reject")
+  6. altitude floor / ceiling              -> clamp          ("altitude_floor", "altitude_ceiling")
+  7. step from the vehicle per command     -> clamp          ("max_step", "max_vertical_step")
+  8. setpoint speed since the last command -> clamp          ("max_speed", "max_vertical_speed")
+Grounding confidence is the mission's gate (mission.min_confidence), not the envelope's: the envelope also runs in
+px4_bridge, which gets waypoints, never groundings.
+Steps 7-8 shorten the move along its own direction, so the vehicle still heads for the requested point.
 """
 from __future__ import annotations
 
@@ -54,7 +55,6 @@ class SafetyConfig:
     max_vertical_step_m: float = 20.0      # vertical distance vehicle -> waypoint accepted per command
     max_horizontal_speed_mps: float = 8.0  # how fast the commanded setpoint may move horizontally
     max_vertical_speed_mps: float = 3.0    # ... and vertically
-    min_confidence: float = 0.3            # below this the perception result is not acted on: hold
     camera_timeout_s: float = 2.0          # no camera frame for this long: hold (0 = no camera watchdog)
     odom_timeout_s: float = 1.0            # no odometry for this long: hold (0 = no odometry watchdog)
     return_altitude_m: float = 30.0        # altitude of the return-to-home target (then altitude-clamped)
@@ -65,7 +65,7 @@ class SafetyConfig:
 
     def _validate(self) -> None:
         for name in ("geofence_radius_m", "max_step_m", "max_vertical_step_m", "max_horizontal_speed_mps",
-                     "max_vertical_speed_mps", "min_confidence", "camera_timeout_s", "odom_timeout_s"):
+                     "max_vertical_speed_mps", "camera_timeout_s", "odom_timeout_s"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"safety.{name} = {value!r}: must be a finite number >= 0 (0 switches it off)")
@@ -87,6 +87,9 @@ class SafetyConfig:
 
         `geofence_polygon` may be flat [x1, y1, x2, y2, ...] (a ROS double array) or a list of pairs.
         """
+        if prefix + "min_confidence" in params:
+            raise ValueError(f"{prefix}min_confidence was removed: the mission gates motion on grounding confidence; "
+                             "set mission.min_confidence instead")
         values = config_values(cls, params, prefix)
         return cls(**values)
 
@@ -151,13 +154,12 @@ class SafetyEnvelope:
 
     # -- the check --------------------------------------------------------------------------------------------
     def check(self, waypoint: Sequence[float] | None, vehicle_pose: Sequence[float] | None, now: float,
-              confidence: float = 1.0, last_camera_time: float | None = None,
+              last_camera_time: float | None = None,
               last_odom_time: float | None = None) -> SafetyDecision:
         """Apply every limit to `waypoint` (x, y, z, yaw; None = nothing requested, i.e. hold)."""
         violations: list[Violation] = []
         pose = _finite_pose(vehicle_pose)
-        hold_reasons = self._hold_reasons(waypoint, vehicle_pose, pose, now, confidence,
-                                          last_camera_time, last_odom_time)
+        hold_reasons = self._hold_reasons(waypoint, vehicle_pose, pose, now, last_camera_time, last_odom_time)
         violations += hold_reasons
         if hold_reasons or waypoint is None:
             return self._finish(self._hold(pose), True, violations, now)
@@ -168,10 +170,10 @@ class SafetyEnvelope:
         target = self._limit_motion(target, pose, now, violations)
         return self._finish(target, False, violations, now)
 
-    def _hold_reasons(self, waypoint, raw_pose, pose, now, confidence, cam_t, odom_t) -> list[Violation]:
+    def _hold_reasons(self, waypoint, raw_pose, pose, now, cam_t, odom_t) -> list[Violation]:
         cfg = self.config
-        bad = _non_finite(waypoint=waypoint, vehicle_pose=raw_pose, now=now, confidence=confidence,
-                          last_camera_time=cam_t, last_odom_time=odom_t)
+        bad = _non_finite(waypoint=waypoint, vehicle_pose=raw_pose, now=now, last_camera_time=cam_t,
+                          last_odom_time=odom_t)
         if raw_pose is None:
             bad.append("vehicle_pose is unknown (no odometry yet)")
         if bad:
@@ -184,9 +186,6 @@ class SafetyEnvelope:
                 reasons.append((code, f"hold: no {what} for more than {timeout:g} s ({age})"))
         if self._stopped:
             reasons.append(("stop", "hold: stop requested by the operator"))
-        elif not self._returning and waypoint is not None and confidence < cfg.min_confidence:
-            reasons.append(("low_confidence",
-                            f"hold: confidence {confidence:.3f} < safety.min_confidence {cfg.min_confidence:g}"))
         return reasons
 
     def _target(self, waypoint, pose: Pose, violations: list[Violation]) -> Pose | None:

@@ -5,7 +5,9 @@ Functions take the message's fields (not the message), so they run and test with
 """
 from __future__ import annotations
 
-from typing import Sequence
+import struct
+from dataclasses import dataclass
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -42,6 +44,68 @@ def image_to_rgb(height: int, width: int, encoding: str, step: int, data: bytes 
     if encoding == "bgr8":
         pixels = pixels[:, :, ::-1]
     return np.ascontiguousarray(pixels)
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """The fields of a serialized sensor_msgs/Image that validate it, read without converting its pixels."""
+    stamp_sec: int
+    stamp_nanosec: int
+    frame_id: str
+    height: int
+    width: int
+    encoding: str
+    step: int
+    n_bytes: int
+    data_offset: int   # where the pixel bytes start in the serialized message (-1: not known)
+
+    def pixels(self, raw: bytes) -> memoryview:
+        """The pixel bytes of `raw` (the message this header was read from), without copying them."""
+        if self.data_offset < 0:
+            raise ValueError("this header was not read from CDR bytes; deserialize the message for its data")
+        return memoryview(raw)[self.data_offset:self.data_offset + self.n_bytes]
+
+
+_CDR_LE = (b"\x00\x01", b"\x00\x03")   # encapsulation ids: plain CDR / XCDR2 (PL_CDR2 aside), little endian
+
+
+def image_header_from_cdr(raw: bytes) -> Optional[ImageHeader]:
+    """A serialized sensor_msgs/Image (as a `raw=True` subscription receives it) -> its header fields and where its
+    pixels start, or None when it is not little-endian CDR or too short (then deserialize it with rclpy). Reading
+    these ~60 bytes instead of deserializing lets the camera callback validate a 6 MB frame in microseconds, and the
+    frame that is processed is read in place (rclpy's deserialize_message copies the 6 MB: ~10 ms measured)."""
+    view = memoryview(raw)
+    if len(view) < 4 or bytes(view[:2]) not in _CDR_LE:
+        return None
+    body, pos = view[4:], 0   # CDR aligns relative to the end of the 4-byte encapsulation header
+
+    def u32() -> int:
+        nonlocal pos
+        pos = (pos + 3) & ~3
+        (value,) = struct.unpack_from("<I", body, pos)
+        pos += 4
+        return value
+
+    def string() -> str:
+        nonlocal pos
+        n = u32()   # length including the terminating NUL
+        text = bytes(body[pos:pos + max(n - 1, 0)]).decode("utf-8", errors="replace")
+        pos += n
+        return text
+
+    try:
+        sec, nanosec = u32(), u32()
+        frame_id = string()
+        height, width = u32(), u32()
+        encoding = string()
+        pos += 1            # is_bigendian
+        step, n_bytes = u32(), u32()
+    except struct.error:
+        return None
+    if pos + n_bytes > len(body):
+        return None
+    return ImageHeader(sec if sec < 2**31 else sec - 2**32, nanosec, frame_id, height, width, encoding, step,
+                       n_bytes, 4 + pos)
 
 
 def rgb_to_image_fields(rgb: np.ndarray, encoding: str = "rgb8") -> dict:
