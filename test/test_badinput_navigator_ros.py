@@ -163,9 +163,12 @@ def test_truncated_onnx_file_fails_activation_with_a_reason_then_recovers(nav_ha
 
 def test_gallery_of_another_model_fails_activation_with_a_reason_then_recovers(nav_harness, tiny_engine_dir,
                                                                                tmp_path) -> None:
-    index = build_gallery_index(tiny_engine_dir, tmp_path, [(0.0, 0.0), (10.0, 0.0)], model_checksum="f" * 64)
+    # Both places lie within mission.place_tolerance of the harness's (still) drone at (10, -5): whichever place the
+    # random-weight model retrieves, SEARCH ends there and frames are grounded (a place 11 m away is never reached).
+    places = [(10.0, -5.0), (12.0, -5.0)]
+    index = build_gallery_index(tiny_engine_dir, tmp_path, places, model_checksum="f" * 64)
     harness = nav_harness(wait_state="ERROR", gallery=str(index))
     assert "built with model ffffffffffff" in harness.nav.status["error"], harness.nav.status
-    build_gallery_index(tiny_engine_dir, tmp_path, [(0.0, 0.0), (10.0, 0.0)])   # the same places, this model
+    build_gallery_index(tiny_engine_dir, tmp_path, places)   # the same places, this model
     _activate_again(harness)
     harness.prove_alive(sec=700)
