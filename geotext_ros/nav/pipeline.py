@@ -8,18 +8,23 @@ SafetyEnvelope together, so the node stays plumbing and bench/episodes.py runs t
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 import threading
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from geotext_ros.nav.inputs import stale_inputs
 from geotext_ros.model.text import MAX_WORDS_TEST
+from geotext_ros.nav import clarify
 from geotext_ros.nav.camera import IntrinsicsLike, box_center_to_ground
+from geotext_ros.nav.clarify import ClarifyConfig
 from geotext_ros.nav.gallery import SearchConfig
 from geotext_ros.nav.grounding import Grounder, GroundingConfig
-from geotext_ros.nav.mission import Mission, MissionConfig
+from geotext_ros.nav.mission import Mission, MissionConfig, State
 from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
+from geotext_ros.nav.scene import SceneObject, locate
 
 Pose4 = tuple[float, float, float, float]
 
@@ -62,6 +67,7 @@ class NavPipeline:
         from geotext_ros.runtime.open_backend import open_backend
 
         configs(params)   # bad or unknown settings fail before loading the model
+        ClarifyConfig.from_params(params)
         backend = open_backend(engine_dir, params.get("backend", "auto"))
         gallery = None
         try:
@@ -79,8 +85,8 @@ class NavPipeline:
                      logger: Any = None) -> "NavPipeline":
         """A pipeline with fresh mission and safety state on an already open backend (and gallery index)."""
         grounding, mission, safety, search = configs(params)
-        return cls(Grounder(backend, grounding), Mission(mission), SafetyEnvelope(safety, logger=logger), gallery,
-                   backend, search)
+        return cls(Grounder(backend, grounding), Mission(mission, ClarifyConfig.from_params(params)),
+                   SafetyEnvelope(safety, logger=logger), gallery, backend, search)
 
     def describe(self) -> str:
         kind = getattr(self.backend, "kind", type(self.backend).__name__)
@@ -106,7 +112,12 @@ class NavPipeline:
 
     # -- instructions ---------------------------------------------------------------------------------------
     def set_instruction(self, text: str, now: float, pose: Optional[Pose4]) -> dict[str, Any]:
-        """Start (or preempt) a mission; stop/hold hold position where the command arrived."""
+        """Start (or preempt) a mission; stop/hold hold position where the command arrived. While the mission
+        asks (CLARIFY), the text is first read as the answer (clarify.resolve_answer): a choice approaches that
+        candidate, "none of them" holds, an unclear answer asks again, anything else is a new instruction."""
+        answered = self._answer(text, now, pose)
+        if answered is not None:
+            return answered
         ins = parse_instruction(text)
         retrieval = None
         if ins.command == "goto" and not ins.empty and self.gallery is not None:
@@ -126,6 +137,33 @@ class NavPipeline:
             status["reason"] = f"{status['reason']}; {note}" if status.get("reason") else note
         return status
 
+    def _answer(self, text: str, now: float, pose: Optional[Pose4]) -> Optional[dict[str, Any]]:
+        """The status after an answer to the pending question, or None when the text is not one."""
+        with self._lock:
+            pending = self.mission.pending
+            if not pending:
+                return None
+            if parse_instruction(text).command in ("stop", "hold", "return", "resume"):
+                return None   # commands keep their meaning while asking
+            vehicle = (pose[0], pose[1]) if pose is not None else None
+            answer = clarify.resolve_answer(text, pending, vehicle, self.mission.pending_yaw)
+            if answer.kind == clarify.NOT_AN_ANSWER:
+                return None
+            self._generation += 1
+            if pose is not None:
+                self.mission.update(now, pose)
+            if answer.kind == clarify.CHOICE:
+                self.mission.choose(now, int(answer.index), answer.reason)
+                self.safety.resume()
+            elif answer.kind == clarify.CANCEL:
+                self.mission.cancel_question(now, f"operator answered {text.strip()[:40]!r}: none of the "
+                                                  "candidates; say what to do")
+            else:
+                self.mission.ask_again(f"answer {text.strip()[:40]!r} unclear: {answer.reason}")
+            if pose is not None and answer.kind != clarify.UNCLEAR:
+                self.mission.update(now, pose)   # the waypoint of the new state (reason kept)
+            return self._status(self.mission.status())
+
     # -- frames ---------------------------------------------------------------------------------------------
     def process_frame(self, rgb: Any, k: IntrinsicsLike, pose: Pose4,
                       now: float) -> tuple[Any, dict[str, Any]]:
@@ -143,8 +181,45 @@ class NavPipeline:
         with self._lock:
             if generation != self._generation:   # preempted while grounding: the result answers the old one
                 return None, self._status(self.mission.status())
-            self.mission.update(now, pose, result, point)
+            objects = self._scene_objects(result, (width, height), k, pose, instruction)
+            if self.mission.chosen is not None and objects:
+                result, point = self._pinned(result, objects)
+            if self.mission.state == State.LOCALIZE and result.box is not None and len(objects) >= 2 \
+                    and self._maybe_ask(objects, pose, rgb, now):
+                self.mission.update(now, pose)   # CLARIFY holds: this frame's pick is not a vote
+            else:
+                self.mission.update(now, pose, result, point)
             return result, self._status(self.mission.status())
+
+    def _scene_objects(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
+                       instruction: Any) -> list[SceneObject]:
+        """The frame's target candidates on the ground, for the CLARIFY decision and a chosen target's tracking.
+        Only for instructions without a relation or image position: those already pick one of the look-alikes."""
+        if instruction.relation or getattr(instruction, "position", None):
+            return []
+        kind = (instruction.target or "target").split()[-1]
+        return [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
+
+    def _pinned(self, result: Any, objects: list[SceneObject]) -> tuple[Any, Optional[tuple[float, float]]]:
+        """After the operator chose a look-alike, track the candidate nearest the chosen target (the grounder's
+        own pick may be the other look-alike): the result's box and ground point become that candidate's."""
+        target = self.mission.target
+        placed = [(math.dist(o.ground, target), i) for i, o in enumerate(objects) if o.ground is not None]
+        if target is None or not placed:
+            return result, None
+        _, i = min(placed)
+        cand = result.candidates[i]
+        result = dataclasses.replace(result, box=tuple(cand.box), chosen=i, confidence=float(cand.score))
+        return result, objects[i].ground
+
+    def _maybe_ask(self, objects: list[SceneObject], pose: Pose4, rgb: Any, now: float) -> bool:
+        """Look-alikes within clarify.score_margin of the best (each confident): ask instead of guessing."""
+        decision = clarify.decide(objects, self.mission.config.min_confidence, self.mission.clarify,
+                                  (pose[0], pose[1]), rgb=rgb)
+        if decision.action != clarify.ASK or max(o.score for o in objects) < self.mission.config.min_confidence:
+            return False   # nothing confident: LOCALIZE goes on and times out to NOT_FOUND as before
+        self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates])
+        return True
 
     # -- every cycle ----------------------------------------------------------------------------------------
     def tick(self, pose: Optional[Pose4], now: float, camera_time: Optional[float],

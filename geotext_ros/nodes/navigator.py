@@ -36,7 +36,7 @@ from geotext_ros.geometry import Intrinsics, quaternion_from_yaw, yaw_from_quate
 from geotext_ros.nav.inputs import InputConfig, InputMonitor, Problem
 from geotext_ros.nav.pipeline import NavPipeline, PipelineError
 from geotext_ros.nodes import conversions, markers
-from geotext_ros.nodes.annotate import annotate_grounding
+from geotext_ros.nodes.annotate import annotate
 from geotext_ros.nodes.log_adapter import NodeLogAdapter
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.nodes.qos import (CAMERA_OVERRIDES, DEPTH_OVERRIDE, ODOM_OVERRIDES, camera_qos, display_qos,
@@ -293,12 +293,12 @@ class Navigator(LifecycleNode):
             return
         self._grounding_points = markers.grounding_points(result, k, pose, (msg.width, msg.height))
         if result.box is not None:
-            self._publish_target(msg, result, rgb)
+            self._publish_target(msg, result, rgb, status.get("candidates"))
         status.pop("waypoint", None)
         self._set_status(latency_ms=round(latency_ms, 1), **status)
 
     # -- outputs ----------------------------------------------------------------------------------------------
-    def _publish_target(self, msg: Image, result: Any, rgb: Any) -> None:
+    def _publish_target(self, msg: Image, result: Any, rgb: Any, question: Any = None) -> None:
         box = result.box
         poly = PolygonStamped()
         poly.header = msg.header   # the source image's stamp and frame: consumers match box to frame
@@ -306,7 +306,7 @@ class Navigator(LifecycleNode):
                                for u, v in conversions.box_corners_px(box, msg.width, msg.height)]
         self.target_pub.publish(poly)
         if self.params["publish_annotated"]:
-            fields = conversions.rgb_to_image_fields(annotate_grounding(rgb, result))
+            fields = conversions.rgb_to_image_fields(annotate(rgb, result, question))
             img = Image(height=fields["height"], width=fields["width"], encoding="rgb8", step=fields["step"])
             img.data = fields["data"]
             img.header = msg.header
