@@ -148,6 +148,8 @@ class Mission:
         self._pending: list[Any] = []                       # the offered SceneObjects, in the question's numbering
         self._pending_yaw: Optional[float] = None           # the vehicle's yaw when the question was asked
         self.chosen: Optional[Any] = None                   # the candidate the operator chose (pins tracking)
+        self.instruction_yaw = 0.0                          # vehicle yaw when the instruction came (camera words)
+        self._selection: Optional[tuple[Optional[str], str]] = None   # (frame, reason) of a map relation / selector
         self.state = State.IDLE
         self.instruction: Optional[Instruction] = None
         self.home: Optional[tuple[float, float]] = config.home
@@ -196,6 +198,8 @@ class Mission:
             return
         interrupted = self._running()
         self.instruction = instruction
+        self.instruction_yaw = self._yaw()   # camera words ("from the left") keep this frame while the drone turns
+        self._selection = None
         self._forget_target()
         self._clear_question()
         self._input_hold = False
@@ -283,6 +287,10 @@ class Mission:
     def ask_again(self, reason: str) -> None:
         """An answer that picks no candidate: keep asking, with why in the reason."""
         self._reason = f"{reason}; still asking: {self._question.get('question', '') if self._question else ''}"
+
+    def note_selection(self, frame: Optional[str], reason: str) -> None:
+        """What the instruction's map relation / ordinal chose in the latest frame, and in which frame."""
+        self._selection = (frame, reason)
 
     def _clear_question(self, keep_chosen: bool = False) -> None:
         self._question, self._pending, self._pending_yaw = None, [], None
@@ -529,6 +537,8 @@ class Mission:
             "waypoint": list(self._waypoint) if self._waypoint is not None else None,
             "reason": self._reason,
             # CLARIFY: the question and its numbered candidates (the ground station's buttons); None otherwise
+            "relation_frame": self._selection[0] if self._selection else None,   # "map" / "camera at instruction"
+            "selection": self._selection[1] if self._selection else None,
             "question": self._question.get("question") if self._question else None,
             "candidates": list(self._question["candidates"]) if self._question else None,
         }

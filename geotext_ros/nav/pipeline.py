@@ -25,6 +25,8 @@ from geotext_ros.nav.mission import Mission, MissionConfig, State
 from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nav.scene import SceneObject, locate
+from geotext_ros.nav.spatial_choice import choose as spatial_choose
+from geotext_ros.nav.spatial_choice import needs_spatial_choice
 
 Pose4 = tuple[float, float, float, float]
 
@@ -175,12 +177,19 @@ class NavPipeline:
                 return None, self._status(self.mission.status())
         result = self.grounder.ground(rgb, instruction)      # the slow part, outside the lock
         height, width = rgb.shape[:2]
+        anchor_xy = None
+        if needs_spatial_choice(instruction) and instruction.anchor:
+            anchor_xy = self._anchor_ground(rgb, instruction.anchor, k, pose)
         point = None
         if result.box is not None:
             point = box_center_to_ground(result.box, (width, height), k, pose)
         with self._lock:
             if generation != self._generation:   # preempted while grounding: the result answers the old one
                 return None, self._status(self.mission.status())
+            if needs_spatial_choice(instruction):
+                result, point = self._spatial(result, instruction, (width, height), k, pose, anchor_xy)
+                self.mission.update(now, pose, result, point)
+                return result, self._status(self.mission.status())
             objects = self._scene_objects(result, (width, height), k, pose, instruction)
             if self.mission.chosen is not None and objects:
                 result, point = self._pinned(result, objects)
@@ -190,6 +199,28 @@ class NavPipeline:
             else:
                 self.mission.update(now, pose, result, point)
             return result, self._status(self.mission.status())
+
+    def _anchor_ground(self, rgb: Any, anchor: str, k: IntrinsicsLike, pose: Pose4) -> Optional[tuple[float, float]]:
+        """The anchor phrase grounded on its own in this frame, on the ground; None when not confidently found."""
+        found = self.grounder.ground(rgb, parse_instruction(f"fly to {anchor}"))
+        if found.box is None or (found.confidence or 0.0) < self.mission.config.min_confidence:
+            return None
+        height, width = rgb.shape[:2]
+        return box_center_to_ground(found.box, (width, height), k, pose)
+
+    def _spatial(self, result: Any, instruction: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
+                 anchor_xy: Optional[tuple[float, float]]) -> tuple[Any, Optional[tuple[float, float]]]:
+        """A map relation / ordinal / superlative picks among the frame's candidates on the ground (the grounder's
+        own image-space pick is replaced); the status says which frame the choice used."""
+        kind = (instruction.target or "target").split()[-1]
+        objects = [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
+        got = spatial_choose(instruction, objects, self.mission.instruction_yaw, (pose[0], pose[1]), anchor_xy)
+        self.mission.note_selection(got.frame, got.reason)
+        if got.index is None:
+            return dataclasses.replace(result, box=None, chosen=None, confidence=None, reason=got.reason), None
+        cand = result.candidates[got.index]
+        return (dataclasses.replace(result, box=tuple(cand.box), chosen=got.index, confidence=float(cand.score),
+                                    reason=got.reason), objects[got.index].ground)
 
     def _scene_objects(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
                        instruction: Any) -> list[SceneObject]:
