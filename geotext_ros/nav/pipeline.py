@@ -26,6 +26,7 @@ from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nav.scene import SceneObject, locate
 from geotext_ros.nav.spatial_choice import choose as spatial_choose
+from geotext_ros.nav.steps import split_steps
 from geotext_ros.nav.spatial_choice import needs_spatial_choice
 
 Pose4 = tuple[float, float, float, float]
@@ -61,6 +62,7 @@ class NavPipeline:
         self.last_frame_time: Optional[float] = None
         self._lock = threading.RLock()
         self._generation = 0     # bumped by every instruction: a grounding of an older one is dropped
+        self._plan: Optional[_Plan] = None   # a mission of several steps, run in order
 
     @classmethod
     def load(cls, engine_dir: str | Path, params: Mapping[str, Any], logger: Any = None) -> "NavPipeline":
@@ -110,7 +112,11 @@ class NavPipeline:
         """A copy of a mission status stamped with the instruction generation it belongs to (`generation`, one
         more per instruction): a status made on one thread can reach the node after a newer instruction's, and the
         node uses this to drop it instead of publishing the old instruction again."""
-        return {**status, "generation": self._generation}
+        plan = self._plan
+        step = None
+        if plan is not None:
+            step = {"k": plan.index + 1, "n": len(plan.steps), "text": plan.steps[plan.index]}
+        return {**status, "generation": self._generation, "step": step}
 
     # -- instructions ---------------------------------------------------------------------------------------
     def set_instruction(self, text: str, now: float, pose: Optional[Pose4]) -> dict[str, Any]:
@@ -121,12 +127,20 @@ class NavPipeline:
         if answered is not None:
             return answered
         ins = parse_instruction(text)
-        retrieval = None
-        if ins.command == "goto" and not ins.empty and self.gallery is not None:
-            # outside the lock: model work
-            retrieval = self.gallery.search(ins.text, top_k=self.search.top_k, itm_weight=self.search.itm_weight)
+        steps = split_steps(ins.raw) if ins.command not in ("stop", "hold", "resume") else [ins.raw]
+        plan = None
+        if len(steps) > 1:   # "fly to the pool, then to the red building, then come home"
+            parsed = [parse_instruction(step) for step in steps]
+            plan = _Plan(steps, parsed, [self._search_places(p) for p in parsed])   # outside the lock: model work
+            bad = next((i for i, p in enumerate(parsed) if not p.understood), None)
+            ins = parsed[0] if bad is None else parsed[bad]   # a step it cannot act on: not understood, no move
+            if bad is not None:
+                plan = None
+        retrieval = plan.retrievals[0] if plan is not None else self._search_places(ins)
         with self._lock:
             self._generation += 1
+            if plan is not None or (ins.command in ("goto", "return") and not ins.empty):
+                self._plan = plan    # a new instruction replaces the mission; stop / hold / resume keep it
             self.mission.instruct(ins, now, pose, retrieval)
             if ins.command in ("stop", "hold"):
                 self.safety.stop()       # the envelope holds too, whatever is requested later, until resumed
@@ -138,6 +152,27 @@ class NavPipeline:
                     f"(received {len(text)} characters)")
             status["reason"] = f"{status['reason']}; {note}" if status.get("reason") else note
         return status
+
+    def _search_places(self, ins: Any) -> Optional[Any]:
+        """Gallery matches for a goto (None without a gallery or for a command)."""
+        if ins.command != "goto" or ins.empty or not ins.understood or self.gallery is None:
+            return None
+        return self.gallery.search(ins.text, top_k=self.search.top_k, itm_weight=self.search.itm_weight)
+
+    def _advance(self, now: float, pose: Pose4) -> None:
+        """A step of a several-step mission is done (ARRIVED, or home on a return step): start the next one."""
+        plan = self._plan
+        if plan is None or plan.index >= len(plan.steps) - 1 or self.mission.instruction is not plan.current:
+            return
+        done = self.mission.state == State.ARRIVED or (
+            self.mission.state == State.RETURN and self.mission.status()["reason"] == "at home")
+        if not done:
+            return
+        plan.index += 1
+        self._generation += 1
+        self.mission.instruct(plan.current, now, pose, plan.retrievals[plan.index])
+        self.mission.update(now, pose)
+        self.safety.resume()
 
     def _answer(self, text: str, now: float, pose: Optional[Pose4]) -> Optional[dict[str, Any]]:
         """The status after an answer to the pending question, or None when the text is not one."""
@@ -189,6 +224,7 @@ class NavPipeline:
             if needs_spatial_choice(instruction):
                 result, point = self._spatial(result, instruction, (width, height), k, pose, anchor_xy)
                 self.mission.update(now, pose, result, point)
+                self._advance(now, pose)
                 return result, self._status(self.mission.status())
             objects = self._scene_objects(result, (width, height), k, pose, instruction)
             if self.mission.chosen is not None and objects:
@@ -198,6 +234,7 @@ class NavPipeline:
                 self.mission.update(now, pose)   # CLARIFY holds: this frame's pick is not a vote
             else:
                 self.mission.update(now, pose, result, point)
+            self._advance(now, pose)
             return result, self._status(self.mission.status())
 
     def _anchor_ground(self, rgb: Any, anchor: str, k: IntrinsicsLike, pose: Pose4) -> Optional[tuple[float, float]]:
@@ -271,6 +308,9 @@ class NavPipeline:
             elif camera_problem is None:
                 self.mission.inputs_ok(now)
             out = self.mission.update(now, pose)
+            if self._plan is not None:
+                self._advance(now, pose)
+                out = self.mission.update(now, pose)
             if out.waypoint is None:
                 return None, self._status(out.status)
             # The mission already gates on grounding confidence; the envelope only checks limits here.
@@ -280,3 +320,14 @@ class NavPipeline:
             if decision.violations:
                 status["safety"] = decision.codes
             return decision.waypoint, status
+
+
+class _Plan:
+    """The steps of a several-step mission (texts, parsed, gallery matches) and the one now running."""
+
+    def __init__(self, steps: list[str], parsed: list[Any], retrievals: list[Any]) -> None:
+        self.steps, self.parsed, self.retrievals, self.index = steps, parsed, retrievals, 0
+
+    @property
+    def current(self) -> Any:
+        return self.parsed[self.index]
