@@ -13,6 +13,10 @@ States:
                where it began. "resume" / "continue" (or, with resume_after_stale, the inputs coming back) starts
                the interrupted instruction again from the beginning: its old target is never flown to again.
     RETURN     after `return`: fly to home at return_altitude.
+    DESCEND    "land next to / on X": ARRIVED above X, the pipeline planned a touchdown point (nav/landing.py): fly
+               to it and down to the envelope's minimum altitude.
+    LANDING    above the touchdown point at that altitude: handed over to the flight controller's land mode (the PX4
+               bridge sends VEHICLE_CMD_NAV_LAND when it sees this state); no waypoint from the mission.
     CLARIFY    look-alikes (clarify.decide said ASK): hold position with the numbered candidates in the status
                (`question`, `candidates`) until the operator answers (choose / cancel) or clarify.answer_timeout_s
                passes (then HOLD with the reason). A choice approaches that candidate's ground point.
@@ -58,10 +62,13 @@ class State(str, Enum):
     RETURN = "RETURN"
     NOT_UNDERSTOOD = "NOT_UNDERSTOOD"
     CLARIFY = "CLARIFY"
+    DESCEND = "DESCEND"
+    LANDING = "LANDING"
 
 
 # States in which the mission acts on its inputs (moves, or looks for the target): stale inputs interrupt them.
-ACTIVE_STATES = frozenset({State.SEARCH, State.LOCALIZE, State.APPROACH, State.ARRIVED, State.RETURN})
+ACTIVE_STATES = frozenset({State.SEARCH, State.LOCALIZE, State.APPROACH, State.ARRIVED, State.RETURN,
+                           State.DESCEND})
 # States whose waypoint comes from a grounded target.
 TARGET_STATES = frozenset({State.APPROACH, State.ARRIVED})
 
@@ -148,6 +155,7 @@ class Mission:
         self._pending: list[Any] = []                       # the offered SceneObjects, in the question's numbering
         self._pending_yaw: Optional[float] = None           # the vehicle's yaw when the question was asked
         self.chosen: Optional[Any] = None                   # the candidate the operator chose (pins tracking)
+        self._landing: Optional[tuple[tuple[float, float], float]] = None   # (touchdown point, descent altitude)
         self.instruction_yaw = 0.0                          # vehicle yaw when the instruction came (camera words)
         self._selection: Optional[tuple[Optional[str], str]] = None   # (frame, reason) of a map relation / selector
         self.state = State.IDLE
@@ -288,6 +296,29 @@ class Mission:
         """An answer that picks no candidate: keep asking, with why in the reason."""
         self._reason = f"{reason}; still asking: {self._question.get('question', '') if self._question else ''}"
 
+    @property
+    def wants_landing_plan(self) -> bool:
+        """ARRIVED above the target of a "land next to / on X" instruction: the pipeline plans the touchdown."""
+        return self.state == State.ARRIVED and self.instruction is not None and bool(
+            getattr(self.instruction, "land", None))
+
+    def land_at(self, now: float, point: Optional[Sequence[float]], altitude: float, reason: str) -> None:
+        """The touchdown point (None: no clear point, NOT_FOUND with the reason): DESCEND to it at `altitude`."""
+        if not self.wants_landing_plan:
+            return
+        if point is None:
+            self._fail(now, f"no landing point: {reason}")
+            return
+        self._landing = ((float(point[0]), float(point[1])), float(altitude))
+        self._enter(State.DESCEND, now, f"descending to the landing point ({reason})")
+
+    def _descend(self, now: float, grounding: Any, point: Any) -> None:
+        (x, y), alt = self._landing
+        if self._distance_to(x, y) <= self.config.arrive_tolerance and self._pose[2] <= alt + 1.0:
+            self._enter(State.LANDING, now, "above the landing point: flight controller land mode")
+        elif now - self._entered > self.config.approach_timeout:
+            self._fail(now, f"landing point not reached in {self.config.approach_timeout:.0f} s")
+
     def note_selection(self, frame: Optional[str], reason: str) -> None:
         """What the instruction's map relation / ordinal chose in the latest frame, and in which frame."""
         self._selection = (frame, reason)
@@ -325,6 +356,7 @@ class Mission:
 
     def _forget_target(self) -> None:
         self.chosen = None
+        self._landing = None
         self._votes.clear()
         self._target, self._place, self._last_score, self._last_box = None, None, None, None
         self._evidence, self._since_evidence = None, 0
@@ -345,7 +377,7 @@ class Mission:
                 self._since_evidence += 1
         step = {State.SEARCH: self._search, State.LOCALIZE: self._localize, State.APPROACH: self._approach,
                 State.ARRIVED: self._hold_over_target, State.RETURN: self._return,
-                State.CLARIFY: self._clarify}.get(self.state)
+                State.CLARIFY: self._clarify, State.DESCEND: self._descend}.get(self.state)
         if step is not None:
             step(now, grounding, target_point)
         if self.state in TARGET_STATES and (self._evidence is None
@@ -503,6 +535,9 @@ class Mission:
             return Waypoint(float(self._place.x), float(self._place.y), alt, self._yaw())
         if s in (State.APPROACH, State.ARRIVED) and self._target is not None:
             return Waypoint(self._target[0], self._target[1], self._approach_altitude(), self._yaw())
+        if s == State.DESCEND and self._landing is not None:
+            (x, y), alt = self._landing
+            return Waypoint(x, y, alt, self._yaw())
         if s == State.RETURN and self.home is not None:
             return Waypoint(self.home[0], self.home[1], self.config.return_altitude, self._yaw())
         if s in (State.LOCALIZE, State.HOLD, State.NOT_FOUND, State.NOT_UNDERSTOOD, State.CLARIFY):
@@ -537,6 +572,8 @@ class Mission:
             "waypoint": list(self._waypoint) if self._waypoint is not None else None,
             "reason": self._reason,
             # CLARIFY: the question and its numbered candidates (the ground station's buttons); None otherwise
+            "landing": None if self._landing is None else {"point": [round(v, 2) for v in self._landing[0]],
+                                                            "altitude": self._landing[1]},
             "relation_frame": self._selection[0] if self._selection else None,   # "map" / "camera at instruction"
             "selection": self._selection[1] if self._selection else None,
             "question": self._question.get("question") if self._question else None,

@@ -74,6 +74,7 @@ class Instruction:
     not_understood: Optional[str] = None
     map_relation: Optional[MapRelation] = None
     selector: Optional[Selector] = None
+    land: Optional[str] = None    # "beside" ("land next to the pool") or "on" ("land on the helipad"); else None
 
     @property
     def understood(self) -> bool:
@@ -190,7 +191,15 @@ def parse_instruction(text: str) -> Instruction:
         return Instruction(command=command, raw=raw, text=cleaned, target="", truncated=truncated)
     if not cleaned:
         return Instruction(command="goto", raw=raw, text="", target="", truncated=truncated)
-    body = _strip_verbs(cleaned)
+    land = None
+    m = _LAND_RE.match(cleaned)
+    if m:   # "land next to the pool": the target is the pool, the landing point beside it (nav/landing.py)
+        land, cleaned_body = ("on" if m.group("how") in ("on", "onto", "on top of") else "beside"), m.group("rest")
+    body = _strip_verbs(cleaned_body if land else cleaned)
+    if land:
+        target = _tidy(body)
+        return Instruction(command="goto", raw=raw, text=cleaned, target=target, truncated=truncated,
+                           not_understood=_why_not_groundable(target), land=land)
     spatial = _spatial(body)
     if spatial is not None:
         target, anchor, map_relation, selector = spatial
@@ -214,6 +223,10 @@ def parse_instruction(text: str) -> Instruction:
     return Instruction(command="goto", raw=raw, text=cleaned, target=target, anchor=anchor,
                        anchor2=anchor2, relation=relation, position=position, truncated=truncated,
                        not_understood=_why_not_groundable(target))
+
+
+_LAND_RE = re.compile(r"^(?:please\s+)?land\s+(?P<how>next\s+to|beside|on\s+top\s+of|onto|on)"
+                      r"\s+(?P<rest>.+)$")
 
 
 def _spatial(body: str) -> Optional[tuple[str, Optional[str], Optional[MapRelation], Optional[Selector]]]:

@@ -24,7 +24,8 @@ from geotext_ros.nav.grounding import Grounder, GroundingConfig
 from geotext_ros.nav.mission import Mission, MissionConfig, State
 from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
-from geotext_ros.nav.scene import SceneObject, locate
+from geotext_ros.nav.landing import LandingConfig, plan_landing
+from geotext_ros.nav.scene import SceneObject, locate, view_footprint
 from geotext_ros.nav.spatial_choice import choose as spatial_choose
 from geotext_ros.nav.steps import split_steps
 from geotext_ros.nav.spatial_choice import needs_spatial_choice
@@ -56,8 +57,9 @@ class NavPipeline:
     """One mission at a time. Thread-safe: instructions and frames may arrive on different executor threads."""
 
     def __init__(self, grounder: Any, mission: Mission, safety: SafetyEnvelope, gallery: Any = None,
-                 backend: Any = None, search: SearchConfig = SearchConfig()) -> None:
-        self.grounder, self.mission, self.safety = grounder, mission, safety
+                 backend: Any = None, search: SearchConfig = SearchConfig(),
+                 landing: LandingConfig = LandingConfig()) -> None:
+        self.grounder, self.mission, self.safety, self.landing = grounder, mission, safety, landing
         self.gallery, self.backend, self.search = gallery, backend, search
         self.last_frame_time: Optional[float] = None
         self._lock = threading.RLock()
@@ -72,6 +74,7 @@ class NavPipeline:
 
         configs(params)   # bad or unknown settings fail before loading the model
         ClarifyConfig.from_params(params)
+        LandingConfig.from_params(params)
         backend = open_backend(engine_dir, params.get("backend", "auto"))
         gallery = None
         try:
@@ -90,7 +93,8 @@ class NavPipeline:
         """A pipeline with fresh mission and safety state on an already open backend (and gallery index)."""
         grounding, mission, safety, search = configs(params)
         return cls(Grounder(backend, grounding), Mission(mission, ClarifyConfig.from_params(params)),
-                   SafetyEnvelope(safety, logger=logger), gallery, backend, search)
+                   SafetyEnvelope(safety, logger=logger), gallery, backend, search,
+                   LandingConfig.from_params(params))
 
     def describe(self) -> str:
         kind = getattr(self.backend, "kind", type(self.backend).__name__)
@@ -162,8 +166,9 @@ class NavPipeline:
     def _advance(self, now: float, pose: Pose4) -> None:
         """A step of a several-step mission is done (ARRIVED, or home on a return step): start the next one."""
         plan = self._plan
-        if plan is None or plan.index >= len(plan.steps) - 1 or self.mission.instruction is not plan.current:
-            return
+        if plan is None or plan.index >= len(plan.steps) - 1 or self.mission.instruction is not plan.current \
+                or getattr(plan.current, "land", None):
+            return   # a landing ends the mission
         done = self.mission.state == State.ARRIVED or (
             self.mission.state == State.RETURN and self.mission.status()["reason"] == "at home")
         if not done:
@@ -234,6 +239,8 @@ class NavPipeline:
                 self.mission.update(now, pose)   # CLARIFY holds: this frame's pick is not a vote
             else:
                 self.mission.update(now, pose, result, point)
+            if self.mission.wants_landing_plan:
+                self._plan_landing(result, (width, height), k, pose, now)
             self._advance(now, pose)
             return result, self._status(self.mission.status())
 
@@ -258,6 +265,18 @@ class NavPipeline:
         cand = result.candidates[got.index]
         return (dataclasses.replace(result, box=tuple(cand.box), chosen=got.index, confidence=float(cand.score),
                                     reason=got.reason), objects[got.index].ground)
+
+    def _plan_landing(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4, now: float) -> None:
+        """Above the target of "land next to / on X": a touchdown point clear of every candidate of this frame by
+        landing.clearance_m, inside the view; the descent goes to the envelope's minimum altitude (it applies
+        until the flight controller's land mode takes over)."""
+        if result.box is None or result.chosen is None:
+            return   # wait for a frame that shows the target
+        kind = (self.mission.instruction.target or "target").split()[-1]
+        objects = [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
+        plan = plan_landing(result.chosen, objects, self.mission.instruction.land, self.landing,
+                            view_footprint(size, k, pose))
+        self.mission.land_at(now, plan.point, self.safety.config.min_altitude_m, plan.reason)
 
     def _scene_objects(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
                        instruction: Any) -> list[SceneObject]:
