@@ -36,7 +36,7 @@ def test_idle_has_no_waypoint():
     assert out.waypoint is None and out.status["state"] == "IDLE"
     assert set(out.status) == {"state", "instruction", "phrase", "relation", "score", "box", "place", "waypoint",
                                "grounded_frames_ago",
-                               "reason"}
+                               "reason", "question", "candidates", "relation_frame", "selection", "landing"}
 
 
 def test_full_mission_search_localize_approach_arrive():

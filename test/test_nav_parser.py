@@ -34,10 +34,12 @@ def test_between_without_second_anchor_is_no_relation():
     assert ins.relation is None and ins.anchor is None
 
 
-def test_compass_words_are_not_relations():
+def test_compass_words_are_map_relations_not_image_relations():
+    # issue 19: a compass word is a map-frame relation (nav/map_relations.py), never the image 3x3 rule
     ins = parse_instruction("fly to the building west of the pool")
-    assert ins.relation is None
-    assert ins.target == "the building west of the pool"
+    assert ins.relation is None and ins.position is None
+    assert ins.target == "the building" and ins.anchor == "the pool"
+    assert ins.map_relation.direction == "west" and ins.map_relation.anchor == "the pool"
 
 
 @pytest.mark.parametrize("text, position, target", [

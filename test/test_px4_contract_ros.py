@@ -63,6 +63,7 @@ class Link:
                                       50)
         self.waypoint_pub = self.node.create_publisher(PoseStamped, "/geotext/waypoint", 10)
         self.instruction_pub = self.node.create_publisher(String, "/instruction", 10)
+        self.nav_status_pub = self.node.create_publisher(String, "/geotext/status", 10)
         self.control_pub = self.node.create_publisher(String, "/px4_emulator/control", 10)
         self.command_pub = self.node.create_publisher(msgs.VehicleCommand, "/fmu/in/vehicle_command", PX4_QOS)
         self.mode_pub = self.node.create_publisher(msgs.OffboardControlMode, "/fmu/in/offboard_control_mode", PX4_QOS)
@@ -243,6 +244,28 @@ def test_bridge_arms_switches_follows_waypoints_in_ned_then_stop_return_and_a_gc
     assert s["disarm_reason"] == link.msgs.VehicleStatus.ARM_DISARM_REASON_LANDING
     time.sleep(2.5)                                   # > request_retry_s: nothing is re-requested
     assert len(bridge_commands(link.state())) == len(sent)
+
+
+def test_navigator_landing_state_makes_the_bridge_send_nav_land_once(link):
+    # issue 19: the navigator reaches its touchdown point at the envelope's minimum altitude and says LANDING;
+    # the bridge hands over to PX4 land mode (VEHICLE_CMD_NAV_LAND), once, and never takes the vehicle back
+    link.start_emulator()
+    link.start_bridge(allow_arming="true", status_rate_hz=10.0)
+    link.waypoint = (6.0, 4.0, 5.0, 0.0)
+    link.wait_state(lambda s: s["armed"] and close(s["ned"], (4.0, 6.0, -5.0), 0.3), 40.0, "at the landing point")
+    for _ in range(3):   # the status repeats at its rate
+        link.nav_status_pub.publish(String(data=json.dumps({"state": "DESCEND"})))
+        time.sleep(0.1)
+    assert link.state()["nav_state"] == OFFBOARD
+    for _ in range(5):
+        link.nav_status_pub.publish(String(data=json.dumps({"state": "LANDING", "waypoint": None})))
+        time.sleep(0.1)
+    link.wait_state(lambda s: s["nav_state"] == AUTO_LAND, 5.0, "AUTO_LAND")
+    s = link.wait_state(lambda s: not s["armed"], 40.0, "landed and disarmed")
+    assert close(s["ned"][:2], (4.0, 6.0), 0.5)
+    assert s["disarm_reason"] == link.msgs.VehicleStatus.ARM_DISARM_REASON_LANDING
+    lands = [c for c in s["commands"] if c["command"] == NAV_LAND]
+    assert len(lands) == 1 and lands[0]["from_external"] and lands[0]["result"] == "accepted", lands
 
 
 def test_waypoint_watchdog_holds_in_offboard_and_the_stream_dying_triggers_px4s_failsafe(link):

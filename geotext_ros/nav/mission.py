@@ -13,6 +13,13 @@ States:
                where it began. "resume" / "continue" (or, with resume_after_stale, the inputs coming back) starts
                the interrupted instruction again from the beginning: its old target is never flown to again.
     RETURN     after `return`: fly to home at return_altitude.
+    DESCEND    "land next to / on X": ARRIVED above X, the pipeline planned a touchdown point (nav/landing.py): fly
+               to it and down to the envelope's minimum altitude.
+    LANDING    above the touchdown point at that altitude: handed over to the flight controller's land mode (the PX4
+               bridge sends VEHICLE_CMD_NAV_LAND when it sees this state); no waypoint from the mission.
+    CLARIFY    look-alikes (clarify.decide said ASK): hold position with the numbered candidates in the status
+               (`question`, `candidates`) until the operator answers (choose / cancel) or clarify.answer_timeout_s
+               passes (then HOLD with the reason). A choice approaches that candidate's ground point.
 A new instruction preempts whatever runs. A grounding whose confidence is below min_confidence (or without a
 box) never produces a waypoint: it is ignored and the status says so. Confidence = the grounding's `confidence`
 (dense-map probability of the chosen target region) when it has one, else its `score` (ITM probability).
@@ -39,6 +46,7 @@ from enum import Enum
 from statistics import median
 from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
+from geotext_ros.nav.clarify import ClarifyConfig
 from geotext_ros.nav.parser import Instruction
 from geotext_ros.param_file import config_values
 
@@ -53,10 +61,14 @@ class State(str, Enum):
     HOLD = "HOLD"
     RETURN = "RETURN"
     NOT_UNDERSTOOD = "NOT_UNDERSTOOD"
+    CLARIFY = "CLARIFY"
+    DESCEND = "DESCEND"
+    LANDING = "LANDING"
 
 
 # States in which the mission acts on its inputs (moves, or looks for the target): stale inputs interrupt them.
-ACTIVE_STATES = frozenset({State.SEARCH, State.LOCALIZE, State.APPROACH, State.ARRIVED, State.RETURN})
+ACTIVE_STATES = frozenset({State.SEARCH, State.LOCALIZE, State.APPROACH, State.ARRIVED, State.RETURN,
+                           State.DESCEND})
 # States whose waypoint comes from a grounded target.
 TARGET_STATES = frozenset({State.APPROACH, State.ARRIVED})
 
@@ -136,8 +148,16 @@ class MissionOutput(NamedTuple):
 class Mission:
     """See the module docstring. All times are seconds on one clock (ROS time or time.monotonic())."""
 
-    def __init__(self, config: MissionConfig = MissionConfig()) -> None:
+    def __init__(self, config: MissionConfig = MissionConfig(), clarify: ClarifyConfig = ClarifyConfig()) -> None:
         self.config = config
+        self.clarify = clarify
+        self._question: Optional[dict[str, Any]] = None     # the CLARIFY payload while asking
+        self._pending: list[Any] = []                       # the offered SceneObjects, in the question's numbering
+        self._pending_yaw: Optional[float] = None           # the vehicle's yaw when the question was asked
+        self.chosen: Optional[Any] = None                   # the candidate the operator chose (pins tracking)
+        self._landing: Optional[tuple[tuple[float, float], float]] = None   # (touchdown point, descent altitude)
+        self.instruction_yaw = 0.0                          # vehicle yaw when the instruction came (camera words)
+        self._selection: Optional[tuple[Optional[str], str]] = None   # (frame, reason) of a map relation / selector
         self.state = State.IDLE
         self.instruction: Optional[Instruction] = None
         self.home: Optional[tuple[float, float]] = config.home
@@ -186,7 +206,10 @@ class Mission:
             return
         interrupted = self._running()
         self.instruction = instruction
+        self.instruction_yaw = self._yaw()   # camera words ("from the left") keep this frame while the drone turns
+        self._selection = None
         self._forget_target()
+        self._clear_question()
         self._input_hold = False
         if instruction.command in ("stop", "hold"):
             self._interrupted = interrupted or self._interrupted
@@ -227,6 +250,89 @@ class Mission:
         elif "inputs are back" not in self._reason:
             self._reason = f"{self._reason}; inputs are back: say 'resume' or 'continue' to go on"
 
+    # ---- asking back (CLARIFY) ---------------------------------------------------------------------------------
+    @property
+    def pending(self) -> list[Any]:
+        """The candidates offered in CLARIFY (SceneObjects, pending[0] is "number 1"); empty otherwise."""
+        return list(self._pending) if self.state == State.CLARIFY else []
+
+    @property
+    def pending_yaw(self) -> Optional[float]:
+        return self._pending_yaw
+
+    def ask(self, now: float, question: Mapping[str, Any], offered: Sequence[Any]) -> None:
+        """LOCALIZE found look-alikes (clarify.decide said ASK): hold position and ask which one."""
+        if self.state != State.LOCALIZE:
+            return
+        self._question, self._pending = dict(question), list(offered)
+        self._pending_yaw = self._yaw()
+        self._votes.clear()
+        self._enter(State.CLARIFY, now, f"asking: {question.get('reason', 'several candidates')}; holding position")
+        self._hold = self._here()
+
+    def choose(self, now: float, index: int, why: str) -> None:
+        """The operator chose pending[index]: approach its ground point (not a new mission)."""
+        obj = self._pending[index]
+        if obj.ground is None:
+            self._reason = f"candidate {index + 1} is not on the ground map: choose another or say 'none of them'"
+            return
+        self.chosen = obj
+        self._clear_question(keep_chosen=True)
+        self._target = (float(obj.ground[0]), float(obj.ground[1]))
+        self._tracked.clear()
+        self._tracked.append(self._target)
+        self._evidence, self._since_evidence = (float(obj.score), [float(v) for v in obj.box]), 0
+        here = self._here()
+        self._approach_z = here.z if here is not None else None
+        self._enter(State.APPROACH, now, f"operator chose number {index + 1} ({why}): approaching")
+
+    def cancel_question(self, now: float, reason: str) -> None:
+        """"none of them" (or the timeout): HOLD where the question was asked, with the reason."""
+        self._clear_question()
+        self._enter(State.HOLD, now, f"hold: {reason}")
+        self._hold = self._here()
+
+    def ask_again(self, reason: str) -> None:
+        """An answer that picks no candidate: keep asking, with why in the reason."""
+        self._reason = f"{reason}; still asking: {self._question.get('question', '') if self._question else ''}"
+
+    @property
+    def wants_landing_plan(self) -> bool:
+        """ARRIVED above the target of a "land next to / on X" instruction: the pipeline plans the touchdown."""
+        return self.state == State.ARRIVED and self.instruction is not None and bool(
+            getattr(self.instruction, "land", None))
+
+    def land_at(self, now: float, point: Optional[Sequence[float]], altitude: float, reason: str) -> None:
+        """The touchdown point (None: no clear point, NOT_FOUND with the reason): DESCEND to it at `altitude`."""
+        if not self.wants_landing_plan:
+            return
+        if point is None:
+            self._fail(now, f"no landing point: {reason}")
+            return
+        self._landing = ((float(point[0]), float(point[1])), float(altitude))
+        self._enter(State.DESCEND, now, f"descending to the landing point ({reason})")
+
+    def _descend(self, now: float, grounding: Any, point: Any) -> None:
+        (x, y), alt = self._landing
+        if self._distance_to(x, y) <= self.config.arrive_tolerance and self._pose[2] <= alt + 1.0:
+            self._enter(State.LANDING, now, "above the landing point: flight controller land mode")
+        elif now - self._entered > self.config.approach_timeout:
+            self._fail(now, f"landing point not reached in {self.config.approach_timeout:.0f} s")
+
+    def note_selection(self, frame: Optional[str], reason: str) -> None:
+        """What the instruction's map relation / ordinal chose in the latest frame, and in which frame."""
+        self._selection = (frame, reason)
+
+    def _clear_question(self, keep_chosen: bool = False) -> None:
+        self._question, self._pending, self._pending_yaw = None, [], None
+        if not keep_chosen:
+            self.chosen = None
+
+    def _clarify(self, now: float, grounding: Any, point: Any) -> None:
+        if now - self._entered > self.clarify.answer_timeout_s:
+            self.cancel_question(now, f"no answer to the question in {self.clarify.answer_timeout_s:.0f} s "
+                                      "(clarify.answer_timeout_s); say what to do")
+
     def _running(self) -> Optional[tuple[Instruction, Optional[Sequence[Any]]]]:
         """The instruction now being carried out, for a later resume (None when nothing runs)."""
         if self.state in ACTIVE_STATES and self.instruction is not None:
@@ -249,6 +355,8 @@ class Mission:
             self._reason = f"resumed ({what}): {self._reason}"
 
     def _forget_target(self) -> None:
+        self.chosen = None
+        self._landing = None
         self._votes.clear()
         self._target, self._place, self._last_score, self._last_box = None, None, None, None
         self._evidence, self._since_evidence = None, 0
@@ -268,13 +376,14 @@ class Mission:
             else:
                 self._since_evidence += 1
         step = {State.SEARCH: self._search, State.LOCALIZE: self._localize, State.APPROACH: self._approach,
-                State.ARRIVED: self._hold_over_target, State.RETURN: self._return}.get(self.state)
+                State.ARRIVED: self._hold_over_target, State.RETURN: self._return,
+                State.CLARIFY: self._clarify, State.DESCEND: self._descend}.get(self.state)
         if step is not None:
             step(now, grounding, target_point)
         if self.state in TARGET_STATES and (self._evidence is None
                                             or self._since_evidence >= self.config.grounded_within_frames):
             self._lose_target(now)
-        if self.state in (State.HOLD, State.NOT_FOUND, State.LOCALIZE) and self._hold is None:
+        if self.state in (State.HOLD, State.NOT_FOUND, State.LOCALIZE, State.CLARIFY) and self._hold is None:
             self._hold = self._here()
         self._waypoint = self._current_waypoint()
         return MissionOutput(self._waypoint, self.status())
@@ -426,9 +535,12 @@ class Mission:
             return Waypoint(float(self._place.x), float(self._place.y), alt, self._yaw())
         if s in (State.APPROACH, State.ARRIVED) and self._target is not None:
             return Waypoint(self._target[0], self._target[1], self._approach_altitude(), self._yaw())
+        if s == State.DESCEND and self._landing is not None:
+            (x, y), alt = self._landing
+            return Waypoint(x, y, alt, self._yaw())
         if s == State.RETURN and self.home is not None:
             return Waypoint(self.home[0], self.home[1], self.config.return_altitude, self._yaw())
-        if s in (State.LOCALIZE, State.HOLD, State.NOT_FOUND, State.NOT_UNDERSTOOD):
+        if s in (State.LOCALIZE, State.HOLD, State.NOT_FOUND, State.NOT_UNDERSTOOD, State.CLARIFY):
             return self._hold
         return None
 
@@ -459,6 +571,13 @@ class Mission:
                                                  "y": float(place.y), "score": float(place.score)},
             "waypoint": list(self._waypoint) if self._waypoint is not None else None,
             "reason": self._reason,
+            # CLARIFY: the question and its numbered candidates (the ground station's buttons); None otherwise
+            "landing": None if self._landing is None else {"point": [round(v, 2) for v in self._landing[0]],
+                                                            "altitude": self._landing[1]},
+            "relation_frame": self._selection[0] if self._selection else None,   # "map" / "camera at instruction"
+            "selection": self._selection[1] if self._selection else None,
+            "question": self._question.get("question") if self._question else None,
+            "candidates": list(self._question["candidates"]) if self._question else None,
         }
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from geotext_ros.model.text import MAX_WORDS_TEST, clean_caption
+from geotext_ros.nav.map_relations import MapRelation, parse_map_relation
+from geotext_ros.nav.order_size import Selector, parse_selector
 from geotext_ros.nav.vocabulary import groundable_words
 
 COMMANDS = ("goto", "stop", "hold", "return", "resume")
@@ -54,6 +56,10 @@ class Instruction:
     relation: one of RELATIONS or None. position: (h, v) image-position classes (0 left/upper, 1 center/middle,
     2 right/lower; None = axis not named) or None. truncated: the input was cut (chars or words).
     not_understood: for a goto whose target names nothing groundable, why (for the operator); else None.
+    map_relation: "the building north of the pool" / "the eastern parking lot" (map frame, nav/map_relations.py);
+    selector: "the second building from the left" / "the largest parking lot" (nav/order_size.py). With either,
+    target is the kind to ground and anchor the reference phrase (if any); relation and position are None: the
+    choice among the candidates is made on the ground (nav/spatial_choice.py), not by the image 3x3 rule.
     """
 
     command: str
@@ -66,6 +72,9 @@ class Instruction:
     position: Optional[tuple[Optional[int], Optional[int]]] = None
     truncated: bool = False
     not_understood: Optional[str] = None
+    map_relation: Optional[MapRelation] = None
+    selector: Optional[Selector] = None
+    land: Optional[str] = None    # "beside" ("land next to the pool") or "on" ("land on the helipad"); else None
 
     @property
     def understood(self) -> bool:
@@ -182,7 +191,21 @@ def parse_instruction(text: str) -> Instruction:
         return Instruction(command=command, raw=raw, text=cleaned, target="", truncated=truncated)
     if not cleaned:
         return Instruction(command="goto", raw=raw, text="", target="", truncated=truncated)
-    body = _strip_verbs(cleaned)
+    land = None
+    m = _LAND_RE.match(cleaned)
+    if m:   # "land next to the pool": the target is the pool, the landing point beside it (nav/landing.py)
+        land, cleaned_body = ("on" if m.group("how") in ("on", "onto", "on top of") else "beside"), m.group("rest")
+    body = _strip_verbs(cleaned_body if land else cleaned)
+    if land:
+        target = _tidy(body)
+        return Instruction(command="goto", raw=raw, text=cleaned, target=target, truncated=truncated,
+                           not_understood=_why_not_groundable(target), land=land)
+    spatial = _spatial(body)
+    if spatial is not None:
+        target, anchor, map_relation, selector = spatial
+        return Instruction(command="goto", raw=raw, text=cleaned, target=target, anchor=anchor,
+                           truncated=truncated, not_understood=_why_not_groundable(target),
+                           map_relation=map_relation, selector=selector)
     target, anchor, anchor2, relation = _split_relation(body)
     target, position = _extract_position(target)
     target = _tidy(target)
@@ -200,6 +223,22 @@ def parse_instruction(text: str) -> Instruction:
     return Instruction(command="goto", raw=raw, text=cleaned, target=target, anchor=anchor,
                        anchor2=anchor2, relation=relation, position=position, truncated=truncated,
                        not_understood=_why_not_groundable(target))
+
+
+_LAND_RE = re.compile(r"^(?:please\s+)?land\s+(?P<how>next\s+to|beside|on\s+top\s+of|onto|on)"
+                      r"\s+(?P<rest>.+)$")
+
+
+def _spatial(body: str) -> Optional[tuple[str, Optional[str], Optional[MapRelation], Optional[Selector]]]:
+    """(target, anchor, map_relation, selector) for an ordinal / superlative / compass phrase, else None."""
+    selector = parse_selector(body)
+    if selector is not None and groundable_words(selector.target):
+        return "the " + _tidy(selector.target), selector.anchor, None, selector
+    relation = parse_map_relation(body)
+    if relation is not None and groundable_words(relation.target):
+        anchor = _tidy(relation.anchor) if relation.anchor else None
+        return "the " + _tidy(relation.target), anchor or None, relation, None
+    return None
 
 
 def relation_labels_of(relation: Optional[str]) -> tuple[Optional[int], Optional[int]]:

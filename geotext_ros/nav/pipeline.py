@@ -8,18 +8,27 @@ SafetyEnvelope together, so the node stays plumbing and bench/episodes.py runs t
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 import threading
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from geotext_ros.nav.inputs import stale_inputs
 from geotext_ros.model.text import MAX_WORDS_TEST
+from geotext_ros.nav import clarify
 from geotext_ros.nav.camera import IntrinsicsLike, box_center_to_ground
+from geotext_ros.nav.clarify import ClarifyConfig
 from geotext_ros.nav.gallery import SearchConfig
 from geotext_ros.nav.grounding import Grounder, GroundingConfig
-from geotext_ros.nav.mission import Mission, MissionConfig
+from geotext_ros.nav.mission import Mission, MissionConfig, State
 from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
+from geotext_ros.nav.landing import LandingConfig, plan_landing
+from geotext_ros.nav.scene import SceneObject, locate, view_footprint
+from geotext_ros.nav.spatial_choice import choose as spatial_choose
+from geotext_ros.nav.steps import split_steps
+from geotext_ros.nav.spatial_choice import needs_spatial_choice
 
 Pose4 = tuple[float, float, float, float]
 
@@ -48,12 +57,14 @@ class NavPipeline:
     """One mission at a time. Thread-safe: instructions and frames may arrive on different executor threads."""
 
     def __init__(self, grounder: Any, mission: Mission, safety: SafetyEnvelope, gallery: Any = None,
-                 backend: Any = None, search: SearchConfig = SearchConfig()) -> None:
-        self.grounder, self.mission, self.safety = grounder, mission, safety
+                 backend: Any = None, search: SearchConfig = SearchConfig(),
+                 landing: LandingConfig = LandingConfig()) -> None:
+        self.grounder, self.mission, self.safety, self.landing = grounder, mission, safety, landing
         self.gallery, self.backend, self.search = gallery, backend, search
         self.last_frame_time: Optional[float] = None
         self._lock = threading.RLock()
         self._generation = 0     # bumped by every instruction: a grounding of an older one is dropped
+        self._plan: Optional[_Plan] = None   # a mission of several steps, run in order
 
     @classmethod
     def load(cls, engine_dir: str | Path, params: Mapping[str, Any], logger: Any = None) -> "NavPipeline":
@@ -62,6 +73,8 @@ class NavPipeline:
         from geotext_ros.runtime.open_backend import open_backend
 
         configs(params)   # bad or unknown settings fail before loading the model
+        ClarifyConfig.from_params(params)
+        LandingConfig.from_params(params)
         backend = open_backend(engine_dir, params.get("backend", "auto"))
         gallery = None
         try:
@@ -79,8 +92,9 @@ class NavPipeline:
                      logger: Any = None) -> "NavPipeline":
         """A pipeline with fresh mission and safety state on an already open backend (and gallery index)."""
         grounding, mission, safety, search = configs(params)
-        return cls(Grounder(backend, grounding), Mission(mission), SafetyEnvelope(safety, logger=logger), gallery,
-                   backend, search)
+        return cls(Grounder(backend, grounding), Mission(mission, ClarifyConfig.from_params(params)),
+                   SafetyEnvelope(safety, logger=logger), gallery, backend, search,
+                   LandingConfig.from_params(params))
 
     def describe(self) -> str:
         kind = getattr(self.backend, "kind", type(self.backend).__name__)
@@ -102,18 +116,35 @@ class NavPipeline:
         """A copy of a mission status stamped with the instruction generation it belongs to (`generation`, one
         more per instruction): a status made on one thread can reach the node after a newer instruction's, and the
         node uses this to drop it instead of publishing the old instruction again."""
-        return {**status, "generation": self._generation}
+        plan = self._plan
+        step = None
+        if plan is not None:
+            step = {"k": plan.index + 1, "n": len(plan.steps), "text": plan.steps[plan.index]}
+        return {**status, "generation": self._generation, "step": step}
 
     # -- instructions ---------------------------------------------------------------------------------------
     def set_instruction(self, text: str, now: float, pose: Optional[Pose4]) -> dict[str, Any]:
-        """Start (or preempt) a mission; stop/hold hold position where the command arrived."""
+        """Start (or preempt) a mission; stop/hold hold position where the command arrived. While the mission
+        asks (CLARIFY), the text is first read as the answer (clarify.resolve_answer): a choice approaches that
+        candidate, "none of them" holds, an unclear answer asks again, anything else is a new instruction."""
+        answered = self._answer(text, now, pose)
+        if answered is not None:
+            return answered
         ins = parse_instruction(text)
-        retrieval = None
-        if ins.command == "goto" and not ins.empty and self.gallery is not None:
-            # outside the lock: model work
-            retrieval = self.gallery.search(ins.text, top_k=self.search.top_k, itm_weight=self.search.itm_weight)
+        steps = split_steps(ins.raw) if ins.command not in ("stop", "hold", "resume") else [ins.raw]
+        plan = None
+        if len(steps) > 1:   # "fly to the pool, then to the red building, then come home"
+            parsed = [parse_instruction(step) for step in steps]
+            plan = _Plan(steps, parsed, [self._search_places(p) for p in parsed])   # outside the lock: model work
+            bad = next((i for i, p in enumerate(parsed) if not p.understood), None)
+            ins = parsed[0] if bad is None else parsed[bad]   # a step it cannot act on: not understood, no move
+            if bad is not None:
+                plan = None
+        retrieval = plan.retrievals[0] if plan is not None else self._search_places(ins)
         with self._lock:
             self._generation += 1
+            if plan is not None or (ins.command in ("goto", "return") and not ins.empty):
+                self._plan = plan    # a new instruction replaces the mission; stop / hold / resume keep it
             self.mission.instruct(ins, now, pose, retrieval)
             if ins.command in ("stop", "hold"):
                 self.safety.stop()       # the envelope holds too, whatever is requested later, until resumed
@@ -126,6 +157,55 @@ class NavPipeline:
             status["reason"] = f"{status['reason']}; {note}" if status.get("reason") else note
         return status
 
+    def _search_places(self, ins: Any) -> Optional[Any]:
+        """Gallery matches for a goto (None without a gallery or for a command)."""
+        if ins.command != "goto" or ins.empty or not ins.understood or self.gallery is None:
+            return None
+        return self.gallery.search(ins.text, top_k=self.search.top_k, itm_weight=self.search.itm_weight)
+
+    def _advance(self, now: float, pose: Pose4) -> None:
+        """A step of a several-step mission is done (ARRIVED, or home on a return step): start the next one."""
+        plan = self._plan
+        if plan is None or plan.index >= len(plan.steps) - 1 or self.mission.instruction is not plan.current \
+                or getattr(plan.current, "land", None):
+            return   # a landing ends the mission
+        done = self.mission.state == State.ARRIVED or (
+            self.mission.state == State.RETURN and self.mission.status()["reason"] == "at home")
+        if not done:
+            return
+        plan.index += 1
+        self._generation += 1
+        self.mission.instruct(plan.current, now, pose, plan.retrievals[plan.index])
+        self.mission.update(now, pose)
+        self.safety.resume()
+
+    def _answer(self, text: str, now: float, pose: Optional[Pose4]) -> Optional[dict[str, Any]]:
+        """The status after an answer to the pending question, or None when the text is not one."""
+        with self._lock:
+            pending = self.mission.pending
+            if not pending:
+                return None
+            if parse_instruction(text).command in ("stop", "hold", "return", "resume"):
+                return None   # commands keep their meaning while asking
+            vehicle = (pose[0], pose[1]) if pose is not None else None
+            answer = clarify.resolve_answer(text, pending, vehicle, self.mission.pending_yaw)
+            if answer.kind == clarify.NOT_AN_ANSWER:
+                return None
+            self._generation += 1
+            if pose is not None:
+                self.mission.update(now, pose)
+            if answer.kind == clarify.CHOICE:
+                self.mission.choose(now, int(answer.index), answer.reason)
+                self.safety.resume()
+            elif answer.kind == clarify.CANCEL:
+                self.mission.cancel_question(now, f"operator answered {text.strip()[:40]!r}: none of the "
+                                                  "candidates; say what to do")
+            else:
+                self.mission.ask_again(f"answer {text.strip()[:40]!r} unclear: {answer.reason}")
+            if pose is not None and answer.kind != clarify.UNCLEAR:
+                self.mission.update(now, pose)   # the waypoint of the new state (reason kept)
+            return self._status(self.mission.status())
+
     # -- frames ---------------------------------------------------------------------------------------------
     def process_frame(self, rgb: Any, k: IntrinsicsLike, pose: Pose4,
                       now: float) -> tuple[Any, dict[str, Any]]:
@@ -137,14 +217,96 @@ class NavPipeline:
                 return None, self._status(self.mission.status())
         result = self.grounder.ground(rgb, instruction)      # the slow part, outside the lock
         height, width = rgb.shape[:2]
+        anchor_xy = None
+        if needs_spatial_choice(instruction) and instruction.anchor:
+            anchor_xy = self._anchor_ground(rgb, instruction.anchor, k, pose)
         point = None
         if result.box is not None:
             point = box_center_to_ground(result.box, (width, height), k, pose)
         with self._lock:
             if generation != self._generation:   # preempted while grounding: the result answers the old one
                 return None, self._status(self.mission.status())
-            self.mission.update(now, pose, result, point)
+            if needs_spatial_choice(instruction):
+                result, point = self._spatial(result, instruction, (width, height), k, pose, anchor_xy)
+                self.mission.update(now, pose, result, point)
+                self._advance(now, pose)
+                return result, self._status(self.mission.status())
+            objects = self._scene_objects(result, (width, height), k, pose, instruction)
+            if self.mission.chosen is not None and objects:
+                result, point = self._pinned(result, objects)
+            if self.mission.state == State.LOCALIZE and result.box is not None and len(objects) >= 2 \
+                    and self._maybe_ask(objects, pose, rgb, now):
+                self.mission.update(now, pose)   # CLARIFY holds: this frame's pick is not a vote
+            else:
+                self.mission.update(now, pose, result, point)
+            if self.mission.wants_landing_plan:
+                self._plan_landing(result, (width, height), k, pose, now)
+            self._advance(now, pose)
             return result, self._status(self.mission.status())
+
+    def _anchor_ground(self, rgb: Any, anchor: str, k: IntrinsicsLike, pose: Pose4) -> Optional[tuple[float, float]]:
+        """The anchor phrase grounded on its own in this frame, on the ground; None when not confidently found."""
+        found = self.grounder.ground(rgb, parse_instruction(f"fly to {anchor}"))
+        if found.box is None or (found.confidence or 0.0) < self.mission.config.min_confidence:
+            return None
+        height, width = rgb.shape[:2]
+        return box_center_to_ground(found.box, (width, height), k, pose)
+
+    def _spatial(self, result: Any, instruction: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
+                 anchor_xy: Optional[tuple[float, float]]) -> tuple[Any, Optional[tuple[float, float]]]:
+        """A map relation / ordinal / superlative picks among the frame's candidates on the ground (the grounder's
+        own image-space pick is replaced); the status says which frame the choice used."""
+        kind = (instruction.target or "target").split()[-1]
+        objects = [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
+        got = spatial_choose(instruction, objects, self.mission.instruction_yaw, (pose[0], pose[1]), anchor_xy)
+        self.mission.note_selection(got.frame, got.reason)
+        if got.index is None:
+            return dataclasses.replace(result, box=None, chosen=None, confidence=None, reason=got.reason), None
+        cand = result.candidates[got.index]
+        return (dataclasses.replace(result, box=tuple(cand.box), chosen=got.index, confidence=float(cand.score),
+                                    reason=got.reason), objects[got.index].ground)
+
+    def _plan_landing(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4, now: float) -> None:
+        """Above the target of "land next to / on X": a touchdown point clear of every candidate of this frame by
+        landing.clearance_m, inside the view; the descent goes to the envelope's minimum altitude (it applies
+        until the flight controller's land mode takes over)."""
+        if result.box is None or result.chosen is None:
+            return   # wait for a frame that shows the target
+        kind = (self.mission.instruction.target or "target").split()[-1]
+        objects = [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
+        plan = plan_landing(result.chosen, objects, self.mission.instruction.land, self.landing,
+                            view_footprint(size, k, pose))
+        self.mission.land_at(now, plan.point, self.safety.config.min_altitude_m, plan.reason)
+
+    def _scene_objects(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
+                       instruction: Any) -> list[SceneObject]:
+        """The frame's target candidates on the ground, for the CLARIFY decision and a chosen target's tracking.
+        Only for instructions without a relation or image position: those already pick one of the look-alikes."""
+        if instruction.relation or getattr(instruction, "position", None):
+            return []
+        kind = (instruction.target or "target").split()[-1]
+        return [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
+
+    def _pinned(self, result: Any, objects: list[SceneObject]) -> tuple[Any, Optional[tuple[float, float]]]:
+        """After the operator chose a look-alike, track the candidate nearest the chosen target (the grounder's
+        own pick may be the other look-alike): the result's box and ground point become that candidate's."""
+        target = self.mission.target
+        placed = [(math.dist(o.ground, target), i) for i, o in enumerate(objects) if o.ground is not None]
+        if target is None or not placed:
+            return result, None
+        _, i = min(placed)
+        cand = result.candidates[i]
+        result = dataclasses.replace(result, box=tuple(cand.box), chosen=i, confidence=float(cand.score))
+        return result, objects[i].ground
+
+    def _maybe_ask(self, objects: list[SceneObject], pose: Pose4, rgb: Any, now: float) -> bool:
+        """Look-alikes within clarify.score_margin of the best (each confident): ask instead of guessing."""
+        decision = clarify.decide(objects, self.mission.config.min_confidence, self.mission.clarify,
+                                  (pose[0], pose[1]), rgb=rgb)
+        if decision.action != clarify.ASK or max(o.score for o in objects) < self.mission.config.min_confidence:
+            return False   # nothing confident: LOCALIZE goes on and times out to NOT_FOUND as before
+        self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates])
+        return True
 
     # -- every cycle ----------------------------------------------------------------------------------------
     def tick(self, pose: Optional[Pose4], now: float, camera_time: Optional[float],
@@ -165,6 +327,9 @@ class NavPipeline:
             elif camera_problem is None:
                 self.mission.inputs_ok(now)
             out = self.mission.update(now, pose)
+            if self._plan is not None:
+                self._advance(now, pose)
+                out = self.mission.update(now, pose)
             if out.waypoint is None:
                 return None, self._status(out.status)
             # The mission gates on grounding confidence (mission.min_confidence); the envelope checks limits.
@@ -174,3 +339,14 @@ class NavPipeline:
             if decision.violations:
                 status["safety"] = decision.codes
             return decision.waypoint, status
+
+
+class _Plan:
+    """The steps of a several-step mission (texts, parsed, gallery matches) and the one now running."""
+
+    def __init__(self, steps: list[str], parsed: list[Any], retrievals: list[Any]) -> None:
+        self.steps, self.parsed, self.retrievals, self.index = steps, parsed, retrievals, 0
+
+    @property
+    def current(self) -> Any:
+        return self.parsed[self.index]

@@ -19,6 +19,7 @@ from geotext_ros.geometry import enu_to_ned, ned_to_enu, yaw_enu_to_ned, yaw_ned
 # MAVLink / PX4 constants (stable numbers; px4_msgs VehicleCommand/VehicleStatus carry the same values).
 VEHICLE_CMD_DO_SET_MODE = 176
 VEHICLE_CMD_COMPONENT_ARM_DISARM = 400
+VEHICLE_CMD_NAV_LAND = 21   # land at the current position (PX4 AUTO_LAND)
 PX4_CUSTOM_MAIN_MODE_OFFBOARD = 6.0
 MAV_MODE_FLAG_CUSTOM_MODE_ENABLED = 1.0
 ARMING_STATE_ARMED = 2
@@ -155,6 +156,10 @@ def offboard_mode_command() -> Command:
 
 def arm_command() -> Command:
     return Command(VEHICLE_CMD_COMPONENT_ARM_DISARM, 1.0, 0.0, "arm")
+
+
+def land_command() -> Command:
+    return Command(VEHICLE_CMD_NAV_LAND, 0.0, 0.0, "land")
 
 
 def make_offboard_control_mode(cls: Any, timestamp_us: int) -> Any:

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 from geotext_ros.nav.parser import parse_instruction
 from geotext_ros.nav.px4_messages import (Command, LocalPositionENU, Px4Status, SetpointNED, arm_command,
-                                          offboard_mode_command)
+                                          land_command, offboard_mode_command)
 from geotext_ros.nav.safety import SafetyDecision, SafetyEnvelope
 
 STALE_WAYPOINT = "stale_waypoint"   # violation code reported while the waypoint watchdog holds
@@ -172,6 +172,8 @@ class OffboardBridge:
         self._log = logger or _log
         self._initial: tuple[float, float, float, float] | None = None
         self._last_setpoint: tuple[float, float, float, float] | None = None
+        self.land_requested = False    # the navigator reached LANDING: NAV_LAND sent (once per landing)
+        self._land_pending = False
 
     def on_local_position(self, position: LocalPositionENU, now: float) -> None:
         if position.valid:
@@ -208,6 +210,16 @@ class OffboardBridge:
             return "resume"
         return None
 
+    def on_navigator_state(self, state: str) -> None:
+        """The navigator's status state: LANDING (above the touchdown point, at the envelope's minimum altitude)
+        hands over to the flight controller's land mode: VEHICLE_CMD_NAV_LAND goes out with the next heartbeat.
+        Any other state arms the next landing again."""
+        if state == "LANDING" and not self.land_requested:
+            self.land_requested, self._land_pending = True, True
+            self._log.info("navigator at the landing point: requesting land mode (VEHICLE_CMD_NAV_LAND)")
+        elif state != "LANDING":
+            self.land_requested = self._land_pending = False
+
     def tick(self, now: float) -> BridgeTick:
         if self.position is None:
             return BridgeTick(self.machine.tick(now, None), None, None)
@@ -220,7 +232,11 @@ class OffboardBridge:
         setpoint = decision.waypoint if decision.waypoint is not None else self._last_setpoint
         self._last_setpoint = setpoint
         ned = SetpointNED.from_enu(*setpoint) if setpoint is not None else None
-        return BridgeTick(self.machine.tick(now, ned), decision, setpoint)
+        offboard = self.machine.tick(now, ned)
+        if self._land_pending and offboard.heartbeat and self.machine.state is not None:
+            offboard.commands.append(land_command())
+            self._land_pending = False
+        return BridgeTick(offboard, decision, setpoint)
 
     def _goal_is_stale(self, now: float) -> bool:
         # Only a goal from /geotext/waypoint can go stale: the take-off hover needs no navigator, and neither does

@@ -42,7 +42,7 @@ from geotext_ros.geometry import Intrinsics, quaternion_from_yaw, yaw_from_quate
 from geotext_ros.nav.inputs import InputConfig, InputMonitor, Problem
 from geotext_ros.nav.pipeline import NavPipeline, PipelineError
 from geotext_ros.nodes import conversions, markers
-from geotext_ros.nodes.annotate import annotate_grounding
+from geotext_ros.nodes.annotate import annotate
 from geotext_ros.nodes.log_adapter import NodeLogAdapter
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.nodes.qos import (CAMERA_OVERRIDES, DEPTH_OVERRIDE, ODOM_OVERRIDES, camera_qos, display_qos,
@@ -313,12 +313,12 @@ class Navigator(LifecycleNode):
             return
         self._grounding_points = markers.grounding_points(result, k, pose, (header.width, header.height))
         if result.box is not None:
-            self._publish_target(header, result, rgb)
+            self._publish_target(header, result, rgb, status.get("candidates"))
         status.pop("waypoint", None)
         self._set_status(latency_ms=round(latency_ms, 1), **status)
 
     # -- outputs ----------------------------------------------------------------------------------------------
-    def _publish_target(self, header: conversions.ImageHeader, result: Any, rgb: Any) -> None:
+    def _publish_target(self, header: conversions.ImageHeader, result: Any, rgb: Any, question: Any = None) -> None:
         box = result.box
         poly = PolygonStamped()
         # the source image's stamp and frame: consumers match box to frame
@@ -327,7 +327,7 @@ class Navigator(LifecycleNode):
                                for u, v in conversions.box_corners_px(box, header.width, header.height)]
         self.target_pub.publish(poly)
         if self.params["publish_annotated"]:
-            fields = conversions.rgb_to_image_fields(annotate_grounding(rgb, result))
+            fields = conversions.rgb_to_image_fields(annotate(rgb, result, question))
             img = Image(height=fields["height"], width=fields["width"], encoding="rgb8", step=fields["step"])
             img.data = fields["data"]
             img.header = poly.header

@@ -34,7 +34,7 @@ from geotext_ros.nodes.lifecycle import TimedLifecycleNode
 from geotext_ros.nodes.log_adapter import NodeLogAdapter
 from geotext_ros.nodes.spin import spin_until_shutdown
 from geotext_ros.nodes.params import declare_parameters
-from geotext_ros.nodes.qos import reliable_qos
+from geotext_ros.nodes.qos import reliable_qos, status_qos
 
 NODE_NAME = "px4_bridge"
 
@@ -134,7 +134,9 @@ class Px4BridgeNode(TimedLifecycleNode):
                           self.create_subscription(PoseStamped, p["waypoint_topic"], self._on_waypoint,
                                                    reliable_qos()),
                           self.create_subscription(String, p["instruction_topic"], self._on_instruction,
-                                                   reliable_qos())]
+                                                   reliable_qos()),
+                          self.create_subscription(String, p["navigator_status_topic"], self._on_navigator_status,
+                                                   status_qos())]
         if self.msgs is not None:
             self._px4_pubs = self._create_px4_link(self.msgs)
         return TransitionCallbackReturn.SUCCESS
@@ -222,6 +224,15 @@ class Px4BridgeNode(TimedLifecycleNode):
         if applied:
             self.get_logger().info(f"operator override: {applied} (instruction {msg.data!r})")
             self.publish_status()
+
+    def _on_navigator_status(self, msg: String) -> None:
+        """Only the state is read: LANDING asks PX4 for land mode (OffboardBridge.on_navigator_state)."""
+        try:
+            state = json.loads(msg.data).get("state")
+        except (ValueError, AttributeError):
+            return   # not a navigator status: nothing to act on
+        if isinstance(state, str):
+            self.bridge.on_navigator_state(state)
 
     def _on_set_parameters(self, params: list) -> SetParametersResult:
         for param in params:

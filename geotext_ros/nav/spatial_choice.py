@@ -1,0 +1,48 @@
+"""Which candidate a map-frame relation or an ordinal / superlative picks (issue 19 §2), ROS-free: the glue from a
+parsed Instruction (map_relation / selector) to nav/map_relations.py and nav/order_size.py.
+
+Camera words ("from the left") are frozen with the vehicle's yaw when the instruction was given, compass words are
+map-frame (ENU): the choice does not change when the drone turns. The result names the frame used."""
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Optional, Sequence
+
+from geotext_ros.nav.map_relations import choose_extreme, choose_from_anchor, map_direction
+from geotext_ros.nav.order_size import select
+from geotext_ros.nav.scene import XY, SceneObject
+
+
+class SpatialChoice(NamedTuple):
+    """index into the objects (None: none passes), frame used ("map", "camera at instruction", or None), reason."""
+
+    index: Optional[int]
+    frame: Optional[str]
+    reason: str
+
+
+def needs_spatial_choice(instruction: Any) -> bool:
+    return getattr(instruction, "map_relation", None) is not None or getattr(instruction, "selector", None) is not None
+
+
+def choose(instruction: Any, objects: Sequence[SceneObject], yaw_at_instruction: float,
+           vehicle_xy: Optional[XY], anchor_xy: Optional[XY]) -> SpatialChoice:
+    """The candidate the instruction's map relation or selector picks among `objects` (all the target's
+    candidates in one frame, on the ground). anchor_xy: the anchor's ground point, None when not found."""
+    if not objects:
+        return SpatialChoice(None, None, "no candidate")
+    relation, selector = instruction.map_relation, instruction.selector
+    if relation is not None:
+        direction = map_direction(relation.direction)
+        if direction is None:
+            return SpatialChoice(None, None, f"unknown direction {relation.direction!r}")
+        if relation.anchor is not None:
+            if anchor_xy is None:
+                return SpatialChoice(None, direction.frame, f"{relation.anchor} not found")
+            got = choose_from_anchor(objects, anchor_xy, direction)
+        else:
+            got = choose_extreme(objects, direction)
+        return SpatialChoice(got.index, got.frame, got.reason)
+    if selector.anchor is not None and anchor_xy is None:
+        return SpatialChoice(None, None, f"{selector.anchor} not found")
+    got = select(selector, objects, yaw_at_instruction, vehicle_xy, anchor_xy)
+    return SpatialChoice(got.index, got.frame, got.reason)
