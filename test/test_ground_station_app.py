@@ -108,7 +108,7 @@ def test_instructions_commands_and_refusals() -> None:
         await receive_type(ws, "snapshot")
         await ws.send_str(json.dumps({"type": "instruction", "text": "fly to the\x00 red\x1b[2J building\u202e"}))
         sent = await receive_type(ws, "sent")
-        assert sent["text"] == "fly to the red [2J building"   # controls -> spaces, collapsed
+        assert sent["text"] == "fly to the red building"   # cleaned as /instruction is: ANSI escape removed, controls -> spaces
         for name in ("stop", "hold", "return"):
             await ws.send_str(json.dumps({"type": "command", "name": name}))
             assert (await receive_type(ws, "sent"))["text"] == COMMANDS[name]
@@ -123,7 +123,7 @@ def test_instructions_commands_and_refusals() -> None:
             assert why in (await receive_type(ws, "rejected"))["reason"]
         await ws.send_bytes(b"binary")
         assert "only text" in (await receive_type(ws, "rejected"))["reason"]
-        assert published == ["fly to the red [2J building", "stop", "hold position", "return home"]
+        assert published == ["fly to the red building", "stop", "hold position", "return home"]
         await ws.close()
     run(body)
 

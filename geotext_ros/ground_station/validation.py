@@ -1,17 +1,18 @@
 """What a page may send, checked before anything reaches /instruction.
 
 A page can do no more than the text box: every message becomes one instruction string, cleaned like the
-navigator's parser cleans its input (Unicode control / format / separator characters become spaces, see
-geotext_ros.nav.parser) and refused above the navigator's length limit. Origin and Host checks keep other sites'
+navigator's parser cleans its input (geotext_ros.nav.parser.sanitize: ANSI escapes and format characters
+removed, control and separator characters become spaces) and refused above the navigator's length limit. Origin and Host checks keep other sites'
 pages (and DNS-rebinding tricks) off the websocket.
 """
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 from urllib.parse import urlsplit
+
+from geotext_ros.nav.parser import sanitize
 
 # The fixed sentences of the always-visible buttons: words the parser knows (geotext_ros.nav.parser _STOP etc.).
 COMMANDS = {"stop": "stop", "hold": "hold position", "return": "return home"}
@@ -31,17 +32,12 @@ class Outgoing:
 
 
 def clean_text(text: Any, max_chars: int) -> str:
-    """The instruction as it will be published: control/format/separator characters -> spaces, whitespace
-    collapsed. Rejected when not a string, empty after cleaning, or longer than max_chars."""
+    """The instruction as it will be published: cleaned as the parser cleans it, whitespace collapsed. Rejected when not a string, empty after cleaning, or longer than max_chars."""
     if not isinstance(text, str):
         raise Rejected(f"instruction must be a string, got {type(text).__name__}")
     if len(text) > max_chars:
         raise Rejected(f"instruction too long: {len(text)} characters, at most {max_chars}")
-    try:
-        text = unicodedata.normalize("NFKC", text)
-    except (ValueError, UnicodeError):   # lone surrogates: the per-character pass below removes them
-        pass
-    out = " ".join("".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text).split())
+    out = " ".join(sanitize(text).split())
     if not out:
         raise Rejected("empty instruction: type what the drone should do")
     return out

@@ -184,8 +184,8 @@ def parse_instruction(text: str) -> Instruction:
                         "decode bytes to str (utf-8) before parsing")
     truncated = len(text) > MAX_INPUT_CHARS
     raw = text[:MAX_INPUT_CHARS]
-    truncated |= len(_sanitize(raw).split()) > MAX_WORDS_TEST
-    cleaned = clean_caption(_sanitize(raw), MAX_WORDS_TEST)
+    truncated |= len(sanitize(raw).split()) > MAX_WORDS_TEST
+    cleaned = clean_caption(sanitize(raw), MAX_WORDS_TEST)
     command = _command_of(cleaned)
     if command != "goto":
         return Instruction(command=command, raw=raw, text=cleaned, target="", truncated=truncated)
@@ -251,7 +251,7 @@ def relation_labels_of(relation: Optional[str]) -> tuple[Optional[int], Optional
 _ANSI_RE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]?")
 
 
-def _sanitize(text: str) -> str:
+def sanitize(text: str) -> str:
     """Remove ANSI escapes and format characters (zero-width, bidi controls, soft hyphen: they hide inside words),
     NFKC-normalise, and turn control/separator characters (and lone surrogates) into spaces."""
     text = _ANSI_RE.sub("", text)
