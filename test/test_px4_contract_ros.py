@@ -207,7 +207,13 @@ def test_bridge_arms_switches_follows_waypoints_in_ned_then_stop_return_and_a_gc
     link.waypoint = (30.0, -20.0, 15.0, 0.0)        # ENU: 30 m east, 20 m south, 15 m up, facing east
     s = link.wait_state(lambda s: s["armed"] and s["nav_state"] == OFFBOARD, 30.0, "armed in offboard")
     sent = bridge_commands(s)
-    assert [c["result"] for c in sent] == ["accepted"] * len(sent) and len(sent) == 2, sent
+    # The bridge counts the setpoints it sent; PX4 counts those it received. When discovery is slow the first
+    # offboard request can come before PX4 has seen 1 s of stream: PX4 denies it and the bridge asks again, as it
+    # must with a real vehicle. What may never happen: arming before offboard was accepted, or any other refusal.
+    denied = [c for c in sent if c["result"] != "accepted"]
+    assert all(c["command"] == DO_SET_MODE and "stream not established" in c["result"] for c in denied), sent
+    accepted = [c["command"] for c in sent if c["result"] == "accepted"]
+    assert accepted == [DO_SET_MODE, ARM_DISARM], sent
     assert all(c["from_external"] and c["target_system"] == 1 for c in sent)
     assert s["min_stream_rate_hz"] > 2.0
     s = link.wait_state(lambda s: close(s["ned"], (-20.0, 30.0, -15.0), 0.3), 30.0, "at the waypoint (NED)")
@@ -269,7 +275,10 @@ def test_navigator_landing_state_makes_the_bridge_send_nav_land_once(link):
 
 
 def test_waypoint_watchdog_holds_in_offboard_and_the_stream_dying_triggers_px4s_failsafe(link):
-    link.start_emulator("--com-of-loss-t", "1.0")
+    # COM_OF_LOSS_T 2 s, not PX4's default 1 s: on a loaded 2-core test machine the 10 Hz Python stream has shown
+    # single gaps of about 1 s right after arming (docs/px4_sitl.md); the rule under test is the same.
+    loss_t = 2.0
+    link.start_emulator("--com-of-loss-t", str(loss_t))
     bridge = link.start_bridge(allow_arming="true", waypoint_timeout_s=1.0, status_rate_hz=10.0)
     link.waypoint = (300.0, 0.0, 20.0, 0.0)          # far east: still flying when the navigator goes quiet
     link.wait_state(lambda s: s["armed"] and s["nav_state"] == OFFBOARD and s["ned"][1] > 20.0, 40.0, "flying")
@@ -287,7 +296,7 @@ def test_waypoint_watchdog_holds_in_offboard_and_the_stream_dying_triggers_px4s_
     bridge.wait(timeout=10)
     t_dead = time.monotonic()
     s = link.wait_state(lambda s: s["failsafe"], 5.0, "offboard-loss failsafe")
-    assert time.monotonic() - t_dead >= 0.9 - 0.2                    # not before COM_OF_LOSS_T (status at 10 Hz)
+    assert time.monotonic() - t_dead >= loss_t - 0.3                 # not before COM_OF_LOSS_T (status at 10 Hz)
     assert s["nav_state"] == LOITER and s["user_intention"] == OFFBOARD and s["armed"]
     assert any("COM_OF_LOSS_T" in e for e in s["events"])
 

@@ -4,7 +4,11 @@ rejection is counted in the status's `inputs` block; a stale input is state HOLD
 status goes out at status_rate_hz plus once per change; safety events reach /rosout."""
 import json
 import math
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -116,7 +120,22 @@ def test_camera_drop_is_a_hold_state_that_waits_for_resume(nav_harness) -> None:
 
 
 # -- section 7: status rate, safety events on /rosout --------------------------------------------------------
-def test_status_at_its_rate_plus_changes_without_duplicates_and_safety_events_on_rosout(nav_harness) -> None:
+ISOLATED = "GEOTEXT_ROSOUT_TEST_ISOLATED"
+
+
+def test_status_at_its_rate_plus_changes_without_duplicates_and_safety_events_on_rosout() -> None:
+    """Run in a fresh interpreter: after other navigator tests in the same process the node's log lines never
+    reached this test's /rosout subscription (rcl's logging is process-wide state), while the file alone passed."""
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        f"test/{Path(__file__).name}::test_status_rate_and_rosout_in_this_process"],
+                       cwd=root, env={**os.environ, ISOLATED: "1"}, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0 and "1 passed" in r.stdout, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+@pytest.mark.skipif(not os.environ.get(ISOLATED), reason="run in its own interpreter by the test above")
+def test_status_rate_and_rosout_in_this_process(nav_harness) -> None:
     h = nav_harness(**{"status_rate_hz": 1.0})
     d = h.driver
     logs: list[Log] = []

@@ -200,7 +200,9 @@ class Navigator(LifecycleNode):
             self.inputs.instruction(time.monotonic(), Problem("instruction", "not_understood", update["reason"]))
         else:
             self.inputs.instruction(time.monotonic())
-        self._set_status(**update)
+        # always sent: a processing tick on the other thread may already have published this instruction's state,
+        # and the answer's own reason (e.g. "instruction truncated ...") must still reach the operator
+        self._set_status(force=True, **update)
         self._tick()
 
     def on_image(self, raw: bytes) -> None:
@@ -360,7 +362,8 @@ class Navigator(LifecycleNode):
         self.markers_pub.publish(markers.build_markers(scene, frame, stamp))
         self.path_pub.publish(markers.build_path(trajectory, frame, stamp))
 
-    def _set_status(self, **fields: Any) -> None:
+    def _set_status(self, force: bool = False, **fields: Any) -> None:
+        """Merge `fields` into the status; publish when that is news (or `force`: an instruction's own answer)."""
         with self._lock:
             generation = fields.get("generation")
             if generation is not None and generation < self.status.get("generation", -1):
@@ -385,7 +388,7 @@ class Navigator(LifecycleNode):
                        or (key[3] is not None and key[3] != self._published_error))
         # One message per change of state, instruction or new error; everything else goes out with the next
         # status_rate_hz tick (publishing every update gave ~11 Hz with duplicates).
-        if changed:
+        if changed or force:
             self.publish_status()
 
     def _status_key(self) -> Any:
