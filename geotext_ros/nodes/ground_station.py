@@ -14,7 +14,6 @@ import sys
 import time
 from typing import Any, Optional
 
-import rclpy
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from sensor_msgs.msg import Image
@@ -29,7 +28,7 @@ from geotext_ros.nodes import conversions
 from geotext_ros.nodes.markers import map_layers
 from geotext_ros.nodes.qos import camera_qos
 from geotext_ros.nodes.params import declare_parameters
-from geotext_ros.nodes.spin import spin_until_shutdown
+from geotext_ros.nodes.spin import run_node
 
 NODE_NAME = "ground_station"
 
@@ -116,14 +115,7 @@ def create_node(**kwargs: Any) -> GroundStation:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    rclpy.init(args=argv if argv is not None else sys.argv)
-    try:
-        node = GroundStation()
-    except Exception as e:
-        print(f"ground_station: cannot start: {e}", file=sys.stderr)
-        rclpy.try_shutdown()
-        return 1
-    return spin_until_shutdown(node)
+    return run_node(NODE_NAME, GroundStation, argv)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import threading
 import time
 from typing import Any, Optional
 
-import rclpy
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -26,7 +25,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from geotext_ros.geometry import quaternion_from_yaw, yaw_from_quaternion
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.lifecycle import TimedLifecycleNode
-from geotext_ros.nodes.spin import spin_until_shutdown
+from geotext_ros.nodes.spin import run_node
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.nodes.qos import CAMERA_OVERRIDES, camera_qos, reliable_qos
 from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
@@ -142,14 +141,7 @@ class SimWorld(TimedLifecycleNode):
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    rclpy.init(args=argv if argv is not None else sys.argv)
-    try:
-        node = SimWorld()
-    except Exception as e:
-        print(f"sim_world: cannot start: {e}", file=sys.stderr)
-        rclpy.try_shutdown()
-        return 1
-    return spin_until_shutdown(node)
+    return run_node(NODE_NAME, SimWorld, argv)
 
 
 def create_node(**kwargs: Any) -> SimWorld:

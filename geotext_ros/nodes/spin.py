@@ -1,8 +1,9 @@
 """Spin one node until Ctrl-C or an external shutdown, then clean up: the tail of every node's main()."""
 from __future__ import annotations
 
+import sys
 import time
-from typing import Any
+from typing import Any, Callable, Optional
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
@@ -33,3 +34,15 @@ def stop_executor(executor: Any, timeout: float = 5.0) -> None:
         while not future.done() and time.monotonic() < end:
             time.sleep(0.01)
     executor.shutdown(timeout_sec=max(0.0, end - time.monotonic()))
+
+
+def run_node(name: str, factory: Callable[[], Any], argv: Optional[list[str]] = None) -> int:
+    """A node's console-script main: init rclpy, build the node (a failure is one line and exit 1), spin."""
+    rclpy.init(args=argv if argv is not None else sys.argv)
+    try:
+        node = factory()
+    except Exception as e:
+        print(f"{name}: cannot start: {e}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 1
+    return spin_until_shutdown(node)
