@@ -274,7 +274,8 @@ def fault_report(statuses: list[dict], windows: list[tuple[str, float, float]], 
         state, reason, t = s.get("state"), str(s.get("reason") or ""), s["_t"]
         input_hold = state == "HOLD" and reason.startswith(_INPUT_HOLD)
         if input_hold and not previous_hold:   # count hold episodes, not their statuses
-            window = next((name for name, a, b in windows if a <= t <= b + HOLD_GRACE_S), None)
+            # the latest window that began before the hold: a grace period may reach into the next window
+            window = next((name for name, a, b in reversed(windows) if a <= t <= b + HOLD_GRACE_S), None)
             if window is None:
                 false_holds += 1
             else:

@@ -55,3 +55,16 @@ def test_fault_schedule_gives_holds_only_in_fault_windows_and_no_contradiction(t
     assert held["camera_drop"] and held["odometry_drop"] and held["bad_camera_info"] and held["odometry_wrong_frame"]
     assert f["rejections"]["odom"].get("wrong_frame") and f["rejections"]["camera_info"].get("bad_focal_length")
     assert r["instructions"]["n_lost"] == 0, r["instructions"]
+
+
+def test_a_hold_in_the_grace_of_one_window_and_inside_the_next_counts_for_the_next() -> None:
+    """Windows 10.0-10.6 s and 12.0-12.6 s with a 2.5 s grace: a hold at 13.0 s came from the second fault."""
+    windows = [("bad_camera_info", 10.0, 10.6), ("odometry_wrong_frame", 12.0, 12.6)]
+    statuses = [{"state": "HOLD", "reason": "hold: no odometry for 1.2 s", "_t": 13.0},
+                {"state": "IDLE", "_t": 13.5},
+                {"state": "HOLD", "reason": "hold: camera unusable", "_t": 10.4},
+                {"state": "IDLE", "_t": 10.9},
+                {"state": "HOLD", "reason": "hold: no camera", "_t": 30.0}]
+    f = soak.fault_report(statuses, windows, min_confidence=0.0)
+    assert f["holds_in_fault_windows"] == {"bad_camera_info": 1, "odometry_wrong_frame": 1}
+    assert f["false_holds"] == 1
