@@ -7,10 +7,10 @@ out from every pose near where the drone will look (so the answer does not flip 
 Scenarios come from geotext_ros.sim.scenarios, the closed loop and its scoring from geotext_ros.sim.episodes
 (the navigator's own NavPipeline without DDS, flying the sim_world vehicle model in simulated time).
 
-Modes:
+Families (--family; geotext_ros.sim.families lists them, each with its maker and runner):
   localize (default)  the drone starts above a random place (10 m off, random heading, 45 m) with the target in
                       view; the target always has a same-kind look-alike, so a relation is needed;
-  --search            the drone starts at home (sim_world start_x/start_y/start_altitude, random heading) in a
+  search (--search)   the drone starts at home (sim_world start_x/start_y/start_altitude, random heading) in a
                       world of the demo's size (sim_world n_campuses x places_per_campus); the target is at another
                       place, out of view; the world's gallery (geotext_ros.sim.gallery, one image per place) is
                       embedded with the engine, and the navigator must retrieve the place first. The described
@@ -51,8 +51,8 @@ from geotext_ros.nav.pipeline import NavPipeline, open_gallery
 from geotext_ros.param_file import load_node_params, parse_override, share_dir
 from geotext_ros.runtime.open_backend import open_backend
 from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES
-from geotext_ros.sim.episodes import SETTLE_S, run_episode, summarize
-from geotext_ros.sim.scenarios import make_localize_episode, make_search_episode
+from geotext_ros.sim.episodes import SETTLE_S, summarize
+from geotext_ros.sim.families import FAMILIES
 from geotext_ros.sim.vehicle import VehicleLimits
 from geotext_ros.sim.world_camera import style_seed
 
@@ -61,12 +61,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--engine-dir", default=str(share_dir() / "engines" / "default"))
     p.add_argument("--episodes", type=int, default=20)
-    p.add_argument("--search", action="store_true", help="start at home; retrieve the place from the gallery first")
+    p.add_argument("--family", choices=sorted(FAMILIES), default="localize",
+                   help="; ".join(f"{name}: {f.doc}" for name, f in sorted(FAMILIES.items())))
+    p.add_argument("--search", action="store_true", help="the same as --family search")
     p.add_argument("--first-seed", type=int, default=100000, help="worlds from here on are never used for training")
     p.add_argument("--settle-seconds", type=float, default=SETTLE_S,
                    help="simulated seconds held after ARRIVED before the final position is scored")
     p.add_argument("--max-seconds", type=float, default=None,
-                   help="simulated seconds per episode (default 90 localize, 240 search)")
+                   help="simulated seconds per episode (default: the family's, 90 localize, 240 search)")
     p.add_argument("--out", type=Path, default=None, help="JSON report (default out/bench/episodes[_search].json)")
     p.add_argument("--wording", choices=("heldout", "train", "ood"), default="heldout",
                    help="instruction wording: heldout (default; templates and synonyms never seen in training), "
@@ -90,8 +92,9 @@ def main(argv: Optional[list[str]] = None) -> int:
               file=sys.stderr)
         return 2
     logging.getLogger("geotext_ros.safety").setLevel(logging.ERROR)   # clamps of long SEARCH legs are expected
-    mode = "search" if args.search else "localize"
-    max_s = args.max_seconds or (240.0 if args.search else 90.0)
+    mode = "search" if args.search else args.family
+    family = FAMILIES[mode]
+    max_s = args.max_seconds or family.max_s
     if args.settle_seconds < 0:
         raise SystemExit(f"--settle-seconds {args.settle_seconds}: must be >= 0")
     nav, sim = load_node_params("navigator"), load_node_params("sim_world")
@@ -101,7 +104,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         sim["appearance"] = args.appearance
     if args.style_seed is not None:
         sim["style_seed"] = args.style_seed
-    suffix = ("_search" if args.search else "") + ("" if args.style == "default" else f"_{args.style}")
+    suffix = ("" if mode == "localize" else f"_{mode}") + ("" if args.style == "default" else f"_{args.style}")
     out_path = args.out or Path("out") / "bench" / f"episodes{suffix}.json"
     try:
         overrides = dict(parse_override(text, nav) for text in args.param)
@@ -113,17 +116,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     results, seed = [], args.first_seed
     with tempfile.TemporaryDirectory(prefix="geotext_galleries_") as tmp:
         while len(results) < args.episodes and seed < args.first_seed + 20 * args.episodes:
-            ep = (make_search_episode(seed, sim, Path(tmp), args.wording) if args.search
-                  else make_localize_episode(seed, sim, args.wording))
+            ep = family.make(seed, sim, args.wording, Path(tmp))
             seed += 1
             if ep is None:
                 continue
             gallery = open_gallery(ep.gallery, backend) if ep.gallery else None
             pipe = NavPipeline.from_backend(backend, nav, gallery)   # fresh mission + safety state per episode
-            results.append(run_episode(ep, pipe, limits, float(nav["process_rate_hz"]), max_s,
-                                       args.settle_seconds))
+            results.append(family.run(ep, pipe, limits, float(nav["process_rate_hz"]), max_s, args.settle_seconds))
             r = results[-1]
-            place = f" place {r['retrieved_place']}/{r['true_place']}" if args.search else ""
+            place = f" place {r['retrieved_place']}/{r['true_place']}" if family.needs_gallery else ""
             print(f"{len(results):3d} seed {r['seed']} {'OK ' if r['success'] else 'BAD'} {r['error_m']:6.1f} m  "
                   f"{r['cause'] or '':15s}{place} {r['instruction']}", flush=True)
     summary = summarize(results, mode, args.engine_dir)

@@ -43,6 +43,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from geotext_ros.param_file import load_node_params, parse_override
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PREFIX = "/soak"
@@ -54,9 +56,10 @@ TOPICS = {"instruction_topic": "/instruction", "camera_topic": "/camera/image_ra
           "camera_info_topic": "/camera/camera_info", "odom_topic": "/odom", "target_topic": "/geotext/target",
           "waypoint_topic": "/geotext/waypoint", "status_topic": "/geotext/status",
           "annotated_topic": "/geotext/annotated"}
-# An untrained model must still act on every frame: no grounding threshold, no confidence gate.
+# An untrained model must still act on every frame: no grounding threshold, no confidence gate. The processing
+# rate is the configured one (config/nav.yaml process_rate_hz) unless --param changes it.
 NAV_PARAMS = {"backend": "onnxruntime", "grounding.min_score": 0.0,
-              "mission.min_confidence": 0.0, "process_rate_hz": 20.0, "publish_annotated": False}
+              "mission.min_confidence": 0.0, "publish_annotated": False}
 # --faults: (name, start, length) as fractions of the load phase; the navigator's watchdogs are on for them.
 FAULTS = (("camera_drop", 0.15, 0.08), ("odometry_drop", 0.30, 0.08), ("bad_camera_info", 0.45, 0.08),
           ("odometry_wrong_frame", 0.60, 0.08), ("garbage_instructions", 0.75, 0.05))
@@ -345,11 +348,12 @@ def run_soak(engine_dir: Path, seconds: float = 60.0, camera_hz: float = 30.0, i
     load_lat = _latencies(load_statuses)
     rss_part = max(len(rss) // 6, 1)   # start / end: the mean of the first and the last sixth of the samples
     frames_sent = driver.frames_sent - frames0
-    min_confidence = float({**NAV_PARAMS, **nav_params}["mission.min_confidence"])
+    params = {**load_node_params("navigator"), **NAV_PARAMS, **nav_params}
+    min_confidence = float(params["mission.min_confidence"])
     return {
         **({"faults": fault_report(load_statuses, windows, min_confidence)} if faults else {}),
         "seconds": seconds, "dds_transports": transports or "default", "camera_hz": camera_hz, "instruction_hz": instruction_hz, "frame": f"{width}x{height}",
-        "navigator_alive": alive,
+        "navigator_alive": alive, "process_rate_hz": float(params["process_rate_hz"]),
         "frames": {"published": frames_sent, "published_hz": round(frames_sent / elapsed, 1),
                    "processed": len(load_targets), "processed_hz": round(len(load_targets) / elapsed, 1)},
         "frame_age_ms": {"p50": _percentile(ages, 50), "p95": _percentile(ages, 95),
@@ -399,13 +403,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--faults", action="store_true", help="inject the FAULTS schedule during the load phase")
     p.add_argument("--transports", default="LARGE_DATA",
                    help=f"{TRANSPORTS_ENV} for both processes ('' = the RMW default: UDP, drops big frames)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a navigator parameter of config/nav.yaml for this run (repeatable)")
     p.add_argument("--engine-dir", default="", help="exported engine (default: an untrained tiny model, exported "
                                                      "to a temporary directory)")
     args = p.parse_args(argv)
+    try:
+        overrides = dict(parse_override(text, load_node_params("navigator")) for text in args.param)
+    except ValueError as e:
+        p.error(str(e))
     with tempfile.TemporaryDirectory() as tmp:
         engine = Path(args.engine_dir) if args.engine_dir else _tiny_engine(Path(tmp) / "engine")
         report = run_soak(engine, args.seconds, args.camera_hz, args.instruction_hz, args.width, args.height,
-                          args.idle_seconds, transports=args.transports, faults=args.faults)
+                          args.idle_seconds, nav_params=overrides, transports=args.transports, faults=args.faults)
     print(json.dumps(report, indent=2))
     return 0 if report["navigator_alive"] else 1
 
