@@ -144,3 +144,17 @@ def test_synthetic_scale_with_unreadable_ckpt(tmp_path, capsys):
         assert eval_main(["--synthetic-scale", "--ckpt", str(ckpt), "--n-images", "4", "--n-texts", "12"]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("geotext-eval: error:") and str(ckpt) in err and "\n" not in err
+
+
+def test_k_test_defaults_to_the_checkpoints_recipe(tiny_run, tmp_path):
+    """No --k-test: the geotext recipe's 256 (its preset was saved in the checkpoint); a recipe saying 128 gives
+    128; a checkpoint without a recipe gets EVAL_DEFAULTS'; --k-test wins."""
+    from training.presets import EVAL_DEFAULTS, load_preset, recipe_k_test
+
+    data, ckpt, _ = tiny_run
+    out = tmp_path / "eval.json"
+    assert eval_main(["--ckpt", str(ckpt), "--data", str(data), "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["k_test"] == load_preset("geotext")["eval"]["k_test"] == 256
+    assert recipe_k_test({"preset": load_preset("hccm")}) == 128
+    assert recipe_k_test(None) == recipe_k_test({"preset": "an old name"}) == EVAL_DEFAULTS["k_test"]
+    assert eval_main(["--ckpt", str(ckpt), "--data", str(data), "--k-test", "-1"]) == 2

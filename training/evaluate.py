@@ -1,7 +1,7 @@
 """geotext-eval: GeoText-1652 benchmark evaluation of a checkpoint, streamed in bounded memory.
 
     geotext-eval --ckpt out/runs/default/last.pt --data out/data [--split test_951_version.json]
-                 [--k-test 256] [--rotation-study] [--out results.json] [--device auto|cpu|cuda]
+                 [--k-test K (default: the recipe's)] [--rotation-study] [--out results.json] [--device auto|cpu|cuda]
                  [--precision auto|fp32|fp16]
     geotext-eval --ckpt engines/default --data out/data      # an exported engine directory (its weights.pt)
     geotext-eval --ckpt engines/default --data data/default --ood data/ood [--eval-split NAME=DIR ...]
@@ -44,6 +44,7 @@ from training.data.geotext1652 import TestRecord, load_test
 from training.eval_probes import grounding_accuracy, mirror_accuracy, spatial_accuracy
 from training.eval_retrieval import encode_gallery, evaluate_retrieval_modes, itm_scores
 from training.losses.config import spatial_rule_of
+from training.presets import recipe_k_test
 from training.metrics import reference_labels, retrieval_report, streaming_similarity_topk
 
 log = logging.getLogger("geotext-eval")
@@ -62,7 +63,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--corruptions", action="store_true",
                    help="corruption benchmark on --data: 5 corruptions x 3 severities (training/data/benchmark_corruptions.py), "
                         "R@1 per cell and the mean fraction of clean R@1 kept")
-    p.add_argument("--k-test", type=int, default=256, help="ITM re-scores each query's top k (0 = ITC only)")
+    p.add_argument("--k-test", type=int, default=None,
+                   help="ITM re-scores each query's top k (0 = ITC only; default: the k_test of the recipe the "
+                        "checkpoint was trained with, e.g. 128 for hccm, 256 for geotext and checkpoints without one)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--chunk", type=int, default=4096, help="similarity block size (bounds memory)")
     p.add_argument("--limit", type=int, help="evaluate only the first N test images")
@@ -251,6 +254,14 @@ def parse_split_specs(data: Optional[str], ood: Optional[str], specs: Sequence[s
     return out
 
 
+def _set_k_test(args: argparse.Namespace, loaded: Optional[LoadedModel]) -> None:
+    """--k-test when given, else the checkpoint's recipe's (training.presets.recipe_k_test)."""
+    if args.k_test is None:
+        args.k_test = recipe_k_test(loaded.meta.get("train_config") if loaded is not None else None)
+    if args.k_test < 0:
+        raise ValueError(f"--k-test {args.k_test}: use 0 (ITC only) or a positive number of candidates to re-score")
+
+
 def run_model_eval(args: argparse.Namespace) -> dict[str, Any]:
     """The first split's full report at the top level (as before), every split's under `splits`, and with
     --corruptions the corruption benchmark of the first split under `corruption`."""
@@ -260,6 +271,7 @@ def run_model_eval(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     device, fp16 = eval_runtime(args.device, args.precision, torch.cuda.is_available())
     loaded = load_model(args.ckpt)
+    _set_k_test(args, loaded)
     loaded.model.to(device).eval()
     names = list(splits)
     res: dict[str, Any] = {}
@@ -373,6 +385,7 @@ def synthetic_embeddings(n: int, owners: np.ndarray, centres: torch.Tensor, seed
 def run_synthetic_scale(args: argparse.Namespace) -> dict[str, Any]:
     """Full-size retrieval bookkeeping (ITC streaming top-k in both directions) with no model: measures the
     memory bound and time of the part of evaluation that scales with gallery x queries."""
+    _set_k_test(args, None)
     t0 = time.perf_counter()
     g = torch.Generator().manual_seed(0)
     centres = torch.nn.functional.normalize(torch.randn(args.n_buildings, args.embed_dim, generator=g), dim=1)
@@ -439,6 +452,7 @@ def run_synthetic_scale_model(args: argparse.Namespace) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     loaded = load_model(args.ckpt)   # first: a bad checkpoint fails before minutes of caption generation
+    _set_k_test(args, loaded)
     tf = loaded.transform
     test = StreamedTestSet(args.n_images, args.n_texts, args.n_buildings, tf.size, seed=args.seed)
     texts = test.texts(progress=True)

@@ -50,6 +50,13 @@ def text_limits(preset: dict[str, Any]) -> dict[str, int]:
     return out
 
 
+def recipe_k_test(train_config: dict[str, Any] | None) -> int:
+    """The k_test of the recipe a checkpoint was trained with (its saved preset's "eval"), else EVAL_DEFAULTS'."""
+    preset = (train_config or {}).get("preset")
+    evals = preset.get("eval") if isinstance(preset, dict) else None
+    return int((evals or EVAL_DEFAULTS)["k_test"])
+
+
 def available_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.json"))
 
