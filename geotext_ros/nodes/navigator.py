@@ -184,6 +184,11 @@ class Navigator(LifecycleNode):
             self.pipeline.close()
             self.pipeline = None
 
+    def destroy_node(self) -> None:
+        # the grounding thread publishes: it ends (its frame in hand finished) before the publishers go
+        self._stop_worker()
+        super().destroy_node()
+
     def _stop_worker(self) -> None:
         worker, self._worker = self._worker, None
         if worker is not None:
