@@ -33,6 +33,7 @@ class Family(NamedTuple):
 FAMILIES: dict[str, Family] = {
     "localize": Family(lambda seed, sim, wording, root: make_localize_episode(seed, sim, wording), run_episode, 90.0,
                        doc="above a place, the target in view with a same-kind look-alike (a relation is needed)"),
-    "search": Family(make_search_episode, run_episode, 240.0, needs_gallery=True,
+    "search": Family(lambda seed, sim, wording, root: make_search_episode(seed, sim, root, wording), run_episode,
+                     240.0, needs_gallery=True,
                      doc="from home, the target at another place: retrieve the place from the gallery first"),
 }
