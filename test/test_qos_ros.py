@@ -57,4 +57,5 @@ def test_camera_subscription_qos_is_a_parameter(nav_harness):
     def reliabilities():
         return [i.qos_profile.reliability for i in h.driver.get_subscriptions_info_by_topic(topic)
                 if i.node_name == "navigator"]
-    assert wait_for(lambda: reliabilities() == [ReliabilityPolicy.RELIABLE], 30.0), reliabilities()   # discovery is slow on a loaded machine
+    # discovery is slow on a loaded machine
+    assert wait_for(lambda: reliabilities() == [ReliabilityPolicy.RELIABLE], 30.0), reliabilities()
