@@ -69,6 +69,7 @@ class NavPipeline:
         self._generation = 0     # bumped by every instruction: a grounding of an older one is dropped
         self._plan: Optional[_Plan] = None   # a mission of several steps, run in order
         self._anchor_missing = 0  # LOCALIZE frames in a row without the relation's anchor (clarify.anchor_missing_frames)
+        self._question_rgb: Any = None   # the frame whose candidates a question offers (or would offer)
 
     @classmethod
     def load(cls, engine_dir: str | Path, params: Mapping[str, Any], logger: Any = None) -> "NavPipeline":
@@ -115,6 +116,13 @@ class NavPipeline:
     @property
     def needs_grounding(self) -> bool:
         return self.mission.needs_grounding
+
+    @property
+    def question_rgb(self) -> Any:
+        """While asking (CLARIFY): the frame its candidates' boxes belong to, for the numbered image (a question
+        asked when LOCALIZE timed out comes between frames); None otherwise."""
+        with self._lock:
+            return self._question_rgb if self.mission.state == State.CLARIFY else None
 
     def _status(self, status: dict[str, Any]) -> dict[str, Any]:
         """A copy of a mission status stamped with the instruction generation it belongs to (`generation`, one
@@ -232,6 +240,7 @@ class NavPipeline:
         with self._lock:
             if generation != self._generation:   # preempted while grounding: the result answers the old one
                 return None, self._status(self.mission.status())
+            grounded = result
             result, point, missing = self._choose(result, instruction, size, k, pose, anchor_xy)
             objects = self._target_objects(result, size, k, pose)
             tracking = self.mission.chosen is not None or (
@@ -246,6 +255,10 @@ class NavPipeline:
             if landing and self.mission.wants_landing_plan:   # a frame whose obstacles were grounded
                 self._plan_landing(result, size, k, pose, now, obstacles)
             self._advance(now, pose)
+            if missing and has_camera_relation(instruction):
+                # shown as the grounder saw it (its reason: "anchor not found, relation unused"), like a
+                # low-confidence pick on /geotext/target; the mission got no box from it
+                return grounded, self._status(self.mission.status())
             return result, self._status(self.mission.status())
 
     def _choose(self, result: Any, instruction: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
@@ -349,7 +362,7 @@ class NavPipeline:
         if missing and self._anchor_missing >= cfg.anchor_missing_frames:
             decision = clarify.decide(objects, min_conf, cfg, vehicle, missing_anchor=missing, rgb=rgb)
             if decision.action == clarify.ASK:
-                self._anchor_missing = 0
+                self._anchor_missing, self._question_rgb = 0, rgb
                 self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates], not_found=True)
                 return True
         placed = [o for o in objects if o.ground is not None]
@@ -357,6 +370,7 @@ class NavPipeline:
             decision = clarify.offer(placed, f"nothing reached min_confidence {min_conf:.2f} here", cfg, vehicle, rgb,
                                      ask="Nothing is a confident match; is it one of these?")
             self.mission.offer_if_not_found(decision.question, [placed[i] for i in decision.candidates])
+            self._question_rgb = rgb
         instruction = self.mission.instruction
         if (instruction.relation or getattr(instruction, "position", None) or needs_spatial_choice(instruction)
                 or result.box is None or len(objects) < 2):
@@ -365,6 +379,7 @@ class NavPipeline:
         if decision.action != clarify.ASK or max(o.score for o in objects) < min_conf:
             return False   # nothing confident: kept as the offer above, asked about if LOCALIZE times out
         self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates])
+        self._question_rgb = rgb
         return True
 
     # -- every cycle ----------------------------------------------------------------------------------------
