@@ -55,8 +55,8 @@ def test_frozen_choice_is_the_instruction_time_pick_whatever_the_yaw(yaw):
     result = ImageGrounder(pose).ground(RGB, ins)
     got = frozen_choice(result, ins, SIZE, K, tuple(pose), 0.0)
     assert got.index == 0 and got.frame == "camera at instruction", got   # NORTH: left at yaw 0
-    right = frozen_choice(result, parse_instruction("fly to the building right of the pool"), SIZE, K, tuple(pose),
-                          0.0)
+    right_of = parse_instruction("fly to the building right of the pool")
+    right = frozen_choice(ImageGrounder(pose).ground(RGB, right_of), right_of, SIZE, K, tuple(pose), 0.0)
     assert right.index == 1, right   # SOUTH: right at yaw 0
 
 

@@ -7,14 +7,16 @@ positions). After the drone yaws, "left" in the image is another direction on th
 position and altitude but the yaw it had when the instruction came (Mission.instruction_yaw): each candidate's and
 anchor's box is placed on the ground (geotext_ros.nav.scene.locate), its footprint projected back through that
 camera (geotext_ros.nav.camera.ground_to_pixel), and the grounder's own rule (nav/selection.py select_candidate)
-applied to the projected boxes. With the yaw unchanged the projected boxes are the frame's own, so the pick is the
-grounder's; the relation head's probabilities (of the current image) are not used. For a nadir camera over flat
+applied to the projected boxes, without the relation head (its probabilities are of the current image). Within
+SAME_FRAME_YAW of the instruction's yaw the current image is the instruction's frame and the grounder's own pick
+(which has the relation head's evidence) is kept. For a nadir camera over flat
 ground the 3x3 relation of two objects depends only on their ground positions, so a relation's pick also stays
 while the drone flies toward the target; image positions ("at the top of the image") are frozen in direction but
 move with the drone: the pipeline keeps tracking the target it approaches instead (pipeline._pinned).
 """
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple, Optional, Sequence
 
 from geotext_ros.nav.camera import IntrinsicsLike, ground_to_pixel, pixel_to_normalized
@@ -24,6 +26,9 @@ from geotext_ros.nav.scene import locate
 from geotext_ros.nav.selection import select_candidate
 
 Pose4 = tuple[float, float, float, float]
+# Turned less than this since the instruction (rad): the image is still the instruction's frame. 5 degrees moves
+# a box at the edge of a 90-degree view by under 0.05 of the image, well inside the 3x3 rule's half-extent margins.
+SAME_FRAME_YAW = math.radians(5.0)
 
 
 class FrozenChoice(NamedTuple):
@@ -63,12 +68,17 @@ def frozen_choice(result: Any, instruction: Any, size: tuple[int, int], k: Intri
     the camera frame at instruction time (module docstring). The relation needs the grounder's anchor box(es):
     without them it returns index None ("anchor not found"); the caller asks instead of guessing."""
     frame = FRAME_CAMERA
+    turned = abs(math.remainder(float(pose[3]) - yaw_at_instruction, 2 * math.pi))
+    relation = getattr(instruction, "relation", None)
+    anchor_found = result.anchor_box is not None or not relation
+    if turned <= SAME_FRAME_YAW and result.chosen is not None and anchor_found:
+        return FrozenChoice(result.chosen, frame, f"the image is the camera frame at instruction (turned "
+                                                  f"{math.degrees(turned):.0f} deg): the grounder's pick")
     placed = [(i, frozen_box(c.box, size, k, pose, yaw_at_instruction)) for i, c in enumerate(result.candidates or [])]
     placed = [(i, b) for i, b in placed if b is not None]
     if not placed:
         return FrozenChoice(None, frame, "no candidate could be placed on the ground")
     cands = [Candidate(b, float(result.candidates[i].score), result.candidates[i].cells) for i, b in placed]
-    relation = getattr(instruction, "relation", None)
     anchors: list[BoxT] = []
     if relation and instruction.anchor:
         boxes = [result.anchor_box] + ([result.anchor2_box] if relation == "between" else [])

@@ -188,6 +188,7 @@ class NavPipeline:
             return
         plan.index += 1
         self._generation += 1
+        self._anchor_missing = 0
         self.mission.instruct(plan.current, now, pose, plan.retrievals[plan.index])
         self.mission.update(now, pose)
         self.safety.resume()
