@@ -69,8 +69,9 @@ def test_the_image_pick_does_change_when_the_drone_turns():
 
 def test_image_position_is_frozen_too():
     ins = parse_instruction("fly to the building at the top of the image")   # top = heading = east at yaw 0
-    east_west = GroundingResult(None, 0.9, [Candidate(square_box((12.0, 0.0), 3.0, Pose(0, 0, 40.0, math.pi)), 0.8, 9),
-                                            Candidate(square_box((-12.0, 0.0), 3.0, Pose(0, 0, 40.0, math.pi)), 0.8, 9)])
+    turned = Pose(0.0, 0.0, 40.0, math.pi)
+    east_west = GroundingResult(None, 0.9, [Candidate(square_box((12.0, 0.0), 3.0, turned), 0.8, 9),
+                                            Candidate(square_box((-12.0, 0.0), 3.0, turned), 0.8, 9)])
     got = frozen_choice(east_west, ins, SIZE, K, (0.0, 0.0, 40.0, math.pi), 0.0)
     assert got.index == 0, got   # east, though at yaw pi it is at the bottom of the current image
 

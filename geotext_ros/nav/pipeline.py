@@ -68,7 +68,7 @@ class NavPipeline:
         self._lock = threading.RLock()
         self._generation = 0     # bumped by every instruction: a grounding of an older one is dropped
         self._plan: Optional[_Plan] = None   # a mission of several steps, run in order
-        self._anchor_missing = 0  # LOCALIZE frames in a row without the relation's anchor (clarify.anchor_missing_frames)
+        self._anchor_missing = 0   # LOCALIZE frames in a row without the relation's anchor
         self._question_rgb: Any = None   # the frame whose candidates a question offers (or would offer)
 
     @classmethod
