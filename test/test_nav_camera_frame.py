@@ -95,3 +95,19 @@ def test_target_stays_when_the_drone_turns_before_and_during_the_approach(turn):
         assert status["state"] in ("APPROACH", "ARRIVED"), status
         assert math.dist(p.mission.target, NORTH) < 1.5, (t, p.mission.target, status)
     assert status["state"] == "ARRIVED" and math.dist(g.pose[:2], NORTH) < 2.5, (g.pose, status)
+
+
+def test_the_approached_target_is_tracked_when_the_anchor_leaves_the_view():
+    """Flying toward the target the anchor may drop out of the frame: the target chosen at LOCALIZE is kept."""
+    pose = Pose(0.0, -2.0, 40.0, 0.0)
+    g = ImageGrounder(pose)
+    p = pipeline(g, grounded_within_frames=3)
+    p.set_instruction("fly to the building left of the pool", 0.0, tuple(pose))
+    for t in range(1, 3):
+        _, status = p.process_frame(RGB, K, tuple(g.pose), float(t))
+    assert status["state"] == "APPROACH", status
+    g.anchor, g.pose = False, rotated(pose, math.pi)
+    for t in range(3, 12):
+        result, status = p.process_frame(RGB, K, tuple(g.pose), float(t))
+        assert status["state"] == "APPROACH" and math.dist(p.mission.target, NORTH) < 1.5, status
+        assert result.chosen == 0   # the north building's box, the one tracked

@@ -256,7 +256,7 @@ class NavPipeline:
             if landing and self.mission.wants_landing_plan:   # a frame whose obstacles were grounded
                 self._plan_landing(result, size, k, pose, now, obstacles)
             self._advance(now, pose)
-            if missing and has_camera_relation(instruction):
+            if missing and result.box is None and has_camera_relation(instruction):
                 # shown as the grounder saw it (its reason: "anchor not found, relation unused"), like a
                 # low-confidence pick on /geotext/target; the mission got no box from it
                 return grounded, self._status(self.mission.status())
