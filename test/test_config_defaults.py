@@ -4,7 +4,9 @@ import dataclasses
 
 import pytest
 
+from geotext_ros.nav.clarify import ClarifyConfig
 from geotext_ros.nav.gallery import SearchConfig
+from geotext_ros.nav.landing import LandingConfig
 from geotext_ros.nav.grounding import GroundingConfig
 from geotext_ros.nav.mission import MissionConfig
 from geotext_ros.nav.pipeline import configs
@@ -28,6 +30,8 @@ def test_navigator_sections_of_nav_yaml_are_the_dataclass_defaults():
     assert {f"safety.{k}": v for k, v in _section(nav, "safety.").items()} == SafetyConfig().to_params()
     assert _section(nav, "search_") == _fields(SearchConfig())
     assert configs(nav) == (GroundingConfig(), MissionConfig(), SafetyConfig(), SearchConfig())
+    assert _section(nav, "clarify.") == _fields(ClarifyConfig()) and ClarifyConfig.from_params(nav) == ClarifyConfig()
+    assert _section(nav, "landing.") == _fields(LandingConfig()) and LandingConfig.from_params(nav) == LandingConfig()
 
 
 def test_bridge_safety_differs_from_the_defaults_only_where_it_sees_no_camera():

@@ -362,3 +362,17 @@ def test_grounder_keeps_the_first_reading_on_a_tie_and_rejects_zero_readings():
     assert res.box is not None and "the lake body" in backend.phrases and "read " not in res.reason
     with pytest.raises(ValueError, match="alias_readings"):
         grid_grounder(backend, alias_readings=0)
+
+
+def test_regions_finds_each_phrase_with_one_image_encoding():
+    """Grounder.regions (the landing planner's obstacles): each phrase's candidates, as ground() cuts them."""
+    backend = FixedMapBackend(two_buildings_and_pool())
+    g = grid_grounder(backend)
+    got = g.regions(RGB, ["the red building", "the pool", "tree"])
+    assert backend.calls["encode_image"] == 1
+    assert [len(got[p]) for p in ("the red building", "the pool", "tree")] == [2, 1, 0]
+    own = g.ground(RGB, parse_instruction("fly to the red building")).candidates
+    assert [c.box for c in got["the red building"]] == [c.box for c in own]
+    assert g.regions(RGB, []) == {}
+    with pytest.raises(ValueError, match="rgb must be"):
+        g.regions(RGB[..., 0], ["tree"])

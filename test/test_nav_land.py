@@ -21,12 +21,20 @@ POOL, HALF = (10.0, 0.0), 2.0
 
 
 class PoolGrounder:
-    def __init__(self):
+    """The pool; `obstacles` [(kind, centre, half size)] are what Grounder.regions finds for those kinds."""
+
+    def __init__(self, obstacles=()):
         self.pose = Pose(0.0, 0.0, 30.0, 0.0)
+        self.obstacles, self.asked = list(obstacles), []
 
     def ground(self, rgb, instruction):
         box = square_box(POOL, HALF, self.pose)
         return GroundingResult(box, 0.9, [Candidate(box, 0.9, 9)], 0, phrase=instruction.target, confidence=0.9)
+
+    def regions(self, rgb, phrases):
+        self.asked.append(tuple(phrases))
+        return {p: [Candidate(square_box(c, h, self.pose), 0.7, 9) for kind, c, h in self.obstacles if kind == p]
+                for p in phrases}
 
 
 def test_parser_reads_land_next_to_and_on():
@@ -36,10 +44,65 @@ def test_parser_reads_land_next_to_and_on():
     assert parse_instruction("fly to the pool").land is None
 
 
+SAFETY = SafetyConfig(camera_timeout_s=0.0, odom_timeout_s=0.0, max_step_m=0.0, max_horizontal_speed_mps=0.0,
+                      max_vertical_speed_mps=0.0, max_vertical_step_m=0.0)
+
+
+def landing_plan(text, obstacles=(), kinds="building, tree, car"):
+    """Fly the instruction until the touchdown point is planned: (landing status, grounder, last status)."""
+    g = PoolGrounder(obstacles)
+    p = NavPipeline(g, Mission(MissionConfig(localize_votes=1, min_confidence=0.5, approach_altitude=None)),
+                    SafetyEnvelope(SAFETY), landing=LandingConfig(clearance_m=3.0, obstacle_kinds=kinds))
+    rgb = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    p.set_instruction(text, 0.0, tuple(g.pose))
+    status = None
+    for t in range(1, 15):
+        _, status = p.process_frame(rgb, K, tuple(g.pose), float(t))
+        if status["landing"] is not None or status["state"] == "NOT_FOUND":
+            return status["landing"], g, status
+        wp, status = p.tick(tuple(g.pose), t + 0.5, None, None)
+        if wp is not None:
+            g.pose = Pose(wp[0], wp[1], wp[2], 0.0)
+    return None, g, status
+
+
+def _clearance(point, centre, half):
+    return math.hypot(max(abs(point[0] - centre[0]) - half, 0.0), max(abs(point[1] - centre[1]) - half, 0.0))
+
+
+def test_the_touchdown_point_clears_every_detected_object_not_only_the_target():
+    alone, g, _ = landing_plan("land next to the pool")
+    assert alone is not None and g.asked == [("building", "tree", "car")]   # the obstacle kinds were grounded
+    tree = ("tree", tuple(alone["point"]), 1.5)   # a tree exactly where the point was planned without it
+    plan, g, status = landing_plan("land next to the pool", [tree])
+    assert plan is not None, status
+    assert _clearance(plan["point"], tree[1], tree[2]) >= 3.0 - 1e-6, plan
+    assert _clearance(plan["point"], POOL, HALF) >= 3.0 - 0.3, plan
+    assert "1 other detected object(s) cleared" in status["reason"], status
+    ignored, _, _ = landing_plan("land next to the pool", [tree], kinds="")   # tree not a kind: not detected
+    assert ignored["point"] == alone["point"]
+
+
+def test_land_near_is_land_next_to():
+    ins = parse_instruction("land near the pool")
+    assert ins.land == "beside" and ins.target == "the pool"
+    assert parse_instruction("land close to the red car").land == "beside"
+    plan, _, _ = landing_plan("land near the pool")
+    assert plan is not None and _clearance(plan["point"], POOL, HALF) >= 3.0 - 0.3
+
+
+def test_land_on_ignores_what_the_target_lies_on_but_not_its_neighbours():
+    roof = ("building", POOL, 8.0)   # the "pool" (a helipad, say) lies on a roof: landing on it is still possible
+    plan, _, status = landing_plan("land on the pool", [roof])
+    assert plan is not None and _clearance(plan["point"], POOL, HALF) == 0.0, status
+    car = ("car", (POOL[0] + 1.0, POOL[1]), 1.0)   # a car parked on it: no point on it clears the car
+    plan, _, status = landing_plan("land on the pool", [roof, car])
+    assert plan is None and status["state"] == "NOT_FOUND" and "no landing point" in status["reason"], status
+
+
 def test_land_next_to_the_pool_descends_clear_of_it_then_hands_over():
     g = PoolGrounder()
-    safety = SafetyConfig(camera_timeout_s=0.0, odom_timeout_s=0.0, max_step_m=0.0, max_horizontal_speed_mps=0.0,
-                          max_vertical_speed_mps=0.0, max_vertical_step_m=0.0)
+    safety = SAFETY
     p = NavPipeline(g, Mission(MissionConfig(localize_votes=1, min_confidence=0.5, approach_altitude=None)),
                     SafetyEnvelope(safety), landing=LandingConfig(clearance_m=3.0))
     rgb = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)

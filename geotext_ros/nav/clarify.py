@@ -38,6 +38,7 @@ class ClarifyConfig:
     score_margin: float = 0.05      # candidates within this of the best score are look-alikes: ask
     max_candidates: int = 4         # at most this many (best first) are offered
     answer_timeout_s: float = 30.0  # no answer for this long: back to HOLD with the reason
+    anchor_missing_frames: int = 3  # the relation's anchor missing in this many LOCALIZE frames in a row: ask
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score_margin <= 1.0:
@@ -46,6 +47,8 @@ class ClarifyConfig:
             raise ValueError(f"clarify.max_candidates must be >= 2 (a choice needs two), got {self.max_candidates}")
         if not self.answer_timeout_s > 0:
             raise ValueError(f"clarify.answer_timeout_s must be > 0, got {self.answer_timeout_s}")
+        if self.anchor_missing_frames < 1:
+            raise ValueError(f"clarify.anchor_missing_frames must be >= 1, got {self.anchor_missing_frames}")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], prefix: str = "clarify.") -> "ClarifyConfig":
@@ -85,28 +88,49 @@ def decide(objects: Sequence[SceneObject], min_confidence: float, config: Clarif
     ranked = sorted(range(len(objects)), key=lambda i: -objects[i].score)
     best = objects[ranked[0]].score
     if missing_anchor:
-        offer, why = ranked, f"I could not find {missing_anchor}"
-    elif best < min_confidence:
-        offer, why = ranked, f"none is a confident match (best score {best:.2f} < {min_confidence:.2f})"
-    else:
-        offer = [i for i in ranked if objects[i].score >= max(min_confidence, best - config.score_margin)]
-        if len(offer) == 1:
-            return Decision(GO, offer[0], (), f"one clear candidate (score {best:.2f})", None)
-        why = f"{len(offer)} candidates score within {config.score_margin:.2f} of each other"
-    offer = offer[:config.max_candidates]
-    return Decision(ASK, None, tuple(offer), why, question(objects, offer, why, vehicle_xy, rgb))
+        return offer(objects, f"I could not find {missing_anchor}", config, vehicle_xy, rgb,
+                     ask=f"I cannot find {missing_anchor}; which {_kind_of(objects)} do you mean?")
+    if best < min_confidence:
+        return offer(objects, f"none is a confident match (best score {best:.2f} < {min_confidence:.2f})", config,
+                     vehicle_xy, rgb, ask="Nothing is a confident match; is it one of these?")
+    alike = [i for i in ranked if objects[i].score >= max(min_confidence, best - config.score_margin)]
+    if len(alike) == 1:
+        return Decision(GO, alike[0], (), f"one clear candidate (score {best:.2f})", None)
+    why = f"{len(alike)} candidates score within {config.score_margin:.2f} of each other"
+    shown = alike[:config.max_candidates]
+    return Decision(ASK, None, tuple(shown), why, question(objects, shown, why, vehicle_xy, rgb))
+
+
+def offer(objects: Sequence[SceneObject], why: str, config: ClarifyConfig = ClarifyConfig(),
+          vehicle_xy: Optional[XY] = None, rgb: Optional[np.ndarray] = None, ask: Optional[str] = None) -> Decision:
+    """ASK about the best-scoring objects (at most max_candidates) whatever their scores: for a relation whose
+    anchor is missing, or when nothing was confident enough after the place was searched. `ask` opens the question
+    ("I cannot find the pool; which building do you mean?"); NOT_FOUND when there is no object to offer."""
+    if not objects:
+        return Decision(NOT_FOUND, None, (), f"no candidate ({why})", None)
+    shown = sorted(range(len(objects)), key=lambda i: -objects[i].score)[:config.max_candidates]
+    return Decision(ASK, None, tuple(shown), why, question(objects, shown, why, vehicle_xy, rgb, ask))
 
 
 def question(objects: Sequence[SceneObject], offer: Sequence[int], reason: str, vehicle_xy: Optional[XY] = None,
-             rgb: Optional[np.ndarray] = None) -> dict[str, Any]:
+             rgb: Optional[np.ndarray] = None, ask: Optional[str] = None) -> dict[str, Any]:
     """The CLARIFY payload: {"question", "reason", "candidates": [{number, box, score, kind, colour,
-    image_position, bearing, distance_m, position, label, answer}]}, numbered 1.. in `offer` order."""
+    image_position, bearing, distance_m, position, label, answer}]}, numbered 1.. in `offer` order. `ask`: the
+    question's first sentence (default: "I see 2 pools (reason). Which one?")."""
     cands = [dict(describe(objects[i], vehicle_xy, rgb), number=n, answer=f"number {n}")
              for n, i in enumerate(offer, start=1)]
     kinds = sorted({objects[i].kind for i in offer})
     what = f"{len(offer)} {kinds[0]}s" if len(kinds) == 1 else f"{len(offer)} candidates"
-    return {"question": f"I see {what} ({reason}). Which one? Say its number, e.g. 'the left one', or "
-                        f"'none of them'.", "reason": reason, "candidates": cands}
+    if len(offer) == 1:
+        what = f"one {kinds[0]}"
+    head = f"I see {what} ({reason}). Which one?" if ask is None else f"{ask} I see {what}."
+    return {"question": f"{head} Say its number, e.g. 'the left one', or 'none of them'.", "reason": reason,
+            "candidates": cands}
+
+
+def _kind_of(objects: Sequence[SceneObject]) -> str:
+    kinds = sorted({o.kind.replace("_", " ") for o in objects})
+    return kinds[0] if len(kinds) == 1 else "one"
 
 
 def describe(obj: SceneObject, vehicle_xy: Optional[XY] = None, rgb: Optional[np.ndarray] = None) -> dict[str, Any]:

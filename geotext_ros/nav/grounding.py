@@ -13,7 +13,7 @@ full sentence's ITM probability is the confidence.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -150,6 +150,28 @@ class Grounder:
         if instruction.command != "goto" or instruction.empty:
             return GroundingResult(None, 0.0, reason=f"nothing to ground for command {instruction.command!r}"
                                    + (" (empty instruction)" if instruction.empty else ""))
+        image_tokens, view_tokens = self._encode_frame(rgb)
+        return self.ground_tokens(image_tokens[:1], instruction, view_tokens, guide=rgb)
+
+    def regions(self, rgb: np.ndarray, phrases: Sequence[str]) -> dict[str, list[Candidate]]:
+        """The candidate regions of each phrase in one RGB frame, by the target's rule (dense map >= min_score and
+        relative_threshold of its peak, connected components, best first): one image encoding and one text batch
+        for all of them. The landing planner's obstacles ("building", "tree", ...)."""
+        if not phrases:
+            return {}
+        rgb = np.asarray(rgb)
+        if rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise ValueError(f"rgb must be [H, W, 3] uint8, got shape {rgb.shape}; convert mono/bgr first")
+        image_tokens, view_tokens = self._encode_frame(rgb)
+        ids, mask = self.backend.tokenizer(list(phrases))
+        _, embed = self.backend.encode_text(ids, mask)
+        dense = self._dense(image_tokens[:1] if view_tokens is None else view_tokens, embed[:len(phrases)])
+        dense = self._guided(dense, rgb)
+        return {p: dense_candidates(d, self.min_score, self.relative_threshold, self.max_candidates,
+                                    self.weighted_centre) for p, d in zip(phrases, dense)}
+
+    def _encode_frame(self, rgb: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """(image tokens [1, 1+G*G, Dv], the shifted views' tokens when dense_upsample > 1 else None)."""
         pixels = np.asarray(self.backend.transform(rgb), dtype=np.float32)[None]
         image_tokens, _ = self.backend.encode_image(pixels)
         view_tokens = None
@@ -157,7 +179,15 @@ class Grounder:
             grid = int(round(np.sqrt(image_tokens.shape[1] - 1)))
             views = shifted_views(pixels, pixels.shape[-1] // grid, self.dense_upsample)
             view_tokens, _ = self.backend.encode_image(views)
-        return self.ground_tokens(image_tokens[:1], instruction, view_tokens, guide=rgb)
+        return image_tokens, view_tokens
+
+    def _guided(self, dense: np.ndarray, guide: Optional[np.ndarray]) -> np.ndarray:
+        """The dense maps upsampled guided by the frame's colours (guided_size > 0 and a frame), else as they are."""
+        if not self.guided_size or guide is None:
+            return dense
+        grid = dense.shape[-1]
+        frame_guide = FrameGuide(guide, grid, max(self.guided_size, grid), sigma_colour=self.guided_sigma_colour)
+        return np.stack([frame_guide(d) for d in dense])
 
     def ground_tokens(self, image_tokens: np.ndarray, instruction: Instruction,
                       view_tokens: Optional[np.ndarray] = None, guide: Optional[np.ndarray] = None
@@ -174,10 +204,7 @@ class Grounder:
         keep = _best_readings([len(g) for g in groups], dense)
         dense, read = dense[keep], [flat[i] for i in keep]
         notes = "".join(f"; read {p!r} as {r!r}" for p, r in zip(phrases, read) if r != p)
-        if self.guided_size and guide is not None:
-            grid = dense.shape[-1]
-            frame_guide = FrameGuide(guide, grid, max(self.guided_size, grid), sigma_colour=self.guided_sigma_colour)
-            dense = np.stack([frame_guide(d) for d in dense])
+        dense = self._guided(dense, guide)
         fused = self.backend.fuse(image_tokens, txt_tokens[m:], mask[m:])
         score = _probability(fused["itm"])
         head_box = clip_box(np.asarray(fused["box"], dtype=np.float64).reshape(-1, 4)[0].tolist())

@@ -29,6 +29,10 @@ class LandingConfig:
     clearance_m: float = 3.0        # every detected object's footprint (and the view's edge) stays this far away
     search_radius_m: float = 25.0   # beside: look this far beyond the target's footprint
     grid_step_m: float = 0.5        # spacing of the candidate touchdown points
+    # kinds grounded in the landing frame as obstacles besides the target's look-alikes (comma-separated phrases;
+    # "" = only the target's kind): things that stand up or move. The pipeline's _plan_landing says what
+    # "every detected object" is.
+    obstacle_kinds: str = "building, tree, car"
 
     def __post_init__(self) -> None:
         for name in ("clearance_m", "search_radius_m", "grid_step_m"):
@@ -37,6 +41,11 @@ class LandingConfig:
         if self.search_radius_m / self.grid_step_m > 400:
             raise ValueError(f"landing.search_radius_m / grid_step_m = {self.search_radius_m / self.grid_step_m:.0f} "
                              f"grid points a side is too fine; raise grid_step_m or lower search_radius_m")
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """obstacle_kinds as a tuple of phrases ("building", "tree", ...)."""
+        return tuple(k.strip() for k in str(self.obstacle_kinds).split(",") if k.strip())
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], prefix: str = "landing.") -> "LandingConfig":

@@ -17,9 +17,13 @@ States:
                to it and down to the envelope's minimum altitude.
     LANDING    above the touchdown point at that altitude: handed over to the flight controller's land mode (the PX4
                bridge sends VEHICLE_CMD_NAV_LAND when it sees this state); no waypoint from the mission.
-    CLARIFY    look-alikes (clarify.decide said ASK): hold position with the numbered candidates in the status
-               (`question`, `candidates`) until the operator answers (choose / cancel) or clarify.answer_timeout_s
-               passes (then HOLD with the reason). A choice approaches that candidate's ground point.
+    CLARIFY    not sure (clarify.decide said ASK: look-alikes, or the relation's anchor not found; or LOCALIZE timed
+               out with candidates seen but none reaching min_confidence, offered with `offer_if_not_found`): hold
+               position with the numbered candidates in the status (`question`, `candidates`) until the operator
+               answers (choose / cancel) or clarify.answer_timeout_s passes (then HOLD with the reason). A choice
+               approaches that candidate's ground point; the operator's choice is the confirmation, so a chosen
+               candidate that scored below min_confidence is tracked at its own score less clarify.score_margin.
+               "none of them" holds after look-alikes and is NOT_FOUND after a not-found question.
 A new instruction preempts whatever runs. A grounding whose confidence is below min_confidence (or without a
 box) never produces a waypoint: it is ignored and the status says so. Confidence = the grounding's `confidence`
 (dense-map probability of the chosen target region) when it has one, else its `score` (ITM probability).
@@ -155,6 +159,9 @@ class Mission:
         self._pending: list[Any] = []                       # the offered SceneObjects, in the question's numbering
         self._pending_yaw: Optional[float] = None           # the vehicle's yaw when the question was asked
         self.chosen: Optional[Any] = None                   # the candidate the operator chose (pins tracking)
+        self._asked_not_found = False                       # the question replaced a NOT_FOUND ("none" = NOT_FOUND)
+        self._fallback: Optional[tuple[dict[str, Any], list[Any]]] = None   # unconfident candidates to offer
+        self._bar = config.min_confidence                   # confidence that moves the drone (lower once confirmed)
         self._landing: Optional[tuple[tuple[float, float], float]] = None   # (touchdown point, descent altitude)
         self.instruction_yaw = 0.0                          # vehicle yaw when the instruction came (camera words)
         self._selection: Optional[tuple[Optional[str], str]] = None   # (frame, reason) of a map relation / selector
@@ -260,11 +267,13 @@ class Mission:
     def pending_yaw(self) -> Optional[float]:
         return self._pending_yaw
 
-    def ask(self, now: float, question: Mapping[str, Any], offered: Sequence[Any]) -> None:
-        """LOCALIZE found look-alikes (clarify.decide said ASK): hold position and ask which one."""
+    def ask(self, now: float, question: Mapping[str, Any], offered: Sequence[Any], not_found: bool = False) -> None:
+        """LOCALIZE is not sure (clarify.decide said ASK): hold position and ask which one. not_found: the question
+        is instead of NOT_FOUND (anchor missing, nothing confident): "none of them" then ends in NOT_FOUND."""
         if self.state != State.LOCALIZE:
             return
         self._question, self._pending = dict(question), list(offered)
+        self._asked_not_found, self._fallback = not_found, None
         self._pending_yaw = self._yaw()
         self._votes.clear()
         self._enter(State.CLARIFY, now, f"asking: {question.get('reason', 'several candidates')}; holding position")
@@ -278,6 +287,8 @@ class Mission:
             return
         self.chosen = obj
         self._clear_question(keep_chosen=True)
+        # the operator confirmed it: a candidate that scored below min_confidence may be tracked at its own score
+        self._bar = max(0.0, min(self.config.min_confidence, float(obj.score) - self.clarify.score_margin))
         self._target = (float(obj.ground[0]), float(obj.ground[1]))
         self._tracked.clear()
         self._tracked.append(self._target)
@@ -286,11 +297,23 @@ class Mission:
         self._approach_z = here.z if here is not None else None
         self._enter(State.APPROACH, now, f"operator chose number {index + 1} ({why}): approaching")
 
-    def cancel_question(self, now: float, reason: str) -> None:
-        """"none of them" (or the timeout): HOLD where the question was asked, with the reason."""
+    def cancel_question(self, now: float, reason: str, answered: bool = False) -> None:
+        """"none of them" (answered) or the timeout: HOLD where the question was asked, with the reason; an answered
+        question that was asked instead of NOT_FOUND (anchor missing, nothing confident) ends in NOT_FOUND."""
+        not_found = answered and self._asked_not_found
+        asked = self._question.get("reason", "") if self._question else ""
         self._clear_question()
+        if not_found:
+            self._fail(now, f"not found: {reason} ({asked})")
+            return
         self._enter(State.HOLD, now, f"hold: {reason}")
         self._hold = self._here()
+
+    def offer_if_not_found(self, question: Mapping[str, Any], offered: Sequence[Any]) -> None:
+        """LOCALIZE saw candidates but none reached min_confidence: if it times out without a confident one, ask
+        about these (the latest frame's) instead of ending in NOT_FOUND."""
+        if self.state == State.LOCALIZE:
+            self._fallback = (dict(question), list(offered))
 
     def ask_again(self, reason: str) -> None:
         """An answer that picks no candidate: keep asking, with why in the reason."""
@@ -325,6 +348,7 @@ class Mission:
 
     def _clear_question(self, keep_chosen: bool = False) -> None:
         self._question, self._pending, self._pending_yaw = None, [], None
+        self._asked_not_found = False
         if not keep_chosen:
             self.chosen = None
 
@@ -356,6 +380,8 @@ class Mission:
 
     def _forget_target(self) -> None:
         self.chosen = None
+        self._fallback = None
+        self._bar = self.config.min_confidence
         self._landing = None
         self._votes.clear()
         self._target, self._place, self._last_score, self._last_box = None, None, None, None
@@ -418,7 +444,13 @@ class Mission:
                 return
             self._reason = f"target seen {len(agreed)}/{self.config.localize_votes} agreeing frames"
         if now - self._entered > self.config.localize_timeout:
-            self._fail(now, f"target not localized in {self.config.localize_timeout:.0f} s ({self._reason})")
+            why = f"target not localized in {self.config.localize_timeout:.0f} s ({self._reason})"
+            if self._fallback is not None and not self._votes:   # candidates seen, none ever confident: ask
+                question, offered = self._fallback
+                self.ask(now, question, offered, not_found=True)
+                self._reason = f"{why}; {self._reason}"
+            else:
+                self._fail(now, why)
 
     def _approach(self, now: float, grounding: Any, point: Any) -> None:
         self._track(grounding, point, "approaching")
@@ -470,7 +502,7 @@ class Mission:
     def _is_confident(self, grounding: Any, point: Any) -> bool:
         """_confident without recording a reason."""
         return (grounding is not None and getattr(grounding, "box", None) is not None and point is not None
-                and _confidence(grounding) >= self.config.min_confidence)
+                and _confidence(grounding) >= self._bar)
 
     def _confident(self, grounding: Any, point: Any) -> bool:
         """True when this grounding may move the drone; otherwise records why not in the reason."""
@@ -480,8 +512,8 @@ class Mission:
         if getattr(grounding, "box", None) is None:
             self._reason = f"target not in view ({getattr(grounding, 'reason', 'no box')}); no waypoint from it"
             return False
-        if not score >= self.config.min_confidence:   # also rejects NaN
-            self._reason = (f"low confidence {score:.2f} < min_confidence {self.config.min_confidence:.2f}: "
+        if not score >= self._bar:   # also rejects NaN
+            self._reason = (f"low confidence {score:.2f} < min_confidence {self._bar:.2f}: "
                             "no waypoint from this match")
             return False
         if point is None:

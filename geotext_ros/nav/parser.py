@@ -195,17 +195,14 @@ def parse_instruction(text: str) -> Instruction:
     m = _LAND_RE.match(cleaned)
     if m:   # "land next to the pool": the target is the pool, the landing point beside it (nav/landing.py)
         land, cleaned_body = ("on" if m.group("how") in ("on", "onto", "on top of") else "beside"), m.group("rest")
+    # the rest of a landing reads like any target: "land near the small pond beneath the track"
     body = _strip_verbs(cleaned_body if land else cleaned)
-    if land:
-        target = _tidy(body)
-        return Instruction(command="goto", raw=raw, text=cleaned, target=target, truncated=truncated,
-                           not_understood=_why_not_groundable(target), land=land)
     spatial = _spatial(body)
     if spatial is not None:
         target, anchor, map_relation, selector = spatial
         return Instruction(command="goto", raw=raw, text=cleaned, target=target, anchor=anchor,
                            truncated=truncated, not_understood=_why_not_groundable(target),
-                           map_relation=map_relation, selector=selector)
+                           map_relation=map_relation, selector=selector, land=land)
     target, anchor, anchor2, relation = _split_relation(body)
     target, position = _extract_position(target)
     target = _tidy(target)
@@ -222,10 +219,11 @@ def parse_instruction(text: str) -> Instruction:
             target = cleaned
     return Instruction(command="goto", raw=raw, text=cleaned, target=target, anchor=anchor,
                        anchor2=anchor2, relation=relation, position=position, truncated=truncated,
-                       not_understood=_why_not_groundable(target))
+                       not_understood=_why_not_groundable(target), land=land)
 
 
-_LAND_RE = re.compile(r"^(?:please\s+)?land\s+(?P<how>next\s+to|beside|on\s+top\s+of|onto|on)"
+_LAND_RE = re.compile(r"^(?:please\s+)?land\s+(?P<how>next\s+to|beside|near(?:\s+to)?|close\s+to|by|on\s+top\s+of"
+                      r"|onto|on)"
                       r"\s+(?P<rest>.+)$")
 
 

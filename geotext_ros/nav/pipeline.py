@@ -12,7 +12,7 @@ import dataclasses
 import math
 import threading
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from geotext_ros.nav.inputs import stale_inputs
 from geotext_ros.model.text import MAX_WORDS_TEST
@@ -21,16 +21,19 @@ from geotext_ros.nav.camera import IntrinsicsLike, box_center_to_ground
 from geotext_ros.nav.clarify import ClarifyConfig
 from geotext_ros.nav.gallery import SearchConfig
 from geotext_ros.nav.grounding import Grounder, GroundingConfig
-from geotext_ros.nav.mission import Mission, MissionConfig, State
+from geotext_ros.nav.camera_frame import frozen_choice, has_camera_relation
+from geotext_ros.nav.mission import TARGET_STATES, Mission, MissionConfig, State
 from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
-from geotext_ros.nav.landing import LandingConfig, plan_landing
+from geotext_ros.nav.candidates import iou
+from geotext_ros.nav.landing import ON, LandingConfig, plan_landing
 from geotext_ros.nav.scene import SceneObject, locate, view_footprint
 from geotext_ros.nav.spatial_choice import choose as spatial_choose
 from geotext_ros.nav.steps import split_steps
 from geotext_ros.nav.spatial_choice import needs_spatial_choice
 
 Pose4 = tuple[float, float, float, float]
+SAME_OBJECT_IOU = 0.5   # an obstacle region overlapping the landing target this much is the target itself
 
 
 class PipelineError(RuntimeError):
@@ -65,6 +68,8 @@ class NavPipeline:
         self._lock = threading.RLock()
         self._generation = 0     # bumped by every instruction: a grounding of an older one is dropped
         self._plan: Optional[_Plan] = None   # a mission of several steps, run in order
+        self._anchor_missing = 0   # LOCALIZE frames in a row without the relation's anchor
+        self._question_rgb: Any = None   # the frame whose candidates a question offers (or would offer)
 
     @classmethod
     def load(cls, engine_dir: str | Path, params: Mapping[str, Any], logger: Any = None) -> "NavPipeline":
@@ -112,6 +117,13 @@ class NavPipeline:
     def needs_grounding(self) -> bool:
         return self.mission.needs_grounding
 
+    @property
+    def question_rgb(self) -> Any:
+        """While asking (CLARIFY): the frame its candidates' boxes belong to, for the numbered image (a question
+        asked when LOCALIZE timed out comes between frames); None otherwise."""
+        with self._lock:
+            return self._question_rgb if self.mission.state == State.CLARIFY else None
+
     def _status(self, status: dict[str, Any]) -> dict[str, Any]:
         """A copy of a mission status stamped with the instruction generation it belongs to (`generation`, one
         more per instruction): a status made on one thread can reach the node after a newer instruction's, and the
@@ -146,6 +158,7 @@ class NavPipeline:
             if plan is not None or (ins.command in ("goto", "return") and not ins.empty):
                 self._plan = plan    # a new instruction replaces the mission; stop / hold / resume keep it
             self.mission.instruct(ins, now, pose, retrieval)
+            self._anchor_missing = 0
             if ins.command in ("stop", "hold"):
                 self.safety.stop()       # the envelope holds too, whatever is requested later, until resumed
             elif ins.understood:         # not for NOT_UNDERSTOOD: a sentence it cannot act on lifts no stop
@@ -175,6 +188,7 @@ class NavPipeline:
             return
         plan.index += 1
         self._generation += 1
+        self._anchor_missing = 0
         self.mission.instruct(plan.current, now, pose, plan.retrievals[plan.index])
         self.mission.update(now, pose)
         self.safety.resume()
@@ -199,7 +213,7 @@ class NavPipeline:
                 self.safety.resume()
             elif answer.kind == clarify.CANCEL:
                 self.mission.cancel_question(now, f"operator answered {text.strip()[:40]!r}: none of the "
-                                                  "candidates; say what to do")
+                                                  "candidates; say what to do", answered=True)
             else:
                 self.mission.ask_again(f"answer {text.strip()[:40]!r} unclear: {answer.reason}")
             if pose is not None and answer.kind != clarify.UNCLEAR:
@@ -215,34 +229,60 @@ class NavPipeline:
             instruction, generation = self.mission.instruction, self._generation
             if instruction is None or not self.mission.needs_grounding:
                 return None, self._status(self.mission.status())
+            landing = self.mission.wants_landing_plan
         result = self.grounder.ground(rgb, instruction)      # the slow part, outside the lock
         height, width = rgb.shape[:2]
+        size = (width, height)
         anchor_xy = None
         if needs_spatial_choice(instruction) and instruction.anchor:
             anchor_xy = self._anchor_ground(rgb, instruction.anchor, k, pose)
-        point = None
-        if result.box is not None:
-            point = box_center_to_ground(result.box, (width, height), k, pose)
+        # every detected object for the landing point: the obstacle kinds' regions (model work, once per landing)
+        obstacles = self.grounder.regions(rgb, self.landing.kinds) if landing and self.landing.kinds else {}
         with self._lock:
             if generation != self._generation:   # preempted while grounding: the result answers the old one
                 return None, self._status(self.mission.status())
-            if needs_spatial_choice(instruction):
-                result, point = self._spatial(result, instruction, (width, height), k, pose, anchor_xy)
-                self.mission.update(now, pose, result, point)
-                self._advance(now, pose)
-                return result, self._status(self.mission.status())
-            objects = self._scene_objects(result, (width, height), k, pose, instruction)
-            if self.mission.chosen is not None and objects:
+            grounded = result
+            result, point, missing = self._choose(result, instruction, size, k, pose, anchor_xy)
+            objects = self._target_objects(result, size, k, pose)
+            tracking = self.mission.chosen is not None or (
+                self.mission.state in TARGET_STATES and self.mission.target is not None
+                and (needs_spatial_choice(instruction) or has_camera_relation(instruction)))
+            if tracking and objects:   # keep the target chosen (by the operator, or by the relation at LOCALIZE)
                 result, point = self._pinned(result, objects)
-            if self.mission.state == State.LOCALIZE and result.box is not None and len(objects) >= 2 \
-                    and self._maybe_ask(objects, pose, rgb, now):
+            if self.mission.state == State.LOCALIZE and self._maybe_ask(result, objects, missing, pose, rgb, now):
                 self.mission.update(now, pose)   # CLARIFY holds: this frame's pick is not a vote
             else:
                 self.mission.update(now, pose, result, point)
-            if self.mission.wants_landing_plan:
-                self._plan_landing(result, (width, height), k, pose, now)
+            if landing and self.mission.wants_landing_plan:   # a frame whose obstacles were grounded
+                self._plan_landing(result, size, k, pose, now, obstacles)
             self._advance(now, pose)
+            if missing and result.box is None and has_camera_relation(instruction):
+                # shown as the grounder saw it (its reason: "anchor not found, relation unused"), like a
+                # low-confidence pick on /geotext/target; the mission got no box from it
+                return grounded, self._status(self.mission.status())
             return result, self._status(self.mission.status())
+
+    def _choose(self, result: Any, instruction: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
+                anchor_xy: Optional[tuple[float, float]]) -> tuple[Any, Optional[tuple[float, float]], Optional[str]]:
+        """(result, ground point, the relation's anchor when it was not found) after the instruction's choice
+        among the frame's candidates: on the ground for map relations / selectors (nav/spatial_choice.py), in the
+        camera frame at instruction time for image relations / positions (nav/camera_frame.py), else the
+        grounder's own pick. A relation whose anchor is missing gives no box: nothing unchecked is voted on."""
+        if needs_spatial_choice(instruction):
+            result, point = self._spatial(result, instruction, size, k, pose, anchor_xy)
+            return result, point, instruction.anchor if instruction.anchor and anchor_xy is None else None
+        if has_camera_relation(instruction) and result.candidates:
+            got = frozen_choice(result, instruction, size, k, pose, self.mission.instruction_yaw)
+            self.mission.note_selection(got.frame, got.reason)
+            if got.index is None:
+                missing = instruction.anchor if got.reason.endswith(" not found") else None
+                return dataclasses.replace(result, box=None, chosen=None, confidence=None, reason=got.reason), \
+                    None, missing
+            cand = result.candidates[got.index]
+            result = dataclasses.replace(result, box=tuple(cand.box), chosen=got.index, confidence=float(cand.score),
+                                         reason=got.reason)
+        point = box_center_to_ground(result.box, size, k, pose) if result.box is not None else None
+        return result, point, None
 
     def _anchor_ground(self, rgb: Any, anchor: str, k: IntrinsicsLike, pose: Pose4) -> Optional[tuple[float, float]]:
         """The anchor phrase grounded on its own in this frame, on the ground; None when not confidently found."""
@@ -266,25 +306,37 @@ class NavPipeline:
         return (dataclasses.replace(result, box=tuple(cand.box), chosen=got.index, confidence=float(cand.score),
                                     reason=got.reason), objects[got.index].ground)
 
-    def _plan_landing(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4, now: float) -> None:
-        """Above the target of "land next to / on X": a touchdown point clear of every candidate of this frame by
-        landing.clearance_m, inside the view; the descent goes to the envelope's minimum altitude (it applies
-        until the flight controller's land mode takes over)."""
+    def _plan_landing(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4, now: float,
+                      obstacles: Mapping[str, Sequence[Any]]) -> None:
+        """Above the target of "land next to / on X": a touchdown point clear of every detected object of this
+        frame by landing.clearance_m, inside the view; the descent goes to the envelope's minimum altitude (it
+        applies until the flight controller's land mode takes over).
+
+        "Every detected object" = every candidate region of the target's kind (the look-alikes too) and every
+        region of each landing.obstacle_kinds phrase that the grounder finds in the frame (dense map above
+        grounding.min_score, Grounder.regions), less the regions that are the target itself (IoU with its box
+        >= SAME_OBJECT_IOU) and, for "land on", those that contain the target's centre (what it lies on: the roof
+        under a helipad). Objects of other kinds that the model does not ground are not known to it."""
         if result.box is None or result.chosen is None:
             return   # wait for a frame that shows the target
         kind = (self.mission.instruction.target or "target").split()[-1]
+        mode = self.mission.instruction.land
         objects = [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
-        plan = plan_landing(result.chosen, objects, self.mission.instruction.land, self.landing,
-                            view_footprint(size, k, pose))
-        self.mission.land_at(now, plan.point, self.safety.config.min_altitude_m, plan.reason)
+        for name, regions in obstacles.items():
+            for region in regions:
+                if iou(region.box, result.box) >= SAME_OBJECT_IOU or (mode == ON and _contains(region.box,
+                                                                                                 result.box)):
+                    continue
+                objects.append(locate(region.box, name.replace(" ", "_"), float(region.score), size, k, pose))
+        plan = plan_landing(result.chosen, objects, mode, self.landing, view_footprint(size, k, pose))
+        self.mission.land_at(now, plan.point, self.safety.config.min_altitude_m,
+                             f"{plan.reason}; {len(objects) - 1} other detected object(s) cleared")
 
-    def _scene_objects(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
-                       instruction: Any) -> list[SceneObject]:
-        """The frame's target candidates on the ground, for the CLARIFY decision and a chosen target's tracking.
-        Only for instructions without a relation or image position: those already pick one of the look-alikes."""
-        if instruction.relation or getattr(instruction, "position", None):
-            return []
-        kind = (instruction.target or "target").split()[-1]
+    def _target_objects(self, result: Any, size: tuple[int, int], k: IntrinsicsLike,
+                        pose: Pose4) -> list[SceneObject]:
+        """The frame's target candidates on the ground (same order as result.candidates), for the CLARIFY
+        decision and the tracking of a chosen target."""
+        kind = (self.mission.instruction.target or "target").split()[-1]
         return [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
 
     def _pinned(self, result: Any, objects: list[SceneObject]) -> tuple[Any, Optional[tuple[float, float]]]:
@@ -299,13 +351,36 @@ class NavPipeline:
         result = dataclasses.replace(result, box=tuple(cand.box), chosen=i, confidence=float(cand.score))
         return result, objects[i].ground
 
-    def _maybe_ask(self, objects: list[SceneObject], pose: Pose4, rgb: Any, now: float) -> bool:
-        """Look-alikes within clarify.score_margin of the best (each confident): ask instead of guessing."""
-        decision = clarify.decide(objects, self.mission.config.min_confidence, self.mission.clarify,
-                                  (pose[0], pose[1]), rgb=rgb)
-        if decision.action != clarify.ASK or max(o.score for o in objects) < self.mission.config.min_confidence:
-            return False   # nothing confident: LOCALIZE goes on and times out to NOT_FOUND as before
+    def _maybe_ask(self, result: Any, objects: list[SceneObject], missing: Optional[str], pose: Pose4, rgb: Any,
+                   now: float) -> bool:
+        """In LOCALIZE, ask instead of guessing (True when it asked): the relation's anchor missing in
+        clarify.anchor_missing_frames frames in a row (the candidates seen are offered), or look-alikes within
+        clarify.score_margin of the best (each confident, for an instruction without a relation: a relation
+        already picks one of them). Frames whose candidates all score below min_confidence are kept as the offer
+        for when LOCALIZE times out (mission.offer_if_not_found)."""
+        cfg, min_conf, vehicle = self.mission.clarify, self.mission.config.min_confidence, (pose[0], pose[1])
+        self._anchor_missing = self._anchor_missing + 1 if missing else 0
+        if missing and self._anchor_missing >= cfg.anchor_missing_frames:
+            decision = clarify.decide(objects, min_conf, cfg, vehicle, missing_anchor=missing, rgb=rgb)
+            if decision.action == clarify.ASK:
+                self._anchor_missing, self._question_rgb = 0, rgb
+                self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates], not_found=True)
+                return True
+        placed = [o for o in objects if o.ground is not None]
+        if placed and max(o.score for o in placed) < min_conf:
+            decision = clarify.offer(placed, f"nothing reached min_confidence {min_conf:.2f} here", cfg, vehicle, rgb,
+                                     ask="Nothing is a confident match; is it one of these?")
+            self.mission.offer_if_not_found(decision.question, [placed[i] for i in decision.candidates])
+            self._question_rgb = rgb
+        instruction = self.mission.instruction
+        if (instruction.relation or getattr(instruction, "position", None) or needs_spatial_choice(instruction)
+                or result.box is None or len(objects) < 2):
+            return False
+        decision = clarify.decide(objects, min_conf, cfg, vehicle, rgb=rgb)
+        if decision.action != clarify.ASK or max(o.score for o in objects) < min_conf:
+            return False   # nothing confident: kept as the offer above, asked about if LOCALIZE times out
         self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates])
+        self._question_rgb = rgb
         return True
 
     # -- every cycle ----------------------------------------------------------------------------------------
@@ -350,3 +425,9 @@ class _Plan:
     @property
     def current(self) -> Any:
         return self.parsed[self.index]
+
+
+def _contains(outer: Sequence[float], inner: Sequence[float]) -> bool:
+    """The centre of normalized box `inner` lies inside box `outer`."""
+    return abs(float(inner[0]) - float(outer[0])) <= float(outer[2]) / 2 and \
+        abs(float(inner[1]) - float(outer[1])) <= float(outer[3]) / 2

@@ -71,6 +71,8 @@ class Navigator(LifecycleNode):
         self._info: Optional[CameraInfo] = None
         self._odom: Optional[tuple[Odometry, float]] = None
         self._last_frame_time: Optional[float] = None
+        self._last_header: Optional[conversions.ImageHeader] = None   # of the last grounded frame
+        self._shown_question: Optional[tuple[Any, str]] = None         # (generation, question) last drawn
         self._active = False
         self.pipeline: Optional[NavPipeline] = None
         self.status: dict[str, Any] = {"state": "UNCONFIGURED", "instruction": "", "phrase": "", "relation": None,
@@ -314,6 +316,7 @@ class Navigator(LifecycleNode):
         status["waypoint"] = [round(float(v), 3) for v in waypoint] if waypoint is not None else None
         status.setdefault("safety", [])   # always set: a violation that has ended must leave the status too
         self._set_status(**status)
+        self._show_question(status)
 
     def _process_frame(self, frame: tuple[Any, conversions.ImageHeader, float, float],
                        info: Optional[CameraInfo]) -> None:
@@ -348,6 +351,7 @@ class Navigator(LifecycleNode):
         if result is None:
             return
         self._grounding_points = markers.grounding_points(result, k, pose, (header.width, header.height))
+        self._last_header = header
         if result.box is not None:
             self._publish_target(header, result, rgb, status.get("candidates"))
         status.pop("waypoint", None)
@@ -363,11 +367,28 @@ class Navigator(LifecycleNode):
                                for u, v in conversions.box_corners_px(box, header.width, header.height)]
         self.target_pub.publish(poly)
         if self.params["publish_annotated"]:
-            fields = conversions.rgb_to_image_fields(annotate(rgb, result, question))
-            img = Image(height=fields["height"], width=fields["width"], encoding="rgb8", step=fields["step"])
-            img.data = fields["data"]
-            img.header = poly.header
-            self.annotated_pub.publish(img)
+            self._publish_annotated(annotate(rgb, result, question), poly.header)
+
+    def _publish_annotated(self, rgb: Any, header: Header) -> None:
+        fields = conversions.rgb_to_image_fields(rgb)
+        img = Image(height=fields["height"], width=fields["width"], encoding="rgb8", step=fields["step"])
+        img.data = fields["data"]
+        img.header = header
+        self.annotated_pub.publish(img)
+
+    def _show_question(self, status: dict[str, Any]) -> None:
+        """The numbered image of a new question, once: also when its frame had no target box (the relation's
+        anchor missing) or it was asked between frames (LOCALIZE timed out with only unconfident candidates)."""
+        key = (status.get("generation"), status.get("question"))
+        if not status.get("candidates") or not self.params["publish_annotated"] or key == self._shown_question:
+            return
+        rgb, header = self.pipeline.question_rgb if self.pipeline is not None else None, self._last_header
+        if rgb is None or header is None:
+            return
+        self._shown_question = key
+        self._publish_annotated(annotate(rgb, None, status["candidates"]),
+                                Header(stamp=Time(sec=header.stamp_sec, nanosec=header.stamp_nanosec),
+                                       frame_id=header.frame_id))
 
     def _publish_waypoint(self, waypoint: Optional[tuple[float, float, float, float]]) -> None:
         if waypoint is None:
