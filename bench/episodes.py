@@ -128,6 +128,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"{len(results):3d} seed {r['seed']} {'OK ' if r['success'] else 'BAD'} {r['error_m']:6.1f} m  "
                   f"{r['cause'] or '':15s}{place} {r['instruction']}", flush=True)
     summary = summarize(results, mode, args.engine_dir)
+    if family.summarize is not None:
+        summary.update(family.summarize(results))
     summary["wording"] = args.wording
     summary["style_seed"] = sim["style_seed"]
     summary["appearance"] = sim["appearance"]

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Optional
 
 from geotext_ros.sim.episodes import run_episode
+from geotext_ros.sim.family_land import make_land_episode, run_land, summarize_land
+from geotext_ros.sim.family_steps import make_multistep_episode, run_multistep, summarize_steps
+from geotext_ros.sim.family_turn import make_turn_episode, run_turn, summarize_turn
 from geotext_ros.sim.scenarios import Episode, make_localize_episode, make_search_episode
 
 Maker = Callable[[int, Mapping[str, Any], str, Path], Optional[Episode]]
@@ -28,6 +31,7 @@ class Family(NamedTuple):
     max_s: float
     needs_gallery: bool = False   # episodes carry a gallery the navigator retrieves from
     doc: str = ""
+    summarize: Optional[Callable[[list[dict[str, Any]]], dict[str, Any]]] = None   # the family's own figures
 
 
 FAMILIES: dict[str, Family] = {
@@ -36,4 +40,13 @@ FAMILIES: dict[str, Family] = {
     "search": Family(lambda seed, sim, wording, root: make_search_episode(seed, sim, root, wording), run_episode,
                      240.0, needs_gallery=True,
                      doc="from home, the target at another place: retrieve the place from the gallery first"),
+    "multistep": Family(make_multistep_episode, run_multistep, 480.0, needs_gallery=True, summarize=summarize_steps,
+                        doc="from home, 2-4 steps at other places ('..., then to the ..., then come home') in one "
+                            "instruction: every step within 5 m"),
+    "turn": Family(make_turn_episode, run_turn, 90.0, summarize=summarize_turn,
+                   doc="localize's episodes flown twice: as they are, and turning 90-180 degrees from the start "
+                       "of the approach (a camera-frame relation keeps the instruction's frame)"),
+    "land": Family(make_land_episode, run_land, 120.0, summarize=summarize_land,
+                   doc="'land next to / on the <target>' above a place: touchdown within 3 m of the plan, the "
+                       "plan clear of every object by landing.clearance_m"),
 }
