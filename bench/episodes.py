@@ -15,6 +15,12 @@ Families (--family; geotext_ros.sim.families lists them, each with its maker and
                       place, out of view; the world's gallery (geotext_ros.sim.gallery, one image per place) is
                       embedded with the engine, and the navigator must retrieve the place first. The described
                       target (and anchor) occur together at no other place, so the sentence names one place.
+  multistep           from home as search, one instruction of 2-4 steps at other places ("..., then to the ...,
+                      then come home"); success = every step within 5 m (geotext_ros/sim/family_steps.py);
+  turn                localize's episodes flown as they are and turning 90-180 degrees from the start of the
+                      approach; both successes on the same seeds (geotext_ros/sim/family_turn.py);
+  land                "land next to / on the <target>" above a place: touchdown within 3 m of the plan, the plan
+                      clear of every object by landing.clearance_m (geotext_ros/sim/family_land.py).
 
 Look of the frames (either mode):
   --style default     sim_world's appearance and style_seed of config/nav.yaml (the classic look, style 0): the
@@ -36,6 +42,7 @@ grounding result (box or none), per frame, p50/p95.
     python bench/episodes.py --engine-dir engines/default --episodes 100
     python bench/episodes.py --engine-dir engines/default --search --episodes 30
     python bench/episodes.py --engine-dir engines/default --style ood --episodes 20 [--wording ood]
+    python bench/episodes.py --engine-dir engines/default --family multistep --episodes 20   # also turn, land
 """
 from __future__ import annotations
 

@@ -174,6 +174,8 @@ def _record(ep: MultiStepEpisode, fl: Flight, ended: list, retrieved: list, aske
 
 def _step_cause(ep: MultiStepEpisode, task: Optional[Task], xy: Optional[tuple[float, float]],
                 retrieved: Optional[str], asked: bool, status: dict[str, Any]) -> str:
+    if task is not None and ep.gallery is not None and retrieved not in (None, task.place_id):
+        return "wrong_place"   # first, as run_episode: the rest of the step happened at the wrong place
     if xy is None:   # the mission never got past this step
         if asked:     # no operator answers here: the question timed out to HOLD (or the episode's time ran out)
             return "asked"
