@@ -11,8 +11,8 @@ ground. The plan is the status's `landing.point`.
 Score (score_landing): the touchdown within TOUCHDOWN_M of the plan; the plan at least landing.clearance_m
 from every object's ground-truth footprint in the world (the target's too for "next to"; cars, trees, roads
 included); "on": the plan inside the target's footprint; "next to": within NEXT_TO_M of its footprint.
-Causes (first that applies): not_found (the mission gave up: no clear point, or the target not found),
-timeout, wrong_target (the drone arrived over another object, not the target), off_plan, not_on_target,
+Causes (first that applies): asked (the mission asked which look-alike, CLARIFY: nobody answers here, so it
+held), not_found (the mission gave up: no clear point, or the target not found), timeout, wrong_target (the drone arrived over another object, not the target), off_plan, not_on_target,
 far_from_target, near_<kind> (the plan is closer than the clearance to an object of that kind).
 """
 from __future__ import annotations
@@ -76,9 +76,10 @@ def run_land(ep: LandEpisode, pipe: Any, limits: VehicleLimits, rate_hz: float, 
              settle_s: float = SETTLE_S) -> dict[str, Any]:
     """Fly until LANDING, then the land-mode descent; score the touchdown and the plan (module docstring)."""
     fl = Flight(ep, pipe, limits, rate_hz)
-    plan, arrived_xy, landing_at = None, None, None
+    plan, arrived_xy, landing_at, asked = None, None, None, False
     while fl.t < max_s:
         waypoint, status = fl.look()
+        asked |= status["state"] == "CLARIFY"
         if status.get("landing"):
             plan = tuple(status["landing"]["point"])
             arrived_xy = arrived_xy or fl.xy   # where the plan was made: above what the mission took as target
@@ -96,8 +97,8 @@ def run_land(ep: LandEpisode, pipe: Any, limits: VehicleLimits, rate_hz: float, 
     score = score_landing(ep.camera.world, ep.task.target_id, ep.mode, plan, touchdown,
                           pipe.landing.clearance_m, arrived_xy)
     if landing_at is None:
-        score.update(success=False, cause="not_found" if fl.status["state"] != "LANDING" and
-                     fl.status["state"] in ("NOT_FOUND", "HOLD", "NOT_UNDERSTOOD") else "timeout")
+        ended = fl.status["state"] in ("NOT_FOUND", "HOLD", "NOT_UNDERSTOOD")
+        score.update(success=False, cause="asked" if asked else "not_found" if ended else "timeout")
     return {"seed": ep.seed, "instruction": ep.task.instruction, "mode": ep.mode,
             "kind": ep.camera.world.objects[ep.task.target_id].kind, **score,
             "error_m": score["touchdown_error_m"] if score["touchdown_error_m"] is not None else math.inf,

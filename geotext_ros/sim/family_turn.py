@@ -11,7 +11,9 @@ Runner: flies the episode twice with run_episode's scoring: as localize, and wit
 cycle the mission is in APPROACH (the target has been voted from grounded frames) the vehicle's yaw setpoint is
 the instruction's heading plus the turn (the sim vehicle turns at max_yaw_rate, about 2-4 s) and stays so
 while it approaches, arrives and holds. The record is the turned flight's, with `unturned` (the localize
-flight's success, error, cause), the commanded turn and the yaw change actually flown.
+flight's success, error, cause), the commanded turn and the yaw change actually flown, and how many frames
+grounded after half the turn had a pick the mission ignored as too far from its target (the relation read in
+the turned frame named another object; the unturned flight is counted the same way, from the same moment).
 """
 from __future__ import annotations
 
@@ -59,6 +61,8 @@ class TurningPipe:
         self.yaw: Optional[float] = None     # the commanded heading once turning
         self.turned_at: Optional[float] = None
         self.last_yaw: Optional[float] = None
+        self.frames_turned = 0      # frames grounded in APPROACH / ARRIVED once half the turn is flown
+        self.frames_elsewhere = 0   # ... whose detection the mission ignored as too far from its target
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._pipe, name)
@@ -66,6 +70,16 @@ class TurningPipe:
     def set_instruction(self, text: str, now: float, pose: Any) -> dict[str, Any]:
         self.yaw0 = float(pose[3])
         return self._pipe.set_instruction(text, now, pose)
+
+    def process_frame(self, rgb: Any, k: Any, pose: Any, now: float) -> tuple[Any, dict[str, Any]]:
+        result, status = self._pipe.process_frame(rgb, k, pose, now)
+        half = abs(math.radians(self.turn_deg)) / 2
+        if self.turned_at is not None and abs(wrap_pi(float(pose[3]) - self.yaw0)) >= half \
+                and status["state"] in ("APPROACH", "ARRIVED") and result is not None:
+            # the relation read in the turned frame picks another object: the mission keeps its estimate
+            self.frames_turned += 1
+            self.frames_elsewhere += "ignored a detection" in (status.get("reason") or "")
+        return result, status
 
     def tick(self, pose: Any, now: float, camera_time: Any, odom_time: Any) -> tuple[Any, dict[str, Any]]:
         waypoint, status = self._pipe.tick(pose, now, camera_time, odom_time)
@@ -87,11 +101,14 @@ class TurningPipe:
 def run_turn(ep: TurnEpisode, pipe: Any, limits: VehicleLimits, rate_hz: float, max_s: float,
              settle_s: float = SETTLE_S) -> dict[str, Any]:
     """The turned flight's run_episode record plus the unturned flight's outcome (module docstring)."""
-    still = run_episode(ep, pipe, limits, rate_hz, max_s, settle_s)
+    steady = TurningPipe(pipe, 0.0)   # the heading it holds anyway: counts its frames as the turned flight does
+    still = run_episode(ep, steady, limits, rate_hz, max_s, settle_s)
     turning = TurningPipe(fresh_pipeline(pipe), ep.turn_deg)
     record = run_episode(ep, turning, limits, rate_hz, max_s, settle_s)
     record.update(turn_deg=ep.turn_deg, turned_at_s=turning.turned_at, yaw_change_deg=round(turning.turned_deg, 1),
-                  unturned={"success": still["success"], "error_m": still["error_m"], "cause": still["cause"]})
+                  frames_turned=turning.frames_turned, frames_elsewhere=turning.frames_elsewhere,
+                  unturned={"success": still["success"], "error_m": still["error_m"], "cause": still["cause"],
+                            "frames": steady.frames_turned, "frames_elsewhere": steady.frames_elsewhere})
     record["latency_ms"] = still["latency_ms"] + record["latency_ms"]
     return record
 
@@ -106,5 +123,11 @@ def summarize_turn(results: list[dict[str, Any]]) -> dict[str, Any]:
             "lost_by_turning": [r["seed"] for r in results if r["unturned"]["success"] and not r["success"]],
             "won_by_turning": [r["seed"] for r in results if r["success"] and not r["unturned"]["success"]],
             "turned_before_end": sum(r["turned_at_s"] is not None for r in results),
+            # grounded frames after the turn whose pick the mission ignored (> track_radius from its target)
+            "turned_frames_elsewhere": f"{sum(r['frames_elsewhere'] for r in results)}/"
+                                       f"{sum(r['frames_turned'] for r in results)}",
+            "unturned_frames_elsewhere": f"{sum(r['unturned']['frames_elsewhere'] for r in results)}/"
+                                         f"{sum(r['unturned']['frames'] for r in results)}",
+            "episodes_with_turned_picks_elsewhere": sum(r["frames_elsewhere"] > 0 for r in results),
             "unturned_failures": {c: sum(r["unturned"]["cause"] == c for r in results)
                                   for c in sorted({r["unturned"]["cause"] for r in results} - {None})}}
