@@ -33,8 +33,8 @@ def sim():
 
 
 def test_multistep_missions_split_into_their_steps_one_place_each(sim, tmp_path):
-    eps = [e for e in (make_multistep_episode(s, sim, "heldout", tmp_path) for s in SEEDS) if e is not None]
-    assert len(eps) >= 4
+    eps = [e for e in (make_multistep_episode(s, sim, "heldout", tmp_path) for s in SEEDS[:5]) if e is not None]
+    assert len(eps) >= 3
     assert {len(e.steps) for e in eps} >= {2, 3}
     for ep in eps:
         texts = split_steps(ep.task.instruction)
@@ -136,9 +136,11 @@ def test_closed_loop_turn_flies_both_and_turns_during_the_approach(engine, tmp_p
 
     _, nav, limits, sim = engine
     ep = make_turn_episode(100000, sim, "heldout", tmp_path)
-    rec = run_turn(ep, _pipe(engine), limits, float(nav["process_rate_hz"]), 15.0, settle_s=1.0)
+    rec = run_turn(ep, _pipe(engine), limits, float(nav["process_rate_hz"]), 12.0, settle_s=0.5)
     assert rec["unturned"]["success"] and rec["turned_at_s"] is not None
     assert rec["yaw_change_deg"] == pytest.approx(ep.turn_deg, abs=2.0)   # the turn was flown to the end
+    assert rec["frames_turned"] > 0 and 0 <= rec["frames_elsewhere"] <= rec["frames_turned"]
+    assert rec["unturned"]["frames"] > 0
     assert rec["success"], rec   # this target is kept through the turn (the benchmark measures how often)
 
 
