@@ -12,8 +12,9 @@ Score (score_landing): the touchdown within TOUCHDOWN_M of the plan; the plan at
 from every object's ground-truth footprint in the world (the target's too for "next to"; cars, trees, roads
 included); "on": the plan inside the target's footprint; "next to": within NEXT_TO_M of its footprint.
 Causes (first that applies): asked (the mission asked which look-alike, CLARIFY: nobody answers here, so it
-held), not_found (the mission gave up: no clear point, or the target not found), timeout, wrong_target (the drone arrived over another object, not the target), off_plan, not_on_target,
-far_from_target, near_<kind> (the plan is closer than the clearance to an object of that kind).
+held), not_found (the mission gave up: no clear point, or the target not found), timeout, wrong_target (the
+drone arrived over another object, not the target), off_plan, not_on_target, far_from_target, near_<kind> (the
+plan is closer than the clearance to an object of that kind).
 """
 from __future__ import annotations
 

@@ -125,7 +125,8 @@ def run_multistep(ep: MultiStepEpisode, pipe: Any, limits: VehicleLimits, rate_h
             retrieved[k] = place
         if done_at is None and k == n - 1 and _step_done(status, ep.steps[-1]):
             done_at = fl.t
-        if status["state"] in ("NOT_FOUND", "NOT_UNDERSTOOD", "HOLD") or (done_at is not None and fl.t >= done_at + settle_s):
+        if status["state"] in ("NOT_FOUND", "NOT_UNDERSTOOD", "HOLD") or (
+                done_at is not None and fl.t >= done_at + settle_s):
             break
         fl.move(waypoint)
     if done_at is not None:
