@@ -67,6 +67,17 @@ def test_land_requests_parse_as_landings_on_flat_kinds_only(sim, tmp_path):
         assert ep.mode == BESIDE or ep.camera.world.objects[ep.task.target_id].kind in ON_KINDS
 
 
+@pytest.mark.parametrize("name", ["localize", "search", "multistep", "turn", "land"])
+def test_every_family_maker_takes_the_benchmark_arguments(name, sim, tmp_path):
+    """bench/episodes.py calls make(seed, sim, wording, gallery_root) for every family (search once took the gallery
+    root second and failed with a KeyError on the wording)."""
+    from geotext_ros.sim.families import FAMILIES
+
+    family = FAMILIES[name]
+    ep = next(e for e in (family.make(s, sim, "heldout", tmp_path) for s in SEEDS) if e is not None)
+    assert ep.task.instruction and (ep.gallery is not None) == family.needs_gallery
+
+
 def _world() -> World:
     objs = [("pool", "rect", 0.0, 0.0, 10.0, 6.0), ("tree", "circle", 10.0, 0.0, 4.0, 4.0),
             ("plaza", "square", 30.0, 0.0, 20.0, 20.0)]
