@@ -109,6 +109,18 @@ def test_landing_score_on_a_constructed_world(target, mode, plan, touchdown, arr
     assert got["cause"] == cause and got["success"] == (cause is None), got
 
 
+def test_truth_plan_finds_a_clear_point_or_none():
+    from geotext_ros.sim.family_land import truth_plan
+
+    world = _world()
+    beside = truth_plan(world, 0, BESIDE)
+    on = truth_plan(world, 2, ON)
+    assert beside is not None and score_landing(world, 0, BESIDE, beside, beside, 3.0)["success"]
+    assert on is not None and score_landing(world, 2, ON, on, on, 3.0)["success"]
+    crowded = World(seed=0, objects=[*world.objects[:2], replace(world.objects[2], length=4.0, width=4.0, x=11.0)])
+    assert truth_plan(crowded, 2, ON) is None   # a 4 m plaza over the tree: nothing on it clears the tree by 3 m
+
+
 @pytest.fixture(scope="module")
 def engine():
     from geotext_ros.runtime.open_backend import open_backend

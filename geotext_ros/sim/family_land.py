@@ -3,7 +3,8 @@
 Maker: as localize, the drone above a random place (10 m off, random heading, 45 m), the target in view; the
 target is named without a relation (the parser reads no relation after "land next to / on"), so it is the only
 one of its kind in view. "on" only for the flat kinds a drone can set down on (ON_KINDS), about half of
-those; "next to" ("beside") otherwise.
+those; "next to" ("beside") otherwise. Only requests that the true world can satisfy (truth_plan: plan_landing
+on every object's true footprint finds a point) are made.
 Runner: flies until the mission says LANDING (ARRIVED above the target -> touchdown plan -> DESCEND to the
 envelope's minimum altitude above the plan). The sim vehicle has no land mode: from LANDING on it is flown as
 the flight controller's land mode would, straight down where LANDING began, and the touchdown is its xy on the
@@ -25,7 +26,8 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from geotext_ros.nav.landing import BESIDE, ON
+from geotext_ros.nav.landing import BESIDE, ON, LandingConfig, plan_landing
+from geotext_ros.nav.scene import SceneObject
 from geotext_ros.sim.camera import CameraPose
 from geotext_ros.sim.episodes import SETTLE_S
 from geotext_ros.sim.flight import Flight
@@ -41,6 +43,7 @@ TOUCHDOWN_M = 3.0     # the touchdown must be this close to the plan
 NEXT_TO_M = 10.0      # "next to": the plan at most this far from the target's footprint
 LAND_MODE_S = 30.0    # simulated seconds the land-mode descent may take
 TASK_TRIES = 8        # target draws per world before giving up on a relation-free target
+TRUTH_RADIUS_M = 80.0  # objects this close to the target count for the true plan (search_radius_m + a place)
 
 
 @dataclass
@@ -68,9 +71,22 @@ def make_land_episode(seed: int, sim: Mapping[str, Any], wording: str, gallery_r
         return None
     kind = cam.world.objects[task.target_id].kind
     mode = ON if kind in ON_KINDS and rng.random() < 0.5 else BESIDE
+    if truth_plan(cam.world, task.target_id, mode) is None:
+        return None   # no point of the true world clears everything: a refusal would be right, not measured here
     words = "on" if mode == ON else ("next to", "beside")[int(rng.integers(2))]
     text = f"land {words} the {task_description(task, wording)}"
     return LandEpisode(seed, cam, start, replace(task, instruction=text), None, mode)
+
+
+def truth_plan(world: World, target_id: int, mode: str, config: LandingConfig = LandingConfig()
+               ) -> Optional[tuple[float, float]]:
+    """plan_landing on the world's true footprints (every object within TRUTH_RADIUS_M of the target), no view
+    limit: where a perfect perception would set down, or None when no point clears every object."""
+    target = world.objects[target_id]
+    near = [o for o in world.objects if math.dist((o.x, o.y), (target.x, target.y)) <= TRUTH_RADIUS_M]
+    objects = [SceneObject((0.0, 0.0, 0.0, 0.0), o.kind, 1.0, (o.x, o.y), tuple(map(tuple, footprint(o))))
+               for o in near]
+    return plan_landing([o.id for o in near].index(target_id), objects, mode, config).point
 
 
 def run_land(ep: LandEpisode, pipe: Any, limits: VehicleLimits, rate_hz: float, max_s: float,
