@@ -50,9 +50,9 @@ from typing import Optional
 from geotext_ros.nav.pipeline import NavPipeline, open_gallery
 from geotext_ros.param_file import load_node_params, parse_override, share_dir
 from geotext_ros.runtime.open_backend import open_backend
-from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES
+from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES as APPEARANCES
 from geotext_ros.sim.episodes import SETTLE_S, summarize
-from geotext_ros.sim.families import FAMILIES
+from geotext_ros.sim.families import FAMILIES, success_by_type
 from geotext_ros.sim.vehicle import VehicleLimits
 from geotext_ros.sim.world_camera import style_seed
 
@@ -77,7 +77,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--style", choices=("default", "ood"), default="default",
                    help="look of the frames: default (config/nav.yaml's sim_world appearance and style_seed) or "
                         f"ood (the held-out appearance family {DEFAULT_HOLDOUT!r}, each world its own look)")
-    p.add_argument("--appearance", choices=(CLASSIC, *FAMILIES), default=None,
+    p.add_argument("--appearance", choices=(CLASSIC, *APPEARANCES), default=None,
                    help="one appearance family for every frame (overrides --style's family); for diagnosis")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a navigator parameter of config/nav.yaml (e.g. mission.min_confidence=0.3); "
@@ -128,6 +128,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"{len(results):3d} seed {r['seed']} {'OK ' if r['success'] else 'BAD'} {r['error_m']:6.1f} m  "
                   f"{r['cause'] or '':15s}{place} {r['instruction']}", flush=True)
     summary = summarize(results, mode, args.engine_dir)
+    if family.per_type:
+        summary["by_type"] = success_by_type(results)
     summary["wording"] = args.wording
     summary["style_seed"] = sim["style_seed"]
     summary["appearance"] = sim["appearance"]

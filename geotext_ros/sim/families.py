@@ -12,9 +12,12 @@ here, each maker and runner in its own module.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple, Optional
+from collections import defaultdict
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 from geotext_ros.sim.episodes import run_episode
+from geotext_ros.sim.family_mapframe import make_mapframe_episode
+from geotext_ros.sim.family_ordinal import make_ordinal_episode
 from geotext_ros.sim.scenarios import Episode, make_localize_episode, make_search_episode
 
 Maker = Callable[[int, Mapping[str, Any], str, Path], Optional[Episode]]
@@ -28,6 +31,7 @@ class Family(NamedTuple):
     max_s: float
     needs_gallery: bool = False   # episodes carry a gallery the navigator retrieves from
     doc: str = ""
+    per_type: bool = False        # Task.relation is "<type>:<words>": the summary adds success per type
 
 
 FAMILIES: dict[str, Family] = {
@@ -35,4 +39,28 @@ FAMILIES: dict[str, Family] = {
                        doc="above a place, the target in view with a same-kind look-alike (a relation is needed)"),
     "search": Family(make_search_episode, run_episode, 240.0, needs_gallery=True,
                      doc="from home, the target at another place: retrieve the place from the gallery first"),
+    "mapframe": Family(make_mapframe_episode, run_episode, 90.0,
+                       doc="as localize, the target named by a compass word: 'the X north-west of the Y', "
+                           "'the eastern X' (sim/family_mapframe.py)", per_type=True),
+    "ordinal": Family(make_ordinal_episode, run_episode, 90.0,
+                      doc="as localize, the target named by order or size: 'the second X from the left', "
+                          "'the largest X', 'the X nearest the Y', 'the smaller of the two Xs' "
+                          "(sim/family_ordinal.py)", per_type=True),
 }
+
+
+def success_by_type(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Episodes, success rate and failure causes per sentence type (the part of `relation` before ':') of
+    run_episode records: a family's rate alone hides a type the navigator cannot do."""
+    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in records:
+        groups[str(r.get("relation") or "none").split(":")[0]].append(r)
+    out = {}
+    for name, rs in sorted(groups.items()):
+        causes: dict[str, int] = defaultdict(int)
+        for r in rs:
+            if r.get("cause"):
+                causes[r["cause"]] += 1
+        out[name] = {"episodes": len(rs), "success_rate": round(sum(bool(r["success"]) for r in rs) / len(rs), 3),
+                     "failures": dict(causes)}
+    return out
