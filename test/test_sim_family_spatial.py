@@ -154,3 +154,21 @@ def test_one_closed_loop_episode_per_family_with_the_default_engine(sim, default
     rec = FAMILIES[family].run(ep, pipe, VehicleLimits.from_params(sim), float(nav["process_rate_hz"]), 30.0)
     assert rec["success"], rec
     assert rec["relation"] == ep.task.relation and rec["error_m"] <= 5.0
+
+
+def test_spatial_choice_ignores_specks_of_the_dense_map():
+    """Order counts candidates: a 2 m² region (one cell of the guided map) is no parking lot and must not shift
+    "the second from the left"; the index returned is still into the full candidate list."""
+    from geotext_ros.nav.scene import SceneObject
+    from geotext_ros.nav.spatial_choice import MIN_REGION_M2
+
+    def square(x, half, score=0.8):
+        poly = ((x - half, -half), (x + half, -half), (x + half, half), (x - half, half))
+        return SceneObject((0.5, 0.5, 0.1, 0.1), "lot", score, (x, 0.0), poly)
+
+    # heading -90 degrees (south): image left = east, so the leftmost has the largest x
+    objects = [square(-20.0, 10.0), square(5.0, 0.7), square(20.0, 10.0), square(0.0, 10.0)]
+    assert objects[1].area < MIN_REGION_M2 <= objects[0].area
+    ins = parse_instruction("fly to the second parking lot from the left")
+    got = choose(ins, objects, -math.pi / 2, (0.0, 0.0), None)
+    assert got.index == 3 and "ignored" in got.reason   # east to west: 20, (5 speck), 0, -20
