@@ -14,7 +14,12 @@ Families (--family; geotext_ros.sim.families lists them, each with its maker and
                       world of the demo's size (sim_world n_campuses x places_per_campus); the target is at another
                       place, out of view; the world's gallery (geotext_ros.sim.gallery, one image per place) is
                       embedded with the engine, and the navigator must retrieve the place first. The described
-                      target (and anchor) occur together at no other place, so the sentence names one place.
+                      target (and anchor) occur together at no other place, so the sentence names one place;
+  mapframe            as localize, the target named by a compass word: "the X north-west of the Y", "the eastern
+                      X" (geotext_ros/sim/family_mapframe.py); the summary adds `by_type` (anchor / extreme);
+  ordinal             as localize, the target named by order or size: "the second X from the left", "the
+                      largest X", "the X nearest the Y", "the smaller of the two Xs" (sim/family_ordinal.py);
+                      `by_type`: order / size / nearest / group.
 
 Look of the frames (either mode):
   --style default     sim_world's appearance and style_seed of config/nav.yaml (the classic look, style 0): the
@@ -36,6 +41,7 @@ grounding result (box or none), per frame, p50/p95.
     python bench/episodes.py --engine-dir engines/default --episodes 100
     python bench/episodes.py --engine-dir engines/default --search --episodes 30
     python bench/episodes.py --engine-dir engines/default --style ood --episodes 20 [--wording ood]
+    python bench/episodes.py --engine-dir engines/default --family mapframe --episodes 40
 """
 from __future__ import annotations
 
