@@ -20,7 +20,12 @@ Families (--family; geotext_ros.sim.families lists them, each with its maker and
   turn                localize's episodes flown as they are and turning 90-180 degrees from the start of the
                       approach; both successes on the same seeds (geotext_ros/sim/family_turn.py);
   land                "land next to / on the <target>" above a place: touchdown within 3 m of the plan, the plan
-                      clear of every object by landing.clearance_m (geotext_ros/sim/family_land.py).
+                      clear of every object by landing.clearance_m (geotext_ros/sim/family_land.py);
+  mapframe            as localize, the target named by a compass word: "the X north-west of the Y", "the eastern
+                      X" (geotext_ros/sim/family_mapframe.py); the summary adds `by_type` (anchor / extreme);
+  ordinal             as localize, the target named by order or size: "the second X from the left", "the
+                      largest X", "the X nearest the Y", "the smaller of the two Xs" (sim/family_ordinal.py);
+                      `by_type`: order / size / nearest / group.
 
 Look of the frames (either mode):
   --style default     sim_world's appearance and style_seed of config/nav.yaml (the classic look, style 0): the
@@ -43,6 +48,7 @@ grounding result (box or none), per frame, p50/p95.
     python bench/episodes.py --engine-dir engines/default --search --episodes 30
     python bench/episodes.py --engine-dir engines/default --style ood --episodes 20 [--wording ood]
     python bench/episodes.py --engine-dir engines/default --family multistep --episodes 20   # also turn, land
+    python bench/episodes.py --engine-dir engines/default --family mapframe --episodes 40
 """
 from __future__ import annotations
 
@@ -57,7 +63,7 @@ from typing import Optional
 from geotext_ros.nav.pipeline import NavPipeline, open_gallery
 from geotext_ros.param_file import load_node_params, parse_override, share_dir
 from geotext_ros.runtime.open_backend import open_backend
-from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES
+from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES as APPEARANCES
 from geotext_ros.sim.episodes import SETTLE_S, summarize
 from geotext_ros.sim.families import FAMILIES
 from geotext_ros.sim.vehicle import VehicleLimits
@@ -84,7 +90,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--style", choices=("default", "ood"), default="default",
                    help="look of the frames: default (config/nav.yaml's sim_world appearance and style_seed) or "
                         f"ood (the held-out appearance family {DEFAULT_HOLDOUT!r}, each world its own look)")
-    p.add_argument("--appearance", choices=(CLASSIC, *FAMILIES), default=None,
+    p.add_argument("--appearance", choices=(CLASSIC, *APPEARANCES), default=None,
                    help="one appearance family for every frame (overrides --style's family); for diagnosis")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a navigator parameter of config/nav.yaml (e.g. mission.min_confidence=0.3); "

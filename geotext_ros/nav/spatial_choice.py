@@ -12,6 +12,13 @@ from geotext_ros.nav.order_size import select
 from geotext_ros.nav.scene import XY, SceneObject
 
 
+# A candidate region smaller than this on the ground (m²) is a speck of the dense map, not an object: the guided
+# 64x64 map cuts regions of one or two cells, 2-4 m² at 45 m, while the smallest describable object of the
+# simulated worlds covers about 100 m² (a car 8 m²). Order, extremes and nearest count every candidate, so specks
+# must not take part (bench/episodes.py --family ordinal: "number 2 of 16 from the left", two parking lots in view).
+MIN_REGION_M2 = 10.0
+
+
 class SpatialChoice(NamedTuple):
     """index into the objects (None: none passes), frame used ("map", "camera at instruction", or None), reason."""
 
@@ -28,8 +35,18 @@ def choose(instruction: Any, objects: Sequence[SceneObject], yaw_at_instruction:
            vehicle_xy: Optional[XY], anchor_xy: Optional[XY]) -> SpatialChoice:
     """The candidate the instruction's map relation or selector picks among `objects` (all the target's
     candidates in one frame, on the ground). anchor_xy: the anchor's ground point, None when not found."""
-    if not objects:
-        return SpatialChoice(None, None, "no candidate")
+    keep = [i for i, o in enumerate(objects) if not o.footprint or o.area >= MIN_REGION_M2]
+    if not keep:
+        return SpatialChoice(None, None, "no candidate" if not objects else
+                             f"no candidate region of {MIN_REGION_M2:.0f} m² or more")
+    got = _choose(instruction, [objects[i] for i in keep], yaw_at_instruction, vehicle_xy, anchor_xy)
+    dropped = len(objects) - len(keep)
+    note = f"; {dropped} region(s) under {MIN_REGION_M2:.0f} m² ignored" if dropped else ""
+    return SpatialChoice(None if got.index is None else keep[got.index], got.frame, got.reason + note)
+
+
+def _choose(instruction: Any, objects: Sequence[SceneObject], yaw_at_instruction: float,
+            vehicle_xy: Optional[XY], anchor_xy: Optional[XY]) -> SpatialChoice:
     relation, selector = instruction.map_relation, instruction.selector
     if relation is not None:
         direction = map_direction(relation.direction)

@@ -11,11 +11,14 @@ here, each maker and runner in its own module.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple, Optional
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 from geotext_ros.sim.episodes import run_episode
 from geotext_ros.sim.family_land import make_land_episode, run_land, summarize_land
+from geotext_ros.sim.family_mapframe import make_mapframe_episode
+from geotext_ros.sim.family_ordinal import make_ordinal_episode
 from geotext_ros.sim.family_steps import make_multistep_episode, run_multistep, summarize_steps
 from geotext_ros.sim.family_turn import make_turn_episode, run_turn, summarize_turn
 from geotext_ros.sim.scenarios import Episode, make_localize_episode, make_search_episode
@@ -34,6 +37,28 @@ class Family(NamedTuple):
     summarize: Optional[Callable[[list[dict[str, Any]]], dict[str, Any]]] = None   # the family's own figures
 
 
+def success_by_type(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Episodes, success rate and failure causes per sentence type (the part of `relation` before ':') of
+    run_episode records: a family's rate alone hides a type the navigator cannot do."""
+    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in records:
+        groups[str(r.get("relation") or "none").split(":")[0]].append(r)
+    out = {}
+    for name, rs in sorted(groups.items()):
+        causes: dict[str, int] = defaultdict(int)
+        for r in rs:
+            if r.get("cause"):
+                causes[r["cause"]] += 1
+        out[name] = {"episodes": len(rs), "success_rate": round(sum(bool(r["success"]) for r in rs) / len(rs), 3),
+                     "failures": dict(causes)}
+    return out
+
+
+def by_type(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The summary figures of a family whose Task.relation is "<type>:<words>" (mapframe, ordinal)."""
+    return {"by_type": success_by_type(records)}
+
+
 FAMILIES: dict[str, Family] = {
     "localize": Family(lambda seed, sim, wording, root: make_localize_episode(seed, sim, wording), run_episode, 90.0,
                        doc="above a place, the target in view with a same-kind look-alike (a relation is needed)"),
@@ -49,4 +74,12 @@ FAMILIES: dict[str, Family] = {
     "land": Family(make_land_episode, run_land, 120.0, summarize=summarize_land,
                    doc="'land next to / on the <target>' above a place: touchdown within 3 m of the plan, the "
                        "plan clear of every object by landing.clearance_m"),
+    "mapframe": Family(make_mapframe_episode, run_episode, 90.0,
+                       doc="as localize, the target named by a compass word: 'the X north-west of the Y', "
+                           "'the eastern X' (sim/family_mapframe.py)", summarize=by_type),
+    "ordinal": Family(make_ordinal_episode, run_episode, 90.0,
+                      doc="as localize, the target named by order or size: 'the second X from the left', "
+                          "'the largest X', 'the X nearest the Y', 'the smaller of the two Xs' "
+                          "(sim/family_ordinal.py)", summarize=by_type),
 }
+
