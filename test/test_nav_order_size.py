@@ -106,3 +106,13 @@ def test_choice_survives_a_turn_after_the_instruction(world, yaw0, turn, text):
     first = select(sel, objs0, yaw0, anchor_xy=pool)
     second = select(sel, objs1, yaw0, anchor_xy=pool)   # the yaw at instruction, not the current one
     assert first.index == second.index is not None
+
+
+@pytest.mark.parametrize("plural,singular", [
+    ("courts", "court"), ("water bodies", "water body"), ("football pitches", "football pitch"),
+    ("courts for tennis", "court for tennis"), ("grass", "grass"), ("bus", "bus"), ("red boxes", "red box"),
+    ("glasses", "glass"), ("piles of sand", "pile of sand"), ("parking lots", "parking lot")])
+def test_the_smaller_of_the_two_names_the_singular_head_noun(plural: str, singular: str) -> None:
+    from geotext_ros.nav.order_size import _singular
+
+    assert _singular(plural) == singular

@@ -175,11 +175,26 @@ def _rank(word: Optional[str]) -> int:
 
 
 def _singular(phrase: str) -> str:
-    """"the two courts" names a court: the last word loses a plural s (not "grass", not "bus")."""
+    """"the two courts" names a court: the head noun (the last word, or the last before "for" / "of" / "with":
+    "courts for tennis") loses its plural ending ("bodies" -> "body", "pitches" -> "pitch"; not "grass", "bus")."""
     words = phrase.split()
-    if words and re.search(r"[^su]s$", words[-1]):
-        words[-1] = words[-1][:-1]
+    head = next((i - 1 for i, w in enumerate(words) if w in _POST_HEAD and i > 0), len(words) - 1)
+    if head >= 0:
+        words[head] = _singular_word(words[head])
     return " ".join(words)
+
+
+_POST_HEAD = ("for", "of", "with")
+
+
+def _singular_word(word: str) -> str:
+    if re.search(r"[^aeiou]ies$", word):
+        return word[:-3] + "y"
+    if re.search(r"(ch|sh|ss|x|z)es$", word):
+        return word[:-2]
+    if re.search(r"[^su]s$", word):
+        return word[:-1]
+    return word
 
 
 def _direction_word(word: str) -> str:
