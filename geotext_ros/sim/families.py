@@ -1,7 +1,8 @@
 """Episode families of the benchmark (issue 19 §4): how each family makes an episode and flies it.
 
 A family is a name, a maker `make(seed, sim, wording, gallery_root) -> Episode | None` (None: this world has no
-such task; the benchmark tries the next seed) and a runner with run_episode's signature that flies and scores it.
+such task; the benchmark tries the next seed) and a runner with run_episode's signature that flies and scores it
+(`answers=False`: the simulated operator does not answer the navigator's questions).
 `localize` and `search` are the two modes the benchmark always had; the language families of issue 19 register
 here, each maker and runner in its own module.
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Optional
 
 from geotext_ros.sim.episodes import run_episode
+from geotext_ros.sim.family_ambiguous import make_ambiguous_episode, run_ambiguous_episode
 from geotext_ros.sim.scenarios import Episode, make_localize_episode, make_search_episode
 
 Maker = Callable[[int, Mapping[str, Any], str, Path], Optional[Episode]]
@@ -36,4 +38,8 @@ FAMILIES: dict[str, Family] = {
     "search": Family(lambda seed, sim, wording, root: make_search_episode(seed, sim, root, wording), run_episode,
                      240.0, needs_gallery=True,
                      doc="from home, the target at another place: retrieve the place from the gallery first"),
+    "ambiguous": Family(lambda seed, sim, wording, root: make_ambiguous_episode(seed, sim, wording),
+                        run_ambiguous_episode, 90.0,
+                        doc="above a place, two or more look-alikes fit a sentence without a relation: the "
+                            "navigator must ask the (simulated) operator which one"),
 }
