@@ -63,14 +63,14 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
             if result is not None:   # every grounded frame, box or not: frame ready -> result
                 latencies.append((time.perf_counter() - t0) * 1000.0)
         waypoint, status = pipe.tick(pose, t, t, t)
-        if status["state"] == "APPROACH" and prev_state != "APPROACH" and pipe.mission.target is not None:
-            approached.append((_object_near(ep, pipe.mission.target), asked))
         if status["state"] == "CLARIFY":
             if prev_state != "CLARIFY":
                 asked, asked_at = asked + 1, t
             elif answers and t >= asked_at + ANSWER_DELAY_S:   # a choice the mission cannot take asks on
                 given.append(operator_answer(status, objects, task.target_id))
                 status, asked_at = pipe.set_instruction(given[-1], t, pose), t
+        if status["state"] == "APPROACH" and prev_state != "APPROACH" and pipe.mission.target is not None:
+            approached.append((_object_near(ep, pipe.mission.target), asked))   # (what it flies to, questions)
         prev_state = status["state"]
         if status["state"] == "ARRIVED" and arrived_at is None:
             arrived_at, arrival_xy = t, (state.x, state.y)
@@ -183,6 +183,13 @@ def summarize(results: list[dict[str, Any]], mode: str, engine_dir: str) -> dict
            "answers": dict(Counter(a.split()[0] if a.startswith("number") else a
                                    for r in results for a in r.get("answers", []))),
            "wrong_flight_rate": round(sum(bool(r.get("wrong_flight")) for r in results) / n, 3)}
+    named = Counter(r["named_by"] for r in results if "named_by" in r)
+    if named:   # ambiguous family: success, questions and wrong flights by how the sentence names the look-alikes
+        out["by_naming"] = {k: {"episodes": v, "success": sum(r["success"] for r in results if r.get("named_by") == k),
+                                "asked": sum(r["asked"] > 0 for r in results if r.get("named_by") == k),
+                                "wrong_flight": sum(bool(r["wrong_flight"]) for r in results
+                                                    if r.get("named_by") == k)}
+                            for k, v in sorted(named.items())}
     if mode == "search":
         out["retrieval_top1"] = round(sum(r["retrieved_place"] == r["true_place"] for r in results) / n, 3)
     return out

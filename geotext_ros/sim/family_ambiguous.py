@@ -86,12 +86,24 @@ def make_ambiguous_episode(seed: int, sim: Mapping[str, Any], wording: str = "he
     return Episode(seed, cam, start, task)
 
 
+def named_by(ep: Episode) -> str:
+    """How the instruction names the look-alikes: "colour" (a colour word and the noun), "noun" (a kind without
+    colours, the noun alone) or "noun_of_coloured" (a kind with colours named by the noun alone: "the building")."""
+    target = ep.camera.world.objects[ep.task.target_id]
+    words = set(ep.task.instruction.split())
+    colour_words = {target.color} | {forms.get(target.color, target.color) for forms in vocab.COLORS.values()}
+    if target.kind not in vocab.COLORED_KINDS:
+        return "noun"
+    return "colour" if words & colour_words else "noun_of_coloured"
+
+
 def run_ambiguous_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float, max_s: float,
                           settle_s: float = SETTLE_S, answers: bool = True) -> dict[str, Any]:
     """run_episode, where success also needs a question when the operator answers (module docstring): ending at
     the target without asking is `not_asked`. Without answers (answers=False) success is where the drone ended."""
     record = run_episode(ep, pipe, limits, rate_hz, max_s, settle_s, answers)
     record["ended_at_target"] = record["success"]
+    record["named_by"] = named_by(ep)
     if answers and record["success"] and record["asked"] == 0:
         record["success"], record["cause"] = False, "not_asked"
     return record
