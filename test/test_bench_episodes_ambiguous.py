@@ -13,6 +13,7 @@ from geotext_ros.sim import vocab
 from geotext_ros.sim.captions import describable
 from geotext_ros.sim.families import FAMILIES
 from geotext_ros.sim.family_ambiguous import make_ambiguous_episode
+from geotext_ros.sim.family_plain import make_plain_episode
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "engines" / "default"
@@ -44,8 +45,21 @@ def test_the_target_has_a_lookalike_in_view_that_the_relation_free_sentence_also
     assert len({ep.task.instruction for ep in made}) > 1
 
 
+def test_the_plain_control_has_its_target_alone_of_its_kind_and_no_relation():
+    sim = load_node_params("sim_world")
+    made = [ep for ep in (make_plain_episode(s, sim) for s in SEEDS) if ep is not None]
+    assert len(made) >= len(SEEDS) // 2
+    for ep in made:
+        ins = parse_instruction(ep.task.instruction)
+        assert ins.understood and ins.relation is None and ep.task.lookalikes == 0, ep.task
+        seen = describable(ep.camera.render(ep.start).objects)
+        kind = ep.camera.world.objects[ep.task.target_id].kind
+        assert [o.object_id for o in seen if o.kind == kind] == [ep.task.target_id]
+
+
 def test_the_family_is_registered_and_its_episodes_are_reproducible():
     sim = load_node_params("sim_world")
+    assert {"ambiguous", "plain"} <= set(FAMILIES)
     family = FAMILIES["ambiguous"]
     a, b = family.make(100000, sim, "heldout", Path("/nonexistent")), make_ambiguous_episode(100000, sim)
     assert a.task == b.task and a.start == b.start

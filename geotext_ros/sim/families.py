@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional
 
 from geotext_ros.sim.episodes import run_episode
 from geotext_ros.sim.family_ambiguous import make_ambiguous_episode, run_ambiguous_episode
+from geotext_ros.sim.family_plain import make_plain_episode
 from geotext_ros.sim.scenarios import Episode, make_localize_episode, make_search_episode
 
 Maker = Callable[[int, Mapping[str, Any], str, Path], Optional[Episode]]
@@ -42,4 +43,7 @@ FAMILIES: dict[str, Family] = {
                         run_ambiguous_episode, 90.0,
                         doc="above a place, two or more look-alikes fit a sentence without a relation: the "
                             "navigator must ask the (simulated) operator which one"),
+    "plain": Family(lambda seed, sim, wording, root: make_plain_episode(seed, sim, wording), run_episode, 90.0,
+                    doc="above a place, the target the only one of its kind in view, named without a relation: "
+                        "nothing to ask (the ask rate is the cost of asking)"),
 }
