@@ -1,17 +1,20 @@
 """The simulated operator of the episodes (geotext_ros.sim.operator, issue 19 §3): a CLARIFY status made by the
 navigator's own question builder (nav/clarify.py) from boxes of a rendered frame is answered with the target's
 number, or "none of them" when the target is not offered, and the answer means that candidate to the navigator."""
+from functools import lru_cache
+
 import pytest
 
 from geotext_ros.nav import clarify
 from geotext_ros.nav.scene import locate
 from geotext_ros.param_file import load_node_params
 from geotext_ros.sim.family_ambiguous import make_ambiguous_episode
-from geotext_ros.sim.operator import NONE_OF_THEM, operator_answer, owner
+from geotext_ros.sim.operator import ANSWER_DELAY_S, NONE_OF_THEM, Operator, operator_answer, owner
 
 SEED = 100000
 
 
+@lru_cache(maxsize=1)
 def _scene():
     """A rendered frame of an ambiguous episode, its target and the target's look-alikes (same kind) in it."""
     ep = make_ambiguous_episode(SEED, load_node_params("sim_world"))
@@ -71,3 +74,28 @@ def test_only_a_question_is_answered():
     frame, target, _, _ = _scene()
     with pytest.raises(ValueError, match="CLARIFY.*'APPROACH'"):
         operator_answer({"state": "APPROACH", "candidates": None}, frame.objects, target.object_id)
+
+
+def test_the_operator_counts_questions_and_answers_each_after_its_delay():
+    frame, target, others, geometry = _scene()
+    status, _ = _status([others[0].bbox, target.bbox], geometry)
+    sent = []
+
+    def reply(text):   # the navigator took the answer: here it asks once more, then approaches
+        sent.append(text)
+        return status if len(sent) == 1 else {"state": "APPROACH"}
+
+    op = Operator(target.object_id)
+    assert op.see({"state": "LOCALIZE"}, frame.objects, 0.0, reply) == {"state": "LOCALIZE"}
+    assert op.see(status, frame.objects, 1.0, reply) is status and op.asked == 1 and sent == []
+    op.see(status, frame.objects, 1.0 + ANSWER_DELAY_S / 2, reply)
+    assert sent == []   # still reading the question
+    op.see(status, frame.objects, 1.0 + ANSWER_DELAY_S, reply)
+    assert sent == ["number 2"] and op.asked == 1   # asked on: the same question, not a new one
+    assert op.see(status, frame.objects, 1.0 + 2 * ANSWER_DELAY_S, reply) == {"state": "APPROACH"}
+    op.see(status, frame.objects, 20.0, reply)   # a later question is a new one
+    assert op.asked == 2 and op.given == ["number 2", "number 2"]
+    silent = Operator(target.object_id, answers=False)
+    for t in range(60):
+        silent.see(status, frame.objects, float(t), reply)
+    assert silent.asked == 1 and silent.given == [] and len(sent) == 2

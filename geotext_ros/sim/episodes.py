@@ -32,7 +32,7 @@ import numpy as np
 
 from geotext_ros.nav.candidates import center_distance
 from geotext_ros.nav.parser import parse_instruction
-from geotext_ros.sim.operator import ANSWER_DELAY_S, NONE_OF_THEM, operator_answer
+from geotext_ros.sim.operator import NONE_OF_THEM, Operator
 from geotext_ros.sim.scenarios import Episode
 from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
 from geotext_ros.sim.world import DESCRIBABLE_KINDS
@@ -52,7 +52,7 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
     retrieved = (status.get("place") or {}).get("place_id")
     dt, t, path, latencies, arrived_at = 1.0 / rate_hz, 0.0, 0.0, [], None
     objects: list[Any] = []                  # ground truth of the latest rendered frame (the one asked about)
-    asked, given, asked_at, prev_state, approached = 0, [], None, None, []
+    operator, prev_state, approached = Operator(task.target_id, answers), None, []
     while t < max_s:
         pose = _pose(state)
         if pipe.needs_grounding:
@@ -63,14 +63,9 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
             if result is not None:   # every grounded frame, box or not: frame ready -> result
                 latencies.append((time.perf_counter() - t0) * 1000.0)
         waypoint, status = pipe.tick(pose, t, t, t)
-        if status["state"] == "CLARIFY":
-            if prev_state != "CLARIFY":
-                asked, asked_at = asked + 1, t
-            elif answers and t >= asked_at + ANSWER_DELAY_S:   # a choice the mission cannot take asks on
-                given.append(operator_answer(status, objects, task.target_id))
-                status, asked_at = pipe.set_instruction(given[-1], t, pose), t
+        status = operator.see(status, objects, t, lambda text: pipe.set_instruction(text, t, pose))
         if status["state"] == "APPROACH" and prev_state != "APPROACH" and pipe.mission.target is not None:
-            approached.append((_object_near(ep, pipe.mission.target), asked))   # (what it flies to, questions)
+            approached.append((_object_near(ep, pipe.mission.target), operator.asked))   # (flies to, questions)
         prev_state = status["state"]
         if status["state"] == "ARRIVED" and arrived_at is None:
             arrived_at, arrival_xy = t, (state.x, state.y)
@@ -93,12 +88,13 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
     if arrival_xy is not None:   # for diagnosis: the error when ARRIVED fired, before the hold settled
         record["error_at_arrival_m"] = round(math.hypot(arrival_xy[0] - task.target_xy[0],
                                                         arrival_xy[1] - task.target_xy[1]), 2)
+    given = operator.given
     record["cause"] = None if record["success"] else failure_cause(ep, state, status, retrieved,
                                                                    given[-1] if given else None)
-    record["asked"], record["answers"] = asked, given
+    record["asked"], record["answers"] = operator.asked, given
     record["approached"] = [obj for obj, _ in approached]
     record["wrong_flight"] = any(obj != task.target_id and before == 0 for obj, before in approached) or (
-        asked == 0 and record["cause"] in ("wrong_lookalike", "wrong_object"))
+        operator.asked == 0 and record["cause"] in ("wrong_lookalike", "wrong_object"))
     if pipe.gallery is not None:   # for diagnosis: where the true place ranks for this sentence
         ranked = pipe.gallery.query(parse_instruction(task.instruction).text, k=len(pipe.gallery))
         record["true_place_rank"] = next((m.rank for m in ranked if m.place_id == task.place_id), None)

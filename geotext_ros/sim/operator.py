@@ -9,10 +9,13 @@ when the target is not offered.
 
     text = operator_answer(status, frame.objects, task.target_id)   # status["state"] == "CLARIFY"
     status = pipe.set_instruction(text, now, pose)
+
+    operator = Operator(task.target_id)                  # in the loop: counts questions, answers after a delay
+    status = operator.see(status, frame.objects, now, lambda text: pipe.set_instruction(text, now, pose))
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from geotext_ros.nav.candidates import center_distance, iou
 
@@ -46,3 +49,30 @@ def operator_answer(status: Mapping[str, Any], objects: Sequence[Any], target_id
         return NONE_OF_THEM
     best = max(hits, key=lambda c: iou(c["box"], target.bbox))
     return f"number {int(best['number'])}"
+
+
+class Operator:
+    """The operator at the ground station during one episode: counts the questions (`asked`: entries into
+    CLARIFY) and, when `answers`, answers each ANSWER_DELAY_S after it was asked (again after the same delay
+    while the mission keeps asking, e.g. a chosen candidate it could not place); `given` lists the answers."""
+
+    def __init__(self, target_id: int, answers: bool = True) -> None:
+        self.target_id, self.answers = target_id, answers
+        self.asked, self.given = 0, []
+        self._since: Optional[float] = None   # when the pending question was asked (or last answered)
+
+    def see(self, status: dict[str, Any], objects: Sequence[Any], now: float,
+            reply: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """The status after this cycle: unchanged, or what `reply(answer)` (the navigator taking the operator's
+        text) returned. objects: the ground truth of the frame the question was asked about."""
+        if status.get("state") != "CLARIFY":
+            self._since = None
+            return status
+        if self._since is None:
+            self.asked, self._since = self.asked + 1, now
+        elif self.answers and now >= self._since + ANSWER_DELAY_S:
+            self.given.append(operator_answer(status, objects, self.target_id))
+            status, self._since = reply(self.given[-1]), now
+            if status.get("state") != "CLARIFY":
+                self._since = None
+        return status
