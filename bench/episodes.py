@@ -12,6 +12,8 @@ Families (--family; geotext_ros.sim.families lists them, each with its maker and
                       red building"); the simulated operator (geotext_ros.sim.operator) knows which one is meant.
                       Success = the navigator asked and the drone ended at the intended one; wrong_flight_rate =
                       flights to another object before any question;
+  plain               as localize, but the target is the only one of its kind in view, named without a relation:
+                      nothing to ask; its ask_rate is what asking costs (the control of ambiguous);
   localize (default)  the drone starts above a random place (10 m off, random heading, 45 m) with the target in
                       view; the target always has a same-kind look-alike, so a relation is needed;
   search (--search)   the drone starts at home (sim_world start_x/start_y/start_altitude, random heading) in a
@@ -45,6 +47,7 @@ least one question.
     python bench/episodes.py --engine-dir engines/default --episodes 100
     python bench/episodes.py --engine-dir engines/default --search --episodes 30
     python bench/episodes.py --engine-dir engines/default --style ood --episodes 20 [--wording ood]
+    python bench/episodes.py --engine-dir engines/default --family ambiguous --episodes 30 [--no-answers]
 """
 from __future__ import annotations
 
