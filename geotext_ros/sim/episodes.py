@@ -12,7 +12,8 @@ none), per frame.
 
 Asking back (issue 19 §3): when the navigator asks (CLARIFY), the simulated operator (geotext_ros.sim.operator)
 answers from the ground truth after ANSWER_DELAY_S: "number k" for the candidate that is the target, "none of
-them" when it is not offered (then the mission holds: cause not_offered). With answers=False nobody answers, the
+them" when it is not offered (then the mission holds, or ends NOT_FOUND after a question asked instead of
+NOT_FOUND: cause not_offered). With answers=False nobody answers, the
 question times out (clarify.answer_timeout_s) into HOLD: cause unanswered. Each record counts `asked` (questions)
 and lists the `answers`; `wrong_flight` = the drone approached another object before any question was asked
 (the approach target's nearest describable object, when APPROACH began, is not the target, or the drone ended
@@ -107,8 +108,10 @@ def failure_cause(ep: Episode, state: VehicleState, status: dict[str, Any], retr
     task, world = ep.task, ep.camera.world
     if ep.gallery is not None and retrieved != task.place_id:
         return "wrong_place"
-    if status["state"] == "HOLD":   # a question ended it: "none of them", or no answer in time
-        return "not_offered" if last_answer == NONE_OF_THEM else "unanswered"
+    if last_answer == NONE_OF_THEM and status["state"] in ("HOLD", "NOT_FOUND"):   # the target was not offered
+        return "not_offered"
+    if status["state"] == "HOLD":   # the question was not answered in time
+        return "unanswered"
     if status["state"] not in ("ARRIVED", "NOT_FOUND"):
         return "timeout"
     if status["state"] == "NOT_FOUND":
