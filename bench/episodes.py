@@ -62,7 +62,7 @@ from typing import Optional
 from geotext_ros.nav.pipeline import NavPipeline, open_gallery
 from geotext_ros.param_file import load_node_params, parse_override, share_dir
 from geotext_ros.runtime.open_backend import open_backend
-from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES
+from geotext_ros.sim.appearance import CLASSIC, DEFAULT_HOLDOUT, FAMILIES as APPEARANCES
 from geotext_ros.sim.episodes import SETTLE_S, summarize
 from geotext_ros.sim.families import FAMILIES
 from geotext_ros.sim.vehicle import VehicleLimits
@@ -89,7 +89,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--style", choices=("default", "ood"), default="default",
                    help="look of the frames: default (config/nav.yaml's sim_world appearance and style_seed) or "
                         f"ood (the held-out appearance family {DEFAULT_HOLDOUT!r}, each world its own look)")
-    p.add_argument("--appearance", choices=(CLASSIC, *FAMILIES), default=None,
+    p.add_argument("--appearance", choices=(CLASSIC, *APPEARANCES), default=None,
                    help="one appearance family for every frame (overrides --style's family); for diagnosis")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a navigator parameter of config/nav.yaml (e.g. mission.min_confidence=0.3); "
