@@ -8,6 +8,12 @@ Scenarios come from geotext_ros.sim.scenarios, the closed loop and its scoring f
 (the navigator's own NavPipeline without DDS, flying the sim_world vehicle model in simulated time).
 
 Families (--family; geotext_ros.sim.families lists them, each with its maker and runner):
+  ambiguous           as localize, but two or more look-alikes fit an instruction without a relation ("fly to the
+                      red building"); the simulated operator (geotext_ros.sim.operator) knows which one is meant.
+                      Success = the navigator asked and the drone ended at the intended one; wrong_flight_rate =
+                      flights to another object before any question;
+  plain               as localize, but the target is the only one of its kind in view, named without a relation:
+                      nothing to ask; its ask_rate is what asking costs (the control of ambiguous);
   localize (default)  the drone starts above a random place (10 m off, random heading, 45 m) with the target in
                       view; the target always has a same-kind look-alike, so a relation is needed;
   search (--search)   the drone starts at home (sim_world start_x/start_y/start_altitude, random heading) in a
@@ -44,11 +50,17 @@ estimate and the drone then closes that gap. Failure causes (first that applies)
 kind: grounding), off_target (nearest to the target but > 5 m away: box / geometry). Latency = frame ready ->
 grounding result (box or none), per frame, p50/p95.
 
+Asking back: when the navigator asks (CLARIFY), the simulated operator answers truthfully from the ground truth
+("number k", or "none of them" when the target is not offered: cause not_offered); `--no-answers`: nobody answers,
+the question times out into HOLD (cause unanswered), i.e. success without asking. ask_rate = episodes with at
+least one question.
+
     python bench/episodes.py --engine-dir engines/default --episodes 100
     python bench/episodes.py --engine-dir engines/default --search --episodes 30
     python bench/episodes.py --engine-dir engines/default --style ood --episodes 20 [--wording ood]
     python bench/episodes.py --engine-dir engines/default --family multistep --episodes 20   # also turn, land
     python bench/episodes.py --engine-dir engines/default --family mapframe --episodes 40
+    python bench/episodes.py --engine-dir engines/default --family ambiguous --episodes 30 [--no-answers]
 """
 from __future__ import annotations
 
@@ -95,6 +107,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a navigator parameter of config/nav.yaml (e.g. mission.min_confidence=0.3); "
                         "for diagnosis: reported figures use the defaults")
+    p.add_argument("--no-answers", action="store_true",
+                   help="the simulated operator does not answer the navigator's questions (CLARIFY times out into "
+                        "HOLD): success without asking; by default it answers truthfully (geotext_ros.sim.operator)")
     p.add_argument("--style-seed", type=style_seed, default=None, metavar="N|episode",
                    help="the look of the frames (light, season, shadows): a style seed for every episode, or "
                         "'episode' for each episode's own (default: sim_world.style_seed of config/nav.yaml); "
@@ -107,6 +122,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     logging.getLogger("geotext_ros.safety").setLevel(logging.ERROR)   # clamps of long SEARCH legs are expected
     mode = "search" if args.search else args.family
     family = FAMILIES[mode]
+    if args.no_answers and not family.operator:
+        p.error(f"--no-answers: the {mode} family has no simulated operator (a question ends its mission); "
+                f"families with one: {', '.join(sorted(n for n, f in FAMILIES.items() if f.operator))}")
     max_s = args.max_seconds or family.max_s
     if args.settle_seconds < 0:
         raise SystemExit(f"--settle-seconds {args.settle_seconds}: must be >= 0")
@@ -117,7 +135,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         sim["appearance"] = args.appearance
     if args.style_seed is not None:
         sim["style_seed"] = args.style_seed
-    suffix = ("" if mode == "localize" else f"_{mode}") + ("" if args.style == "default" else f"_{args.style}")
+    suffix = ("" if mode == "localize" else f"_{mode}") + ("" if args.style == "default" else f"_{args.style}") \
+        + ("_noanswers" if args.no_answers else "")
     out_path = args.out or Path("out") / "bench" / f"episodes{suffix}.json"
     try:
         overrides = dict(parse_override(text, nav) for text in args.param)
@@ -135,15 +154,19 @@ def main(argv: Optional[list[str]] = None) -> int:
                 continue
             gallery = open_gallery(ep.gallery, backend) if ep.gallery else None
             pipe = NavPipeline.from_backend(backend, nav, gallery)   # fresh mission + safety state per episode
-            results.append(family.run(ep, pipe, limits, float(nav["process_rate_hz"]), max_s, args.settle_seconds))
+            operator = {"answers": not args.no_answers} if family.operator else {}
+            results.append(family.run(ep, pipe, limits, float(nav["process_rate_hz"]), max_s, args.settle_seconds,
+                                      **operator))
             r = results[-1]
             place = f" place {r['retrieved_place']}/{r['true_place']}" if family.needs_gallery else ""
+            asked = f" asked {r['asked']} {r['answers']}" if r.get("asked") else ""
             print(f"{len(results):3d} seed {r['seed']} {'OK ' if r['success'] else 'BAD'} {r['error_m']:6.1f} m  "
-                  f"{r['cause'] or '':15s}{place} {r['instruction']}", flush=True)
+                  f"{r['cause'] or '':15s}{place} {r['instruction']}{asked}", flush=True)
     summary = summarize(results, mode, args.engine_dir)
     if family.summarize is not None:
         summary.update(family.summarize(results))
     summary["wording"] = args.wording
+    summary["operator_answers"] = (not args.no_answers) if family.operator else None
     summary["style_seed"] = sim["style_seed"]
     summary["appearance"] = sim["appearance"]
     if overrides:

@@ -35,7 +35,7 @@ CHOICE, CANCEL, UNCLEAR, NOT_AN_ANSWER = "choice", "cancel", "unclear", "not an 
 class ClarifyConfig:
     """The `clarify.*` parameters of config/nav.yaml, defined here only."""
 
-    score_margin: float = 0.05      # candidates within this of the best score are look-alikes: ask
+    score_margin: float = 0.1       # candidates within this of the best score are look-alikes: ask
     max_candidates: int = 4         # at most this many (best first) are offered
     answer_timeout_s: float = 30.0  # no answer for this long: back to HOLD with the reason
     anchor_missing_frames: int = 3  # the relation's anchor missing in this many LOCALIZE frames in a row: ask

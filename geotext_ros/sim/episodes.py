@@ -10,6 +10,15 @@ target's kind: relation resolution), wrong_object (over an object of another kin
 (nearest to the target but > SUCCESS_M away: box / geometry). Latency = frame ready -> grounding result (box or
 none), per frame.
 
+Asking back (issue 19 §3): when the navigator asks (CLARIFY), the simulated operator (geotext_ros.sim.operator)
+answers from the ground truth after ANSWER_DELAY_S: "number k" for the candidate that is the target, "none of
+them" when it is not offered (then the mission holds, or ends NOT_FOUND after a question asked instead of
+NOT_FOUND: cause not_offered). With answers=False nobody answers, the
+question times out (clarify.answer_timeout_s) into HOLD: cause unanswered. Each record counts `asked` (questions)
+and lists the `answers`; `wrong_flight` = the drone approached another object before any question was asked
+(the approach target's nearest describable object, when APPROACH began, is not the target, or the drone ended
+over another object).
+
     ep = make_localize_episode(100000, sim)                       # geotext_ros.sim.scenarios
     record = run_episode(ep, NavPipeline.from_backend(backend, nav), VehicleLimits.from_params(sim), 5.0, 90.0)
 """
@@ -24,6 +33,7 @@ import numpy as np
 
 from geotext_ros.nav.candidates import center_distance
 from geotext_ros.nav.parser import parse_instruction
+from geotext_ros.sim.operator import NONE_OF_THEM, Operator
 from geotext_ros.sim.scenarios import Episode
 from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
 from geotext_ros.sim.world import DESCRIBABLE_KINDS
@@ -33,29 +43,37 @@ SETTLE_S = 5.0        # simulated seconds the drone holds after ARRIVED before i
 
 
 def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
-                max_s: float, settle_s: float = SETTLE_S) -> dict[str, Any]:
+                max_s: float, settle_s: float = SETTLE_S, answers: bool = True) -> dict[str, Any]:
     """Fly one episode in simulated time with a fresh NavPipeline; the per-episode record (success, cause, time,
-    path, latencies)."""
+    path, latencies, questions asked and answers given). answers: the simulated operator answers questions."""
     cam, state, task = ep.camera, ep.start, ep.task
     arrival_xy: Optional[tuple[float, float]] = None
     k = cam.k[0], cam.k[4], cam.k[2], cam.k[5]
     status = pipe.set_instruction(task.instruction, 0.0, _pose(state))
     retrieved = (status.get("place") or {}).get("place_id")
     dt, t, path, latencies, arrived_at = 1.0 / rate_hz, 0.0, 0.0, [], None
+    objects: list[Any] = []                  # ground truth of the latest rendered frame (the one asked about)
+    operator, prev_state, approached = Operator(task.target_id, answers), None, []
     while t < max_s:
         pose = _pose(state)
         if pipe.needs_grounding:
             frame = cam.render(state)
+            objects = frame.objects
             t0 = time.perf_counter()
             result, status = pipe.process_frame(frame.image, k, pose, t)
             if result is not None:   # every grounded frame, box or not: frame ready -> result
                 latencies.append((time.perf_counter() - t0) * 1000.0)
         waypoint, status = pipe.tick(pose, t, t, t)
+        status = operator.see(status, objects, t, lambda text: pipe.set_instruction(text, t, pose))
+        if status["state"] == "APPROACH" and prev_state != "APPROACH" and pipe.mission.target is not None:
+            approached.append((_object_near(ep, pipe.mission.target), operator.asked))   # (flies to, questions)
+        prev_state = status["state"]
         if status["state"] == "ARRIVED" and arrived_at is None:
             arrived_at, arrival_xy = t, (state.x, state.y)
         # ARRIVED fires within arrive_tolerance of the target estimate and keeps that estimate as the waypoint:
-        # where the drone then holds, settle_s later, is the final position (not the moment it crossed the radius)
-        if status["state"] == "NOT_FOUND" or (arrived_at is not None and t >= arrived_at + settle_s):
+        # where the drone then holds, settle_s later, is the final position (not the moment it crossed the radius).
+        # HOLD in an episode is the end of a question (no answer, or "none of them"): nothing else moves the drone.
+        if status["state"] in ("NOT_FOUND", "HOLD") or (arrived_at is not None and t >= arrived_at + settle_s):
             break
         target = Setpoint(*waypoint) if waypoint is not None else None
         for _ in range(5):
@@ -71,18 +89,29 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
     if arrival_xy is not None:   # for diagnosis: the error when ARRIVED fired, before the hold settled
         record["error_at_arrival_m"] = round(math.hypot(arrival_xy[0] - task.target_xy[0],
                                                         arrival_xy[1] - task.target_xy[1]), 2)
-    record["cause"] = None if record["success"] else failure_cause(ep, state, status, retrieved)
+    given = operator.given
+    record["cause"] = None if record["success"] else failure_cause(ep, state, status, retrieved,
+                                                                   given[-1] if given else None)
+    record["asked"], record["answers"] = operator.asked, given
+    record["approached"] = [obj for obj, _ in approached]
+    record["wrong_flight"] = any(obj != task.target_id and before == 0 for obj, before in approached) or (
+        operator.asked == 0 and record["cause"] in ("wrong_lookalike", "wrong_object"))
     if pipe.gallery is not None:   # for diagnosis: where the true place ranks for this sentence
         ranked = pipe.gallery.query(parse_instruction(task.instruction).text, k=len(pipe.gallery))
         record["true_place_rank"] = next((m.rank for m in ranked if m.place_id == task.place_id), None)
     return record
 
 
-def failure_cause(ep: Episode, state: VehicleState, status: dict[str, Any], retrieved: Optional[str]) -> str:
+def failure_cause(ep: Episode, state: VehicleState, status: dict[str, Any], retrieved: Optional[str],
+                  last_answer: Optional[str] = None) -> str:
     """Why an episode missed the target (module docstring), first that applies."""
     task, world = ep.task, ep.camera.world
     if ep.gallery is not None and retrieved != task.place_id:
         return "wrong_place"
+    if last_answer == NONE_OF_THEM and status["state"] in ("HOLD", "NOT_FOUND"):   # the target was not offered
+        return "not_offered"
+    if status["state"] == "HOLD":   # the question was not answered in time
+        return "unanswered"
     if status["state"] not in ("ARRIVED", "NOT_FOUND"):
         return "timeout"
     if status["state"] == "NOT_FOUND":
@@ -93,6 +122,14 @@ def failure_cause(ep: Episode, state: VehicleState, status: dict[str, Any], retr
     if near is None or near.id == task.target_id:
         return "off_target"
     return "wrong_lookalike" if near.kind == world.objects[task.target_id].kind else "wrong_object"
+
+
+def _object_near(ep: Episode, xy: tuple[float, float]) -> Optional[int]:
+    """Id of the describable world object nearest to xy within 40 m (None: nothing there)."""
+    near = min((o for o in ep.camera.world.objects
+                if o.kind in DESCRIBABLE_KINDS and math.dist(xy, (o.x, o.y)) < 40.0),
+               key=lambda o: math.dist(xy, (o.x, o.y)), default=None)
+    return None if near is None else near.id
 
 
 def first_frame_choice(box: Any, objects: list[Any], target_id: int) -> str:
@@ -137,7 +174,21 @@ def summarize(results: list[dict[str, Any]], mode: str, engine_dir: str) -> dict
            "failures": dict(Counter(r["cause"] for r in results if r["cause"])),
            "latency_ms_p50": round(float(np.percentile(lat, 50)), 1) if lat else None,
            "latency_ms_p95": round(float(np.percentile(lat, 95)), 1) if lat else None,
-           "frames_grounded": len(lat), "engine_dir": engine_dir}
+           "frames_grounded": len(lat), "engine_dir": engine_dir,
+           # asking back: episodes with >= 1 question, questions and answers given, flights to another object
+           # before any question
+           "ask_rate": round(sum(r.get("asked", 0) > 0 for r in results) / n, 3),
+           "questions": sum(r.get("asked", 0) for r in results),
+           "answers": dict(Counter(a.split()[0] if a.startswith("number") else a
+                                   for r in results for a in r.get("answers", []))),
+           "wrong_flight_rate": round(sum(bool(r.get("wrong_flight")) for r in results) / n, 3)}
+    named = Counter(r["named_by"] for r in results if "named_by" in r)
+    if named:   # ambiguous family: success, questions and wrong flights by how the sentence names the look-alikes
+        out["by_naming"] = {k: {"episodes": v, "success": sum(r["success"] for r in results if r.get("named_by") == k),
+                                "asked": sum(r["asked"] > 0 for r in results if r.get("named_by") == k),
+                                "wrong_flight": sum(bool(r["wrong_flight"]) for r in results
+                                                    if r.get("named_by") == k)}
+                            for k, v in sorted(named.items())}
     if mode == "search":
         out["retrieval_top1"] = round(sum(r["retrieved_place"] == r["true_place"] for r in results) / n, 3)
     return out
