@@ -8,7 +8,7 @@ Estimated footprints are off by a metre or two (box edges, heights), so a point 
 estimated footprint is often closer to the real object. Among the clear points the one with the most slack wins:
 slack = its clearance beyond `clearance_m` (for "on" also its depth inside the target), counted up to
 `margin_m` (more is not needed, and would push "next to" away from the target). Ties (every point with the full
-margin): beside, the one nearest the target's edge, then its centre; on, the one nearest the target's centre.
+margin): the one nearest the target's centre (beside: so on its narrowest side, see plan_landing).
 Beside prefers points within `next_to_m` of the target's footprint; farther points only when none nearer is
 clear. With the frame's ground footprint (`view`), a point must also lie that far inside what the
 camera saw: nothing is known about the ground beyond it.
@@ -112,10 +112,10 @@ def plan_landing(target: int, objects: Sequence[SceneObject], mode: str = BESIDE
     if mode == ON:
         slack = np.minimum(slack, _distance_to_boundary(pts, tgt))
     slack = np.round(np.minimum(slack, config.margin_m), 3)   # mm resolution: ties go to the next keys
-    # ON: most slack, then nearest the target's centre. BESIDE: within next_to_m, most slack, nearest the
-    # target's edge, then its centre.
-    keys = (to_centre, -slack) if mode == ON else (to_centre, np.round(target_dist, 3), -slack,
-                                                   target_dist > config.next_to_m)
+    # Most slack, then nearest the target's centre; BESIDE first within next_to_m. Nearest the centre = on the
+    # side where the target is narrowest: estimated sizes are off in proportion to the size (boxes of large
+    # targets are 1.3-2x too large, of a faint pool 0.6x), so the narrowest side moves the least.
+    keys = (to_centre, -slack) if mode == ON else (to_centre, -slack, target_dist > config.next_to_m)
     order = np.lexsort(keys)   # the last key sorts first
     best = int(order[np.argmax(ok[order])])
     where = f"on the {objects[target].kind}" if mode == ON else f"beside the {objects[target].kind}"
