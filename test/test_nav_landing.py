@@ -37,9 +37,48 @@ def test_land_next_to_the_pool_keeps_the_margin_and_stays_close():
     objs = [square("pool", 0.0, 0.0, 5.0), square("building", 12.0, 0.0, 4.0)]
     plan = plan_landing(0, objs, BESIDE, LandingConfig(clearance_m=3.0))
     assert plan.point is not None and plan.mode == BESIDE
-    assert distance_to_polygon(plan.point, objs[0].footprint) == pytest.approx(3.0, abs=0.5)
-    assert distance_to_polygon(plan.point, objs[1].footprint) >= 3.0
+    # room for the margin: clearance_m + margin_m from the estimated pool (its real edge may be 2 m off)
+    assert distance_to_polygon(plan.point, objs[0].footprint) == pytest.approx(3.0 + 2.0, abs=0.5)
+    assert distance_to_polygon(plan.point, objs[1].footprint) >= 3.0 + 2.0
     assert plan.clearance >= 3.0 and "beside the pool" in plan.reason
+    exact = plan_landing(0, objs, BESIDE, LandingConfig(clearance_m=3.0, margin_m=0.0))
+    assert distance_to_polygon(exact.point, objs[0].footprint) == pytest.approx(3.0, abs=0.5)
+
+
+def rect(kind, x0, y0, x1, y1):
+    return SceneObject((0.5, 0.5, 0.1, 0.1), kind, 0.9, ((x0 + x1) / 2, (y0 + y1) / 2),
+                       ((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
+
+
+def test_next_to_takes_the_middle_of_a_narrow_gap_rather_than_open_ground_far_away():
+    # The pool walled in by buildings 7 m from its edge: the best point near it is in the gap with slack (mid-gap
+    # 3.5 m from both, 4 m in its corners), not 3 m from the pool (no slack) nor the open ground beyond the walls
+    # (14 m away, full slack).
+    walls = [rect("building", 12, -16, 16, 16), rect("building", -16, -16, -12, 16),
+             rect("building", -16, 12, 16, 16), rect("building", -16, -16, 16, -12)]
+    objs = [square("pool", 0.0, 0.0, 5.0)] + walls
+    plan = plan_landing(0, objs, BESIDE, LandingConfig(clearance_m=3.0, margin_m=2.0, next_to_m=7.0))
+    assert plan.point is not None and 3.5 - 1e-9 <= plan.clearance < 5.0, plan
+    assert distance_to_polygon(plan.point, objs[0].footprint) <= 7.0
+
+
+def test_land_on_keeps_the_margin_from_cars_and_the_target_edge():
+    lot, car = square("parking_lot", 0.0, 0.0, 10.0), square("car", 2.0, 0.0, 1.0)
+    plan = plan_landing(0, [lot, car], ON, LandingConfig(clearance_m=3.0, margin_m=2.0))
+    assert plan.point is not None and distance_to_polygon(plan.point, car.footprint) >= 5.0 - 1e-9, plan
+    assert inside_polygon(plan.point, lot.footprint) and distance_to_boundary(plan.point, lot.footprint) >= 2.0
+    # a lot too narrow for the margin: the point deepest inside it that still clears the car
+    narrow = rect("parking_lot", -10.0, -2.0, 10.0, 2.0)
+    plan = plan_landing(0, [narrow, car], ON, LandingConfig(clearance_m=3.0, margin_m=2.0))
+    assert plan.point is not None and plan.point[1] == pytest.approx(0.0)
+    assert distance_to_polygon(plan.point, car.footprint) >= 5.0 - 1e-9
+
+
+def test_the_margin_and_next_to_are_checked():
+    with pytest.raises(ValueError, match="landing.margin_m must be >= 0"):
+        LandingConfig(margin_m=-1.0)
+    with pytest.raises(ValueError, match="landing.next_to_m = 4.0 leaves no room"):
+        LandingConfig(clearance_m=3.0, margin_m=2.0, next_to_m=4.0)
 
 
 def test_land_on_the_helipad_picks_its_centre_unless_something_stands_there():
@@ -93,7 +132,7 @@ boxes = st.tuples(st.floats(-30, 30), st.floats(-30, 30), st.floats(0.5, 8.0))
 @given(st.lists(boxes, min_size=1, max_size=8), st.floats(0.5, 6.0), st.sampled_from([BESIDE, ON]))
 def test_any_plan_clears_every_object_by_the_margin(world, clearance, mode):
     objs = [square("thing", x, y, h) for x, y, h in world]
-    cfg = LandingConfig(clearance_m=clearance, search_radius_m=15.0, grid_step_m=1.0)
+    cfg = LandingConfig(clearance_m=clearance, search_radius_m=15.0, grid_step_m=1.0, next_to_m=clearance + 4.0)
     plan = plan_landing(0, objs, mode, cfg)
     if plan.point is None:
         assert plan.reason and plan.clearance is None
@@ -106,6 +145,7 @@ def test_any_plan_clears_every_object_by_the_margin(world, clearance, mode):
     if mode == ON:
         assert inside_polygon(plan.point, objs[0].footprint) or \
             distance_to_boundary(plan.point, objs[0].footprint) < 1e-9
-    else:   # beside: no farther from the target than the margin plus one grid diagonal, when nothing is in the way
-        if len(objs) == 1:
-            assert distance_to_polygon(plan.point, objs[0].footprint) <= clearance + cfg.grid_step_m * math.sqrt(2)
+    else:   # beside: no farther from the target than clearance + margin plus one grid diagonal, when nothing is
+        if len(objs) == 1:   # in the way
+            assert distance_to_polygon(plan.point, objs[0].footprint) <= \
+                clearance + cfg.margin_m + cfg.grid_step_m * math.sqrt(2)

@@ -244,6 +244,24 @@ def test_track_window_takes_the_median_so_one_stray_frame_cannot_drag_the_target
     assert out.waypoint.x == pytest.approx(-10.0)
 
 
+def test_a_box_nearly_as_wide_as_the_image_neither_votes_nor_drags_the_target():
+    m = mission(localize_votes=2, max_box_width=0.85)
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0))
+    wide = seen(box=(0.5, 0.4, 0.95, 0.75))
+    for t in (1.0, 2.0, 3.0):                                          # wide boxes alone never localize
+        m.update(t, (0, 0, 30, 0), wide, (30.0, 0.0))
+    assert m.state == State.LOCALIZE and "max_box_width 0.85" in m.status()["reason"]
+    for t in (4.0, 5.0):
+        m.update(t, (0, 0, 30, 0), seen(), (20.0, 0.0))
+    assert m.state == State.APPROACH
+    out = m.update(6.0, (1, 0, 30, 0), wide, (26.0, 0.0))              # 6 m off, inside track_radius: ignored
+    assert out.waypoint.x == pytest.approx(20.0) and "max_box_width" in out.status["reason"]
+    out = m.update(7.0, (1, 0, 30, 0), seen(box=(0.5, 0.4, 0.5, 0.4)), (22.0, 0.0))   # a normal box refines it
+    assert out.waypoint.x == pytest.approx(21.0)
+    with pytest.raises(ValueError, match="max_box_width must be in"):
+        MissionConfig(max_box_width=0.0)
+
+
 def test_track_window_must_not_be_negative():
     with pytest.raises(ValueError, match="track_window"):
         MissionConfig(track_window=-1)

@@ -96,6 +96,9 @@ class MissionConfig:
     track_gain: float = 0.5            # how much of the new point goes into the target (0..1)
     track_window: int = 16             # > 0: the target is instead the median of the last this-many tracked
                                        # points (with the agreeing votes that started the approach)
+    # a box wider than this fraction of the image neither votes nor refines the target (it still counts as the
+    # target seen): turned views at 25 m gave boxes 0.9-1.0 wide whose centres were ~7 m off (turn seed 100038)
+    max_box_width: float = 0.85
     hold_tracking: bool = True         # in ARRIVED, keep grounding and refining the target (station keeping)
     search_timeout: float = 120.0
     localize_timeout: float = 20.0
@@ -119,6 +122,9 @@ class MissionConfig:
             raise ValueError(f"grounded_within_frames must be >= 1, got {self.grounded_within_frames}")
         if self.track_window < 0:
             raise ValueError(f"track_window must be >= 0 (0 = move by track_gain), got {self.track_window}")
+        if not 0.0 < self.max_box_width <= 1.0:
+            raise ValueError(f"max_box_width must be in (0, 1] (a fraction of the image width; 1 = no limit), "
+                             f"got {self.max_box_width}")
         for name in ("place_tolerance", "arrive_tolerance", "vote_radius", "search_timeout", "localize_timeout",
                      "approach_timeout"):
             if getattr(self, name) <= 0:
@@ -518,6 +524,11 @@ class Mission:
             return False
         if point is None:
             self._reason = "target box does not map to the ground (above the horizon?): no waypoint from it"
+            return False
+        width = float(grounding.box[2])
+        if width > self.config.max_box_width:   # its centre says little about where the target is
+            self._reason = (f"box {width:.2f} of the image wide > max_box_width {self.config.max_box_width:.2f}: "
+                            "no waypoint from it")
             return False
         return True
 
