@@ -7,13 +7,12 @@ Lifecycle: configure creates the ROS interfaces; activate loads the engine and t
 incompatible engine fails the transition with the reason logged and published on /geotext/status); deactivate
 stops acting; cleanup releases the engine. With `autostart` (default) the node configures and activates itself.
 
-Threading: subscriptions only store the newest message. Grounding runs on a thread of its own
-(nodes/frame_worker.py), woken by each frame and limited to process_rate_hz, so the executor keeps serving
-instructions and odometry while a frame is being grounded, and the worker always takes the newest frame (older
-ones are dropped, never queued). A timer at process_rate_hz advances the mission between frames (watchdogs, HOLD). Camera frames are taken serialized
+Threading: subscriptions only store the newest message. Grounding runs in a processing timer on its own callback
+group, so a MultiThreadedExecutor keeps serving instructions and odometry while a frame is being grounded, and the
+timer always takes the newest frame (older ones are dropped, never queued). Camera frames are taken serialized
 (`raw=True`): the callback reads the header fields from the CDR bytes to validate and time-stamp the frame on
 arrival (~0.5 ms for a 1920x1080 rgb8 frame, so it shares the default group with odometry and instructions), and
-only the frame the worker processes is converted, read in place from those bytes (rclpy used to deserialize every
+only the frame the timer processes is converted, read in place from those bytes (rclpy used to deserialize every
 one of the 30 frames of 6 MB per second on the executor, ~10 ms each). Bad
 input never kills the node: the reason is logged and published as a status, and the node keeps running.
 """
@@ -44,7 +43,6 @@ from geotext_ros.nav.inputs import InputConfig, InputMonitor, Problem
 from geotext_ros.nav.pipeline import NavPipeline, PipelineError
 from geotext_ros.nodes import conversions, markers
 from geotext_ros.nodes.annotate import annotate
-from geotext_ros.nodes.frame_worker import FrameWorker
 from geotext_ros.nodes.log_adapter import NodeLogAdapter
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.nodes.qos import (CAMERA_OVERRIDES, DEPTH_OVERRIDE, ODOM_OVERRIDES, camera_qos, display_qos,
@@ -79,9 +77,6 @@ class Navigator(LifecycleNode):
                                        "score": None, "box": None, "place": None, "waypoint": None,
                                        "latency_ms": None}
         self.frames_processed = 0
-        self._rate = 0.0                    # process_rate_hz, read at configure
-        self._worker: Optional[FrameWorker] = None   # the grounding thread while active
-        self._last_tick = 0.0               # monotonic time of the last mission step (timer or worker)
         self._entities: list[Any] = []
         self._trajectory: deque[tuple[float, float, float]] = deque(maxlen=TRAJECTORY_POINTS)
         self._grounding_points: Optional[tuple[list, Optional[int], list]] = None   # markers of the last frame
@@ -110,7 +105,6 @@ class Navigator(LifecycleNode):
                 raise ValueError(f"process_rate_hz must be > 0, got {rate}")
             self.inputs = InputMonitor(InputConfig.from_params(p))
             self._create_interfaces(p, rate)
-            self._rate = rate
         except Exception as e:
             return self._fail(f"configure failed: {e}")
         self._set_status(state="INACTIVE")
@@ -132,7 +126,7 @@ class Navigator(LifecycleNode):
             make_sub(CameraInfo, p["camera_info_topic"], self.on_camera_info, camera_qos(),
                      qos_overriding_options=CAMERA_OVERRIDES),
             make_sub(Odometry, p["odom_topic"], self.on_odom, odom_qos(), qos_overriding_options=ODOM_OVERRIDES),
-            self.create_timer(1.0 / rate, self.on_timer, callback_group=MutuallyExclusiveCallbackGroup()),
+            self.create_timer(1.0 / rate, self.on_process, callback_group=MutuallyExclusiveCallbackGroup()),
             self.create_timer(1.0 / max(float(p["status_rate_hz"]), 1e-3), self.publish_status),
         ]
 
@@ -144,7 +138,6 @@ class Navigator(LifecycleNode):
             return self._fail(f"cannot load engine {engine_dir!r} / gallery {self.params['gallery']!r}: {e}. "
                               "Pass engine_dir:=<exported engine> (geotext-export) and gallery:=<gallery.json>")
         self._active = True
-        self._worker = FrameWorker(self.on_process, self._rate, self._on_worker_error)
         with self._lock:   # a new pipeline counts instructions from 0 again
             self.status.pop("generation", None)
         self._set_status(state="IDLE")
@@ -153,7 +146,6 @@ class Navigator(LifecycleNode):
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._active = False
-        self._stop_worker()
         self._set_status(state="INACTIVE")
         return TransitionCallbackReturn.SUCCESS
 
@@ -172,7 +164,6 @@ class Navigator(LifecycleNode):
 
     def _release(self) -> None:
         self._active = False
-        self._stop_worker()
         for entity in self._entities:
             if hasattr(entity, "cancel"):
                 entity.cancel()
@@ -185,20 +176,6 @@ class Navigator(LifecycleNode):
         if self.pipeline is not None:
             self.pipeline.close()
             self.pipeline = None
-
-    def destroy_node(self) -> None:
-        # the grounding thread publishes: it ends (its frame in hand finished) before the publishers go
-        self._stop_worker()
-        super().destroy_node()
-
-    def _stop_worker(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.stop()
-
-    def _on_worker_error(self, e: Exception) -> None:
-        self.get_logger().error(f"grounding failed: {type(e).__name__}: {e}", throttle_duration_sec=2.0)
-        self._set_status(error=f"grounding failed: {type(e).__name__}: {e}")
 
     def _fail(self, reason: str) -> TransitionCallbackReturn:
         self.get_logger().error(reason)
@@ -247,9 +224,6 @@ class Navigator(LifecycleNode):
         with self._lock:
             self._frame = (data, header, now, arrived_wall)
             self._last_frame_time = now
-            worker = self._worker
-        if worker is not None:
-            worker.wake()
 
     def on_camera_info(self, msg: CameraInfo) -> None:
         problem = self.inputs.check_camera_info(msg.k, msg.width, msg.height, time.monotonic())
@@ -283,7 +257,6 @@ class Navigator(LifecycleNode):
 
     # -- processing -------------------------------------------------------------------------------------------
     def on_process(self) -> None:
-        """The worker's step: ground the newest frame (if the mission needs one), then advance the mission."""
         if not self._active or self.pipeline is None:
             return
         with self._lock:
@@ -293,17 +266,10 @@ class Navigator(LifecycleNode):
             self._process_frame(frame, info)
         self._tick()
 
-    def on_timer(self) -> None:
-        """Advance the mission between frames (no camera: the watchdogs still hold); skipped when the worker has
-        just ticked, so waypoints go out at process_rate_hz, not twice that."""
-        if time.monotonic() - self._last_tick >= 0.5 / self._rate:
-            self._tick()
-
     def _tick(self) -> None:
         """Advance the mission; publish the safety-checked waypoint and the status."""
         if self.pipeline is None:
             return
-        self._last_tick = time.monotonic()
         with self._lock:
             cam_t = self._last_frame_time
             odom_t = self._odom[1] if self._odom is not None else None
