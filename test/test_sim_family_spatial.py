@@ -13,7 +13,8 @@ from geotext_ros.param_file import load_node_params
 from geotext_ros.sim.families import FAMILIES, success_by_type
 from geotext_ros.sim.family_mapframe import ALIGN_DEG, COMPASS_DEG, EXTREME_MARGIN_M
 from geotext_ros.sim.family_ordinal import SIZE_RATIO, plural
-from geotext_ros.sim.family_view import same_kind_ids, start_view, truth_objects
+from geotext_ros.sim.family_view import same_kind_ids, truth_objects
+from geotext_ros.sim.scenarios import localize_start
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "engines" / "default"
@@ -41,7 +42,7 @@ _VIEWS = {}
 
 def _view(seed):
     if seed not in _VIEWS:
-        _VIEWS[seed] = start_view(seed, load_node_params("sim_world"))
+        _VIEWS[seed] = localize_start(seed, load_node_params("sim_world"))
     return _VIEWS[seed]
 
 

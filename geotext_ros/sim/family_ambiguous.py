@@ -15,20 +15,17 @@ asking was lucky and counts as `not_asked`. A flight to another object before an
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
 from geotext_ros.sim import vocab
-from geotext_ros.sim.camera import CameraPose
 from geotext_ros.sim.captions import describable
 from geotext_ros.sim.episodes import SETTLE_S, run_episode
-from geotext_ros.sim.instructions import PLAIN_TEMPLATES, Task, poses_around
-from geotext_ros.sim.scenarios import LOCALIZE_PLACES, Episode
-from geotext_ros.sim.vehicle import VehicleLimits, VehicleState
-from geotext_ros.sim.world_camera import WorldCamera
+from geotext_ros.sim.instructions import PLAIN_TEMPLATES, Task
+from geotext_ros.sim.scenarios import Episode, localize_start
+from geotext_ros.sim.vehicle import VehicleLimits
 
 
 def lookalike_groups(views: Sequence[Sequence[Any]]) -> list[tuple[str, Optional[str], list[Any]]]:
@@ -68,13 +65,9 @@ def ambiguous_phrase(kind: str, colour: Optional[str], rng: np.random.Generator,
 def make_ambiguous_episode(seed: int, sim: Mapping[str, Any], wording: str = "heldout") -> Optional[Episode]:
     """Drone above a random place; two or more look-alikes in view that one relation-free phrase describes; the
     target one of them at random. None when this view has no such group."""
-    rng = np.random.default_rng(seed)
-    cam = WorldCamera.from_params(sim, seed, 1, LOCALIZE_PLACES)
-    place = cam.world.places[int(rng.integers(len(cam.world.places)))]
-    start = VehicleState(x=place.x + rng.uniform(-10, 10), y=place.y + rng.uniform(-10, 10), z=45.0,
-                         yaw=float(rng.uniform(-math.pi, math.pi)))
-    here = CameraPose(start.x, start.y, start.z, start.yaw)
-    groups = lookalike_groups([cam.renderer.render(p, cam.intrinsics).objects for p in poses_around(here, 2.0)])
+    s = localize_start(seed, sim)
+    rng, cam, start, views = s.rng, s.camera, s.start, s.views
+    groups = lookalike_groups(views)
     if not groups:
         return None
     kind, colour, members = groups[int(rng.integers(len(groups)))]

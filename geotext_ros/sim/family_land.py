@@ -28,15 +28,13 @@ import numpy as np
 
 from geotext_ros.nav.landing import BESIDE, ON, LandingConfig, plan_landing
 from geotext_ros.nav.scene import SceneObject
-from geotext_ros.sim.camera import CameraPose
 from geotext_ros.sim.episodes import SETTLE_S
 from geotext_ros.sim.flight import Flight
-from geotext_ros.sim.instructions import poses_around, referring_task
-from geotext_ros.sim.scenarios import LOCALIZE_PLACES, Episode
+from geotext_ros.sim.instructions import referring_task
+from geotext_ros.sim.scenarios import Episode, localize_start
 from geotext_ros.sim.task_text import task_description
-from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState
+from geotext_ros.sim.vehicle import Setpoint, VehicleLimits
 from geotext_ros.sim.world import DESCRIBABLE_KINDS, World, footprint
-from geotext_ros.sim.world_camera import WorldCamera
 
 ON_KINDS = ("parking_lot", "plaza", "soccer_field", "tennis_court", "basketball_court", "running_track")
 TOUCHDOWN_M = 3.0     # the touchdown must be this close to the plan
@@ -56,13 +54,8 @@ class LandEpisode(Episode):
 def make_land_episode(seed: int, sim: Mapping[str, Any], wording: str, gallery_root: Path
                       ) -> Optional[LandEpisode]:
     """A landing request for a target unique in view (module docstring), or None when the view has none."""
-    rng = np.random.default_rng(seed)
-    cam = WorldCamera.from_params(sim, seed, 1, LOCALIZE_PLACES)
-    place = cam.world.places[int(rng.integers(len(cam.world.places)))]
-    start = VehicleState(x=place.x + rng.uniform(-10, 10), y=place.y + rng.uniform(-10, 10), z=45.0,
-                         yaw=float(rng.uniform(-math.pi, math.pi)))
-    views = [cam.renderer.render(p, cam.intrinsics).objects
-             for p in poses_around(CameraPose(start.x, start.y, start.z, start.yaw), 2.0)]
+    s = localize_start(seed, sim)
+    rng, cam, start, views = s.rng, s.camera, s.start, s.views
     for _ in range(TASK_TRIES):
         task = referring_task(views, cam.world, rng, wording, prefer_lookalikes=False)
         if task is not None and task.relation is None:

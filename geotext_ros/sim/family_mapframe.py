@@ -23,9 +23,9 @@ import numpy as np
 
 from geotext_ros.nav.parser import parse_instruction
 from geotext_ros.sim.captions import object_phrase
-from geotext_ros.sim.family_view import (StartView, make_task, resolves, same_kind_ids, sentence, start_view,
+from geotext_ros.sim.family_view import (make_task, resolves, same_kind_ids, sentence,
                                          unique_anchors)
-from geotext_ros.sim.scenarios import Episode
+from geotext_ros.sim.scenarios import Episode, LocalizeStart, localize_start
 
 COMPASS_DEG = {"east": 0.0, "north-east": 45.0, "north": 90.0, "north-west": 135.0, "west": 180.0,
                "south-west": 225.0, "south": 270.0, "south-east": 315.0}
@@ -41,7 +41,7 @@ def make_mapframe_episode(seed: int, sim: Mapping[str, Any], wording: str = "hel
                           gallery_root: Optional[Path] = None) -> Optional[Episode]:
     """A localize start whose target (with a look-alike in view) a compass relation singles out; None when this
     view has none. Anchor relations first (views allow them less often), then extremes."""
-    view = start_view(seed, sim)
+    view = localize_start(seed, sim)
     kinds = Counter(o.kind for o in view.main)
     targets = [o for o in view.main if kinds[o.kind] >= 2]
     view.rng.shuffle(targets)
@@ -53,7 +53,7 @@ def make_mapframe_episode(seed: int, sim: Mapping[str, Any], wording: str = "hel
     return None
 
 
-def _anchor_task(view: StartView, target: Any, wording: str) -> Optional[Any]:
+def _anchor_task(view: LocalizeStart, target: Any, wording: str) -> Optional[Any]:
     world, rng = view.camera.world, view.rng
     ids = same_kind_ids(view, target.kind)
     t_obj = world.objects[target.object_id]
@@ -85,7 +85,7 @@ def _words_singling_out(world: Any, ids: list[int], target_id: int, anchor_xy: t
     return words
 
 
-def _extreme_task(view: StartView, target: Any, wording: str) -> Optional[Any]:
+def _extreme_task(view: LocalizeStart, target: Any, wording: str) -> Optional[Any]:
     world, rng = view.camera.world, view.rng
     ids = same_kind_ids(view, target.kind)
     words = list(COMPASS_DEG)

@@ -26,10 +26,10 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional
 from geotext_ros.nav.parser import parse_instruction
 from geotext_ros.sim import vocab
 from geotext_ros.sim.captions import object_phrase
-from geotext_ros.sim.family_view import (StartView, boxes_in_views, clean_kind_ids, make_task, resolves,
-                                         same_kind_ids, sentence, start_view, truth_objects, unique_anchors)
+from geotext_ros.sim.family_view import (boxes_in_views, clean_kind_ids, make_task, resolves,
+                                         same_kind_ids, sentence, truth_objects, unique_anchors)
 from geotext_ros.sim.instructions import Task
-from geotext_ros.sim.scenarios import Episode
+from geotext_ros.sim.scenarios import Episode, LocalizeStart, localize_start
 
 ORDER_GAP_M = 6.0      # along the counting direction, the target is this far from every look-alike
 SIZE_RATIO = 1.25      # the larger area is at least this times the smaller (true footprints and frame boxes)
@@ -45,8 +45,8 @@ def make_ordinal_episode(seed: int, sim: Mapping[str, Any], wording: str = "held
     """A localize start with an ordinal / superlative task; None when this view has none. The types that views
     rarely allow (size, nearest, group) are tried first, in a random order, then order: so the benchmark's mix is
     not nearly all "the second X from the left"."""
-    view = start_view(seed, sim)
-    makers: dict[str, Callable[[StartView, Group, str], Optional[Task]]] = {
+    view = localize_start(seed, sim)
+    makers: dict[str, Callable[[LocalizeStart, Group, str], Optional[Task]]] = {
         "order": _order_task, "size": _size_task, "nearest": _nearest_task, "group": _group_task}
     groups = _groups(view, wording)
     view.rng.shuffle(groups)
@@ -69,7 +69,7 @@ class Group(NamedTuple):
     clean: bool
 
 
-def _groups(view: StartView, wording: str) -> list[Group]:
+def _groups(view: LocalizeStart, wording: str) -> list[Group]:
     """The look-alike groups of the start view: per kind, the objects of one colour (kinds whose colour is said,
     sim.vocab.COLORED_KINDS) or all of them; a group has two or more describable members. The phrase is the
     kind's noun with the shared colour: the default model grounds a bare "building" poorly (peak below
@@ -91,12 +91,12 @@ def _groups(view: StartView, wording: str) -> list[Group]:
     return out
 
 
-def _noun(view: StartView, kind: str, wording: str) -> str:
+def _noun(view: LocalizeStart, kind: str, wording: str) -> str:
     nouns = vocab.NOUNS[kind][wording]
     return nouns[int(view.rng.integers(len(nouns)))]
 
 
-def _ask(view: StartView, wording: str, phrase: str, group: Group, target_id: int, anchor_id: Optional[int],
+def _ask(view: LocalizeStart, wording: str, phrase: str, group: Group, target_id: int, anchor_id: Optional[int],
          relation: str) -> Optional[Task]:
     """The task when the sentence parses as a selector and resolves to the target both among the group and among
     every object of its kind in view; else None."""
@@ -108,7 +108,7 @@ def _ask(view: StartView, wording: str, phrase: str, group: Group, target_id: in
     return make_task(view.camera.world, text, target_id, anchor_id, relation, len(group.ids) - 1)
 
 
-def _order_task(view: StartView, group: Group, wording: str) -> Optional[Task]:
+def _order_task(view: LocalizeStart, group: Group, wording: str) -> Optional[Task]:
     if not group.clean:
         return None
     world, yaw = view.camera.world, view.start.yaw
@@ -137,7 +137,7 @@ def _separated(world: Any, target: int, ids: list[int], angle: float) -> bool:
                for i in ids if i != target)
 
 
-def _size_task(view: StartView, group: Group, wording: str) -> Optional[Task]:
+def _size_task(view: LocalizeStart, group: Group, wording: str) -> Optional[Task]:
     if not group.clean:
         return None
     for most in view.rng.permutation((True, False)):
@@ -151,7 +151,7 @@ def _size_task(view: StartView, group: Group, wording: str) -> Optional[Task]:
     return None
 
 
-def _group_task(view: StartView, group: Group, wording: str) -> Optional[Task]:
+def _group_task(view: LocalizeStart, group: Group, wording: str) -> Optional[Task]:
     if not group.clean or len(group.kind_ids) != 2 or len(group.ids) != 2:
         return None
     for most in view.rng.permutation((True, False)):
@@ -166,7 +166,7 @@ def _group_task(view: StartView, group: Group, wording: str) -> Optional[Task]:
     return None
 
 
-def _size_extreme(view: StartView, group: Group, most: bool) -> Optional[int]:
+def _size_extreme(view: LocalizeStart, group: Group, most: bool) -> Optional[int]:
     """The group's largest (most) / smallest when it beats every object of its kind in view by SIZE_RATIO in
     true area and in frame box area in every view; else None."""
     ids = group.kind_ids
@@ -184,7 +184,7 @@ def _size_extreme(view: StartView, group: Group, most: bool) -> Optional[int]:
     return best
 
 
-def _nearest_task(view: StartView, group: Group, wording: str) -> Optional[Task]:
+def _nearest_task(view: LocalizeStart, group: Group, wording: str) -> Optional[Task]:
     world, rng = view.camera.world, view.rng
     kind = world.objects[group.ids[0]].kind
     anchors = unique_anchors(view, kind)

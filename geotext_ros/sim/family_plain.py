@@ -10,28 +10,18 @@ as localize (geotext_ros.sim.episodes.run_episode); the simulated operator answe
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping, Optional
 
-import numpy as np
 
-from geotext_ros.sim.camera import CameraPose
-from geotext_ros.sim.instructions import poses_around, referring_task
-from geotext_ros.sim.scenarios import LOCALIZE_PLACES, Episode
-from geotext_ros.sim.vehicle import VehicleState
-from geotext_ros.sim.world_camera import WorldCamera
+from geotext_ros.sim.instructions import referring_task
+from geotext_ros.sim.scenarios import Episode, localize_start
 
 
 def make_plain_episode(seed: int, sim: Mapping[str, Any], wording: str = "heldout") -> Optional[Episode]:
     """Drone above a random place; the target the only one of its kind in view, named without a relation. None
     when no object in this view qualifies."""
-    rng = np.random.default_rng(seed)
-    cam = WorldCamera.from_params(sim, seed, 1, LOCALIZE_PLACES)
-    place = cam.world.places[int(rng.integers(len(cam.world.places)))]
-    start = VehicleState(x=place.x + rng.uniform(-10, 10), y=place.y + rng.uniform(-10, 10), z=45.0,
-                         yaw=float(rng.uniform(-math.pi, math.pi)))
-    here = CameraPose(start.x, start.y, start.z, start.yaw)
-    views = [cam.renderer.render(p, cam.intrinsics).objects for p in poses_around(here, 2.0)]
+    s = localize_start(seed, sim)
+    rng, cam, start, views = s.rng, s.camera, s.start, s.views
     task = referring_task(views, cam.world, rng, wording, prefer_lookalikes=False)
     if task is None or task.relation is not None:
         return None

@@ -7,69 +7,29 @@ agree. A family's sentence is chosen from ground truth (true centres and footpri
 resolved with the navigator's own nav/map_relations.py / nav/order_size.py on those true positions: a sentence
 that does not pick its target there is never asked.
 
-    view = start_view(seed, sim)
+    view = localize_start(seed, sim)             # geotext_ros.sim.scenarios: the localize start
     ids = same_kind_ids(view, "building")          # every building any of the views shows, even a sliver
     objs = truth_objects(view.camera.world, ids)   # SceneObjects at the true positions, for nav/ choosers
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from geotext_ros.nav.scene import SceneObject, locate
 from geotext_ros.nav.spatial_choice import choose
-from geotext_ros.sim.camera import CameraPose
 from geotext_ros.sim.captions import describable
-from geotext_ros.sim.instructions import PLAIN_TEMPLATES, Task, poses_around
-from geotext_ros.sim.vehicle import VehicleState
+from geotext_ros.sim.instructions import PLAIN_TEMPLATES, Task
+from geotext_ros.sim.scenarios import LocalizeStart
 from geotext_ros.sim.world import World, footprint
-from geotext_ros.sim.world_camera import WorldCamera
 
-PLACES = 4              # places per world, as localize (only the one under the drone matters)
-START_ALTITUDE_M = 45.0
-START_OFFSET_M = 10.0   # the start is up to this far from the place centre, each axis
-HOVER_SPREAD_M = 2.0    # LOCALIZE holds where the instruction arrived: the sentence must hold this far around it
-
-
-@dataclass
-class StartView:
-    """A world, the drone's start and what it sees there: views[0] from the start, then poses_around it."""
-
-    seed: int
-    rng: np.random.Generator
-    camera: WorldCamera
-    start: VehicleState
-    views: list[list[Any]]
-    poses: list[CameraPose]
-
-    @property
-    def main(self) -> list[Any]:
-        """Describable objects of the start view (captions.describable)."""
-        return describable(self.views[0])
-
-
-def start_view(seed: int, sim: Mapping[str, Any]) -> StartView:
-    """The localize start for world `seed` (same draws as scenarios.make_localize_episode)."""
-    rng = np.random.default_rng(seed)
-    cam = WorldCamera.from_params(sim, seed, 1, PLACES)
-    place = cam.world.places[int(rng.integers(len(cam.world.places)))]
-    start = VehicleState(x=place.x + rng.uniform(-START_OFFSET_M, START_OFFSET_M),
-                         y=place.y + rng.uniform(-START_OFFSET_M, START_OFFSET_M), z=START_ALTITUDE_M,
-                         yaw=float(rng.uniform(-math.pi, math.pi)))
-    poses = poses_around(CameraPose(start.x, start.y, start.z, start.yaw), HOVER_SPREAD_M)
-    views = [cam.renderer.render(p, cam.intrinsics).objects for p in poses]
-    return StartView(seed, rng, cam, start, views, poses)
-
-
-def same_kind_ids(view: StartView, kind: str) -> list[int]:
+def same_kind_ids(view: LocalizeStart, kind: str) -> list[int]:
     """Ids of every object of `kind` that any view shows, however little of it: the grounder may find any."""
     return sorted({o.object_id for objs in view.views for o in objs if o.kind == kind})
 
 
-def clean_kind_ids(view: StartView, kind: str) -> Optional[list[int]]:
+def clean_kind_ids(view: LocalizeStart, kind: str) -> Optional[list[int]]:
     """Ids of the objects of `kind` when every view shows the same ones, each describable (big, mostly in
     frame); None otherwise. Counting and size need every look-alike whole in every view."""
     ids = same_kind_ids(view, kind)
@@ -80,7 +40,7 @@ def clean_kind_ids(view: StartView, kind: str) -> Optional[list[int]]:
     return ids
 
 
-def unique_anchors(view: StartView, not_kind: str) -> list[Any]:
+def unique_anchors(view: LocalizeStart, not_kind: str) -> list[Any]:
     """Objects of the start view (VisibleObject) fit to be an anchor: describable in every view and the only
     object of their kind that any view shows (the anchor is grounded on its own), not of kind `not_kind`."""
     out = []
@@ -102,7 +62,7 @@ def truth_objects(world: World, ids: Sequence[int]) -> list[SceneObject]:
     return out
 
 
-def resolves(view: StartView, instruction: Any, ids: Sequence[int], target_id: int,
+def resolves(view: LocalizeStart, instruction: Any, ids: Sequence[int], target_id: int,
              anchor_id: Optional[int]) -> bool:
     """True when the navigator's chooser (nav/spatial_choice.choose) picks the target among the objects `ids`:
     on their true positions and footprints, and in every view from the objects' own frame boxes placed on the
@@ -129,7 +89,7 @@ def resolves(view: StartView, instruction: Any, ids: Sequence[int], target_id: i
     return True
 
 
-def boxes_in_views(view: StartView, object_id: int) -> list[tuple[float, float, float, float]]:
+def boxes_in_views(view: LocalizeStart, object_id: int) -> list[tuple[float, float, float, float]]:
     """The object's frame box (normalized cx, cy, w, h) in every view (all views show it: clean_kind_ids)."""
     return [next(o.bbox for o in objs if o.object_id == object_id) for objs in view.views]
 

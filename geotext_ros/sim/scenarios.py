@@ -29,6 +29,9 @@ from geotext_ros.sim.vehicle import VehicleState
 from geotext_ros.sim.world_camera import WorldCamera
 
 LOCALIZE_PLACES = 4   # places per world in localize mode (only the one under the drone matters)
+START_ALTITUDE_M = 45.0
+START_OFFSET_M = 10.0   # the localize start is up to this far from the place centre, each axis
+HOVER_SPREAD_M = 2.0    # LOCALIZE holds where the instruction arrived: a sentence must hold this far around it
 
 
 @dataclass
@@ -47,19 +50,47 @@ def _views(cam: WorldCamera, pose: CameraPose, radius: float) -> list[list[Any]]
     return [cam.renderer.render(p, cam.intrinsics).objects for p in poses_around(pose, radius)]
 
 
-def make_localize_episode(seed: int, sim: Mapping[str, Any], wording: str = "heldout") -> Optional[Episode]:
-    """Drone above a random place with a look-alike target in view, or None when this view has none."""
+@dataclass
+class LocalizeStart:
+    """A world, the drone's start above one of its places (random heading) and what it sees there: views[0] from
+    the start, then from poses_around it within HOVER_SPREAD_M; rng after the start's draws (a maker draws on)."""
+
+    seed: int
+    rng: np.random.Generator
+    camera: WorldCamera
+    start: VehicleState
+    views: list[list[Any]]
+    poses: list[CameraPose]
+
+    @property
+    def main(self) -> list[Any]:
+        """Describable objects of the start view (captions.describable)."""
+        from geotext_ros.sim.captions import describable
+
+        return describable(self.views[0])
+
+
+def localize_start(seed: int, sim: Mapping[str, Any]) -> LocalizeStart:
+    """The start of localize and of the families that start like it: above a random place of world `seed`, up to
+    START_OFFSET_M off, at START_ALTITUDE_M, a random heading."""
     rng = np.random.default_rng(seed)
     cam = WorldCamera.from_params(sim, seed, 1, LOCALIZE_PLACES)
     place = cam.world.places[int(rng.integers(len(cam.world.places)))]
-    start = VehicleState(x=place.x + rng.uniform(-10, 10), y=place.y + rng.uniform(-10, 10), z=45.0,
+    start = VehicleState(x=place.x + rng.uniform(-START_OFFSET_M, START_OFFSET_M),
+                         y=place.y + rng.uniform(-START_OFFSET_M, START_OFFSET_M), z=START_ALTITUDE_M,
                          yaw=float(rng.uniform(-math.pi, math.pi)))
-    # LOCALIZE holds where the instruction arrived: the relation must hold within a couple of metres of it
-    views = _views(cam, CameraPose(start.x, start.y, start.z, start.yaw), 2.0)
-    task = referring_task(views, cam.world, rng, wording, require_lookalikes=True)
+    poses = poses_around(CameraPose(start.x, start.y, start.z, start.yaw), HOVER_SPREAD_M)
+    return LocalizeStart(seed, rng, cam, start, [cam.renderer.render(p, cam.intrinsics).objects for p in poses],
+                         poses)
+
+
+def make_localize_episode(seed: int, sim: Mapping[str, Any], wording: str = "heldout") -> Optional[Episode]:
+    """Drone above a random place with a look-alike target in view, or None when this view has none."""
+    s = localize_start(seed, sim)
+    task = referring_task(s.views, s.camera.world, s.rng, wording, require_lookalikes=True)
     if task is None:
         return None
-    return Episode(seed, cam, start, task)
+    return Episode(seed, s.camera, s.start, task)
 
 
 def make_search_episode(seed: int, sim: Mapping[str, Any], gallery_root: Path,
