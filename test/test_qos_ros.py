@@ -55,7 +55,9 @@ def test_camera_subscription_qos_is_a_parameter(nav_harness):
     assert nav.get_parameter(name).value == "reliable"
 
     def reliabilities():
-        return [i.qos_profile.reliability for i in h.driver.get_subscriptions_info_by_topic(topic)
-                if i.node_name == "navigator"]
-    # discovery is slow on a loaded machine
-    assert wait_for(lambda: reliabilities() == [ReliabilityPolicy.RELIABLE], 30.0), reliabilities()
+        # The readers of this harness's camera topic (only the navigator reads it) in the navigator's own graph:
+        # its reader as the middleware created it. Not filtered by node name: Fast DDS sometimes lists a fresh
+        # reader under _NODE_NAME_UNKNOWN_ for a while (seen in 1 of 6 runs), and the driver's view of it needs
+        # discovery, which in a long suite on a loaded machine took over 30 s once.
+        return [i.qos_profile.reliability for i in nav.get_subscriptions_info_by_topic(topic)]
+    assert wait_for(lambda: reliabilities() == [ReliabilityPolicy.RELIABLE], 10.0), reliabilities()
