@@ -296,8 +296,7 @@ class NavPipeline:
                  anchor_xy: Optional[tuple[float, float]]) -> tuple[Any, Optional[tuple[float, float]]]:
         """A map relation / ordinal / superlative picks among the frame's candidates on the ground (the grounder's
         own image-space pick is replaced); the status says which frame the choice used."""
-        kind = (instruction.target or "target").split()[-1]
-        objects = [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
+        objects = self._target_objects(result, size, k, pose)
         got = spatial_choose(instruction, objects, self.mission.instruction_yaw, (pose[0], pose[1]), anchor_xy)
         self.mission.note_selection(got.frame, got.reason)
         if got.index is None:
@@ -319,9 +318,8 @@ class NavPipeline:
         under a helipad). Objects of other kinds that the model does not ground are not known to it."""
         if result.box is None or result.chosen is None:
             return   # wait for a frame that shows the target
-        kind = (self.mission.instruction.target or "target").split()[-1]
         mode = self.mission.instruction.land
-        objects = [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
+        objects = self._target_objects(result, size, k, pose)
         for name, regions in obstacles.items():
             for region in regions:
                 if iou(region.box, result.box) >= SAME_OBJECT_IOU or (mode == ON and _contains(region.box,

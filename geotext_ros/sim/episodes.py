@@ -25,7 +25,6 @@ over another object).
 from __future__ import annotations
 
 import math
-import time
 from collections import Counter
 from typing import Any, Optional
 
@@ -33,9 +32,10 @@ import numpy as np
 
 from geotext_ros.nav.candidates import center_distance
 from geotext_ros.nav.parser import parse_instruction
+from geotext_ros.sim.flight import Flight
 from geotext_ros.sim.operator import NONE_OF_THEM, Operator
 from geotext_ros.sim.scenarios import Episode
-from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
+from geotext_ros.sim.vehicle import VehicleLimits, VehicleState
 from geotext_ros.sim.world import DESCRIBABLE_KINDS
 
 SUCCESS_M = 5.0       # an instruction succeeds when the drone ends this close to the target centre
@@ -46,41 +46,28 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
                 max_s: float, settle_s: float = SETTLE_S, answers: bool = True) -> dict[str, Any]:
     """Fly one episode in simulated time with a fresh NavPipeline; the per-episode record (success, cause, time,
     path, latencies, questions asked and answers given). answers: the simulated operator answers questions."""
-    cam, state, task = ep.camera, ep.start, ep.task
+    task, fl = ep.task, Flight(ep, pipe, limits, rate_hz)
     arrival_xy: Optional[tuple[float, float]] = None
-    k = cam.k[0], cam.k[4], cam.k[2], cam.k[5]
-    status = pipe.set_instruction(task.instruction, 0.0, _pose(state))
+    status = fl.status
     retrieved = (status.get("place") or {}).get("place_id")
-    dt, t, path, latencies, arrived_at = 1.0 / rate_hz, 0.0, 0.0, [], None
-    objects: list[Any] = []                  # ground truth of the latest rendered frame (the one asked about)
+    arrived_at = None
     operator, prev_state, approached = Operator(task.target_id, answers), None, []
-    while t < max_s:
-        pose = _pose(state)
-        if pipe.needs_grounding:
-            frame = cam.render(state)
-            objects = frame.objects
-            t0 = time.perf_counter()
-            result, status = pipe.process_frame(frame.image, k, pose, t)
-            if result is not None:   # every grounded frame, box or not: frame ready -> result
-                latencies.append((time.perf_counter() - t0) * 1000.0)
-        waypoint, status = pipe.tick(pose, t, t, t)
-        status = operator.see(status, objects, t, lambda text: pipe.set_instruction(text, t, pose))
+    while fl.t < max_s:
+        t, pose = fl.t, fl.pose
+        waypoint, status = fl.look()
+        status = operator.see(status, fl.objects, t, lambda text: pipe.set_instruction(text, t, pose))
         if status["state"] == "APPROACH" and prev_state != "APPROACH" and pipe.mission.target is not None:
             approached.append((_object_near(ep, pipe.mission.target), operator.asked))   # (flies to, questions)
         prev_state = status["state"]
         if status["state"] == "ARRIVED" and arrived_at is None:
-            arrived_at, arrival_xy = t, (state.x, state.y)
+            arrived_at, arrival_xy = t, fl.xy
         # ARRIVED fires within arrive_tolerance of the target estimate and keeps that estimate as the waypoint:
         # where the drone then holds, settle_s later, is the final position (not the moment it crossed the radius).
         # HOLD in an episode is the end of a question (no answer, or "none of them"): nothing else moves the drone.
         if status["state"] in ("NOT_FOUND", "HOLD") or (arrived_at is not None and t >= arrived_at + settle_s):
             break
-        target = Setpoint(*waypoint) if waypoint is not None else None
-        for _ in range(5):
-            prev = state
-            state = step_vehicle(state, target, dt / 5, limits)
-            path += math.hypot(state.x - prev.x, state.y - prev.y)
-        t += dt
+        fl.move(waypoint)
+    state, path, latencies = fl.state, fl.path, fl.latencies
     err = math.hypot(state.x - task.target_xy[0], state.y - task.target_xy[1])
     record = {"seed": ep.seed, "instruction": task.instruction, "success": err <= SUCCESS_M,
               "error_m": round(err, 2), "time_s": arrived_at, "path_m": round(path, 1), "state": status["state"],
@@ -142,10 +129,6 @@ def first_frame_choice(box: Any, objects: list[Any], target_id: int) -> str:
     if near.object_id == target_id:
         return "target"
     return "look-alike" if near.kind == target_kind else "another"
-
-
-def _pose(s: VehicleState) -> tuple[float, float, float, float]:
-    return s.x, s.y, s.z, s.yaw
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:

@@ -1,7 +1,7 @@
-"""One closed-loop flight cycle by cycle, for the episode families whose runners need more than run_episode's
-"fly until ARRIVED, hold settle_s" (geotext_ros.sim.episodes): several steps, a landing. The same loop as
-run_episode (render while the mission grounds, NavPipeline.tick, the sim_world vehicle model at 5 sub-steps per
-cycle, simulated time), split into look (ground + tick) and move so a runner can read the status between them.
+"""One closed-loop flight cycle by cycle: render while the mission grounds, NavPipeline.tick, the sim_world vehicle
+model at SUBSTEPS sub-steps per cycle, in simulated time; split into look (ground + tick) and move so a runner can
+read the status between them. run_episode (geotext_ros.sim.episodes) and the families' own runners (several
+steps, a landing) all fly with it.
 
     fl = Flight(ep, pipe, limits, rate_hz)
     while fl.t < max_s:
@@ -23,7 +23,7 @@ from geotext_ros.nav.safety import SafetyEnvelope
 from geotext_ros.sim.scenarios import Episode
 from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
 
-SUBSTEPS = 5   # vehicle integration steps per navigator cycle (as run_episode)
+SUBSTEPS = 5   # vehicle integration steps per navigator cycle
 
 
 class Flight:
@@ -34,6 +34,7 @@ class Flight:
         self.state: VehicleState = ep.start
         self.t, self.dt, self.path = 0.0, 1.0 / rate_hz, 0.0
         self.latencies: list[float] = []
+        self.objects: list[Any] = []   # ground truth of the latest rendered frame (the one a question is about)
         k = ep.camera.k
         self._k = k[0], k[4], k[2], k[5]
         self.status = pipe.set_instruction(ep.task.instruction, 0.0, self.pose)
@@ -52,9 +53,10 @@ class Flight:
         pose, t = self.pose, self.t
         if self.pipe.needs_grounding:
             frame = self.ep.camera.render(self.state)
+            self.objects = frame.objects
             t0 = time.perf_counter()
             result, _ = self.pipe.process_frame(frame.image, self._k, pose, t)
-            if result is not None:
+            if result is not None:   # every grounded frame, box or not: frame ready -> result
                 self.latencies.append((time.perf_counter() - t0) * 1000.0)
         waypoint, self.status = self.pipe.tick(pose, t, t, t)
         return waypoint, self.status
