@@ -22,7 +22,7 @@ import rclpy
 import rclpy.executors
 from geometry_msgs.msg import PolygonStamped, PoseStamped
 from nav_msgs.msg import Odometry
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, Image
@@ -157,7 +157,7 @@ class NavHarness:
         self.overrides = {**TEST_OVERRIDES, **self.topics, "engine_dir": str(engine_dir), **overrides}
         self.ctx = rclpy.Context()
         rclpy.init(context=self.ctx)
-        self.executor = MultiThreadedExecutor(num_threads=4, context=self.ctx)
+        self.executor = SingleThreadedExecutor(context=self.ctx)
         self.driver = Driver(self.ctx, self.topics)
         self.executor.add_node(self.driver)
         self.nav: Optional[Navigator] = None

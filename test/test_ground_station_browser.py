@@ -142,7 +142,7 @@ def lone_station():
     rclpy = pytest.importorskip("rclpy")
     import threading
 
-    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
     from rclpy.parameter import Parameter
 
@@ -155,7 +155,7 @@ def lone_station():
     node = GroundStation(context=ctx, parameter_overrides=[Parameter("port", value=0)]
                          + [Parameter(k, value=v) for k, v in topics.items()])
     peer = Node("gsb_peer", context=ctx)
-    ex = MultiThreadedExecutor(num_threads=2, context=ctx)
+    ex = SingleThreadedExecutor(context=ctx)
     ex.add_node(node)
     ex.add_node(peer)
     thread = threading.Thread(target=ex.spin, daemon=True)

@@ -20,7 +20,7 @@ from PIL import Image as PILImage
 rclpy = pytest.importorskip("rclpy")
 import aiohttp  # noqa: E402
 from builtin_interfaces.msg import Time  # noqa: E402
-from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
@@ -47,7 +47,7 @@ def station():
     node = GroundStation(context=ctx, parameter_overrides=[Parameter("port", value=0)] +
                          [Parameter(k, value=v) for k, v in TOPICS.items()])
     peer = Node("gs_test_peer", context=ctx)
-    ex = MultiThreadedExecutor(num_threads=2, context=ctx)
+    ex = SingleThreadedExecutor(context=ctx)
     ex.add_node(node)
     ex.add_node(peer)
     thread = threading.Thread(target=ex.spin, daemon=True)

@@ -15,7 +15,7 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 from geometry_msgs.msg import PolygonStamped, PoseStamped  # noqa: E402
 from nav_msgs.msg import Odometry  # noqa: E402
-from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
@@ -76,7 +76,7 @@ def graph(engine_dir):
                  Parameter("backend", value="onnxruntime")]
     nav = Navigator(context=ctx, parameter_overrides=overrides)
     driver = Driver(ctx)
-    executor = MultiThreadedExecutor(num_threads=4, context=ctx)
+    executor = SingleThreadedExecutor(context=ctx)
     executor.add_node(nav)
     executor.add_node(driver)
     thread = threading.Thread(target=executor.spin, daemon=True)

@@ -8,7 +8,7 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 from geometry_msgs.msg import PoseStamped  # noqa: E402
 from nav_msgs.msg import Odometry  # noqa: E402
-from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
@@ -42,7 +42,7 @@ def sim():
     probe.create_subscription(CameraInfo, "/camera/camera_info", got["info"].append, camera_qos())
     probe.create_subscription(Odometry, "/odom", got["odom"].append, 10)
     waypoint = probe.create_publisher(PoseStamped, "/geotext/waypoint", 10)
-    executor = MultiThreadedExecutor(num_threads=3, context=ctx)
+    executor = SingleThreadedExecutor(context=ctx)
     executor.add_node(node)
     executor.add_node(probe)
     threading.Thread(target=executor.spin, daemon=True).start()

@@ -7,9 +7,9 @@ Lifecycle: configure creates the ROS interfaces; activate loads the engine and t
 incompatible engine fails the transition with the reason logged and published on /geotext/status); deactivate
 stops acting; cleanup releases the engine. With `autostart` (default) the node configures and activates itself.
 
-Threading: subscriptions only store the newest message. Grounding runs in a processing timer on its own callback
-group, so a MultiThreadedExecutor keeps serving instructions and odometry while a frame is being grounded, and the
-timer always takes the newest frame (older ones are dropped, never queued). Camera frames are taken serialized
+Threading: subscriptions only store the newest message. The processing timer only kicks the grounding thread
+(nodes/worker.py), so the node's SingleThreadedExecutor keeps serving instructions and odometry while a frame is
+being grounded, and each run takes the newest frame (older ones are dropped, never queued). Camera frames are taken serialized
 (`raw=True`): the callback reads the header fields from the CDR bytes to validate and time-stamp the frame on
 arrival (~0.5 ms for a 1920x1080 rgb8 frame, so it shares the default group with odometry and instructions), and
 only the frame the timer processes is converted, read in place from those bytes (rclpy used to deserialize every
@@ -31,7 +31,6 @@ import rclpy
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Point32, PolygonStamped, PoseStamped
 from nav_msgs.msg import Odometry, Path
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import CameraInfo, Image
@@ -49,6 +48,7 @@ from geotext_ros.nodes.qos import (CAMERA_OVERRIDES, DEPTH_OVERRIDE, ODOM_OVERRI
                                    odom_qos, reliable_qos, status_qos)
 from geotext_ros.param_file import share_dir
 from geotext_ros.nodes.spin import spin_until_shutdown
+from geotext_ros.nodes.worker import LatestWork
 
 NODE_NAME = "navigator"
 
@@ -78,6 +78,7 @@ class Navigator(LifecycleNode):
                                        "latency_ms": None}
         self.frames_processed = 0
         self._entities: list[Any] = []
+        self._grounding: Optional[LatestWork] = None   # runs on_process off the executor (configure to cleanup)
         self._trajectory: deque[tuple[float, float, float]] = deque(maxlen=TRAJECTORY_POINTS)
         self._grounding_points: Optional[tuple[list, Optional[int], list]] = None   # markers of the last frame
         self._sent_waypoint: Optional[tuple[float, float, float, float]] = None
@@ -111,6 +112,7 @@ class Navigator(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def _create_interfaces(self, p: dict[str, Any], rate: float) -> None:
+        self._grounding = LatestWork("navigator-grounding", self.on_process, self.get_logger())
         make_pub, make_sub = self.create_publisher, self.create_subscription
         self.target_pub = make_pub(PolygonStamped, p["target_topic"], reliable_qos())
         self.waypoint_pub = make_pub(PoseStamped, p["waypoint_topic"], reliable_qos())
@@ -126,7 +128,7 @@ class Navigator(LifecycleNode):
             make_sub(CameraInfo, p["camera_info_topic"], self.on_camera_info, camera_qos(),
                      qos_overriding_options=CAMERA_OVERRIDES),
             make_sub(Odometry, p["odom_topic"], self.on_odom, odom_qos(), qos_overriding_options=ODOM_OVERRIDES),
-            self.create_timer(1.0 / rate, self.on_process, callback_group=MutuallyExclusiveCallbackGroup()),
+            self.create_timer(1.0 / rate, self._grounding.kick),
             self.create_timer(1.0 / max(float(p["status_rate_hz"]), 1e-3), self.publish_status),
         ]
 
@@ -173,9 +175,17 @@ class Navigator(LifecycleNode):
             else:
                 self.destroy_subscription(entity)
         self._entities = []
+        if self._grounding is not None:   # after the timer that kicks it; a frame in progress finishes first
+            self._grounding.stop()
+            self._grounding = None
         if self.pipeline is not None:
             self.pipeline.close()
             self.pipeline = None
+
+    def destroy_node(self) -> None:
+        if self._grounding is not None:   # no run may start against a destroyed node
+            self._grounding.stop()
+        super().destroy_node()
 
     def _fail(self, reason: str) -> TransitionCallbackReturn:
         self.get_logger().error(reason)
@@ -454,7 +464,7 @@ def create_node(**kwargs: Any) -> Navigator:
 
 def main(argv: Optional[list[str]] = None) -> int:
     rclpy.init(args=argv if argv is not None else sys.argv)
-    return spin_until_shutdown(Navigator(), threads=3)
+    return spin_until_shutdown(Navigator())
 
 
 if __name__ == "__main__":

@@ -88,11 +88,12 @@ def create_node(spec: NodeSpec, params: dict[str, Any]) -> Any:
 
 
 class Graph:
-    """The running graph: nodes on one MultiThreadedExecutor spun by a background thread."""
+    """The running graph: nodes on one SingleThreadedExecutor spun by a background thread (their heavy work runs on
+    their own LatestWork threads, nodes/worker.py)."""
 
     def __init__(self, sim: bool, launch_args: Optional[dict[str, str]] = None, ui: bool = False) -> None:
         import rclpy
-        from rclpy.executors import MultiThreadedExecutor
+        from rclpy.executors import SingleThreadedExecutor
 
         args = {**launch_defaults(), **(launch_args or {})}
         self.nodes: dict[str, Any] = {}
@@ -102,7 +103,7 @@ class Graph:
         except Exception:
             self._destroy()
             raise
-        self.executor = MultiThreadedExecutor(num_threads=4)
+        self.executor = SingleThreadedExecutor()
         for node in self.nodes.values():
             self.executor.add_node(node)
         self._thread: Optional[threading.Thread] = None

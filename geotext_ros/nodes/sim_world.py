@@ -2,8 +2,8 @@
 
 Renders the procedural world (geotext_ros.sim) at the drone's pose and publishes /camera/image_raw (rgb8),
 /camera/camera_info and /odom (frame map, ENU); flies the drone toward /geotext/waypoint within speed and
-acceleration limits (geotext_ros.sim.vehicle). Rendering runs on its own callback group so a slow frame never
-stalls odometry.
+acceleration limits (geotext_ros.sim.vehicle). Rendering runs on its own thread (nodes/worker.py), kicked by the
+camera timer, so a slow frame never stalls odometry.
 
 A lifecycle node like the navigator: configure creates the topics, activate starts the physics and the camera;
 with `autostart` (default) it configures and activates itself.
@@ -18,7 +18,6 @@ from typing import Any, Optional
 
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image
 
@@ -26,6 +25,7 @@ from geotext_ros.geometry import quaternion_from_yaw, yaw_from_quaternion
 from geotext_ros.nodes import conversions
 from geotext_ros.nodes.lifecycle import TimedLifecycleNode
 from geotext_ros.nodes.spin import run_node
+from geotext_ros.nodes.worker import LatestWork
 from geotext_ros.nodes.params import declare_parameters
 from geotext_ros.nodes.qos import CAMERA_OVERRIDES, camera_qos, reliable_qos
 from geotext_ros.sim.vehicle import Setpoint, VehicleLimits, VehicleState, step_vehicle
@@ -67,9 +67,10 @@ class SimWorld(TimedLifecycleNode):
         p = self.params
         with self._lock:
             self._last_step = time.monotonic()   # the drone does not jump by the time spent inactive
+        render = LatestWork("sim_world-render", self.on_camera, self.get_logger())
+        self._workers = [render]
         self._timers = [self.create_timer(1.0 / p["odom_rate_hz"], self.on_physics),
-                        self.create_timer(1.0 / p["camera_rate_hz"], self.on_camera,
-                                          callback_group=MutuallyExclusiveCallbackGroup())]
+                        self.create_timer(1.0 / p["camera_rate_hz"], render.kick)]
         self.get_logger().info(
             f"sim world seed {p['world_seed']}: camera {p['image_width']}x{p['image_height']} "
             f"on {p['camera_topic']}, drone at ({self.state.x:.1f}, {self.state.y:.1f}, {self.state.z:.1f})")

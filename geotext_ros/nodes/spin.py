@@ -6,12 +6,13 @@ import time
 from typing import Any, Callable, Optional
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
 
-def spin_until_shutdown(node: Any, threads: int | None = None) -> int:
-    """Spin `node` on a MultiThreadedExecutor (its callback groups may run in parallel); exit status 0."""
-    executor = MultiThreadedExecutor(num_threads=threads)
+def spin_until_shutdown(node: Any) -> int:
+    """Spin `node` on a SingleThreadedExecutor (heavy work runs on the node's own LatestWork thread, nodes/worker.py,
+    not in a second executor thread); exit status 0."""
+    executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:
         executor.spin()
