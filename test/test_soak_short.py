@@ -20,6 +20,9 @@ def report(tiny_engine_dir):
 def test_navigator_survives_and_processes_frames(report) -> None:
     assert report["navigator_alive"], report
     assert report["frames"]["processed"] >= 5, report["frames"]
+    # while the mission grounds, the navigator keeps near its process_rate_hz (a starved executor did not)
+    rate = report["process_rate_hz"]
+    assert report["frames"]["grounded_hz_while_grounding"] >= 0.6 * rate, (rate, report["frames"], report["states"])
 
 
 def test_no_instruction_lost_or_reordered_in_the_status_stream(report) -> None:
@@ -68,3 +71,17 @@ def test_a_hold_in_the_grace_of_one_window_and_inside_the_next_counts_for_the_ne
     f = soak.fault_report(statuses, windows, min_confidence=0.0)
     assert f["holds_in_fault_windows"] == {"bad_camera_info": 1, "odometry_wrong_frame": 1}
     assert f["false_holds"] == 1
+
+
+def test_grounding_rate_counts_only_the_time_the_mission_grounds() -> None:
+    """frames_grounded rises 10 over 4 s, 2 of them in LOCALIZE and 2 in CLARIFY (no grounding): 5 Hz while
+    grounding, 2.5 Hz over the whole time; ARRIVED grounds only with hold_tracking."""
+    statuses = [{"state": "LOCALIZE", "frames_grounded": 0, "_t": 0.0},
+                {"state": "CLARIFY", "frames_grounded": 10, "_t": 2.0},
+                {"state": "ARRIVED", "frames_grounded": 10, "_t": 4.0},
+                {"state": "IDLE", "frames_grounded": 10, "_t": 5.0}]
+    assert soak._grounding_seconds(statuses, hold_tracking=False) == pytest.approx(2.0)
+    assert soak._grounding_seconds(statuses, hold_tracking=True) == pytest.approx(3.0)
+    assert soak._rate(statuses[:3], "frames_grounded", soak._grounding_seconds(statuses[:3], False)) == 5.0
+    assert soak._rate(statuses[:3], "frames_grounded", 4.0) == 2.5
+    assert soak._rate([statuses[0]], "frames_grounded", 4.0) is None

@@ -324,6 +324,7 @@ class Navigator(LifecycleNode):
             return
         self.frames_processed += 1
         latency_ms = (time.monotonic() - arrived_wall) * 1000.0   # processing time: wall clock, also in sim time
+        self._set_status(frames_grounded=self.frames_processed)    # the grounding rate, seen from outside
         if result is None:
             return
         self._grounding_points = markers.grounding_points(result, k, pose, (header.width, header.height))
