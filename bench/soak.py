@@ -6,7 +6,9 @@ whose text carries a sequence number ("... seq 17"), and records /soak/geotext/{
 phase (one instruction, frames at --idle-camera-hz) gives the idle latency, then the load phase runs.
 
 Reported (JSON):
-  frame_age_ms      publish -> target received, for every processed frame (p50/p95/max, first vs last third):
+  frame_age_ms      publish -> target received, for every processed frame (p50/p95/max, first vs last third, idle
+                    p50/p95 and the load / idle p95 ratio: one sample per box, where the status-borne
+                    latency_ms below has only as many as statuses went out):
                     a node that queued frames instead of taking the newest would show it growing
   frames            published; grounded_hz (the navigator's frames_grounded counter: frames it grounded) over the
                     load phase and over the time the mission was grounding (LOCALIZE, APPROACH: the rate to hold
@@ -352,6 +354,7 @@ def run_soak(engine_dir: Path, seconds: float = 60.0, camera_hz: float = 30.0, i
             proc.kill()
         proc.log_path.unlink(missing_ok=True)
     ages = [(r - s) * 1000.0 for r, s in load_targets]
+    idle_ages = [(r - s) * 1000.0 for r, s in idle_targets]
     third = max(len(ages) // 3, 1)
     idle_lat = _latencies(idle_statuses)
     load_lat = _latencies(load_statuses)
@@ -369,11 +372,15 @@ def run_soak(engine_dir: Path, seconds: float = 60.0, camera_hz: float = 30.0, i
                        load_statuses, bool(params["mission.hold_tracking"]))),
                    "processed": len(load_targets), "processed_hz": round(len(load_targets) / elapsed, 1)},
         "states": dict(Counter(str(s.get("state")) for s in load_statuses).most_common()),
+        "reasons": dict(Counter(str(s.get("reason"))[:120] for s in load_statuses).most_common(3)),
+        "statuses_with_box": sum(s.get("box") is not None for s in load_statuses),
         "frame_age_ms": {"p50": _percentile(ages, 50), "p95": _percentile(ages, 95),
                          "max": round(max(ages), 1) if ages else None,
                          "first_third_p50": _percentile(ages[:third], 50),
                          "last_third_p50": _percentile(ages[-third:], 50),
-                         "idle_p50": _percentile([(r - s) * 1000.0 for r, s in idle_targets], 50)},
+                         "idle_p50": _percentile(idle_ages, 50), "idle_p95": _percentile(idle_ages, 95),
+                         "ratio_p95": round(_percentile(ages, 95) / _percentile(idle_ages, 95), 2)
+                         if ages and idle_ages else None},
         "rss_mb": {"start": round(float(np.mean(rss[:rss_part])), 1) if rss else None,
                    "middle": round(float(rss[len(rss) // 2]), 1) if rss else None,
                    "end": round(float(np.mean(rss[-rss_part:])), 1) if rss else None,

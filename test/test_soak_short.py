@@ -19,7 +19,8 @@ def report(tiny_engine_dir):
 
 def test_navigator_survives_and_processes_frames(report) -> None:
     assert report["navigator_alive"], report
-    assert report["frames"]["processed"] >= 5, report["frames"]
+    assert report["frames"]["processed"] >= 5, {k: report[k] for k in ("frames", "states", "reasons",
+                                                                       "statuses_with_box")}
     # while the mission grounds, the navigator keeps near its process_rate_hz (a starved executor did not)
     rate = report["process_rate_hz"]
     assert report["frames"]["grounded_hz_while_grounding"] >= 0.6 * rate, (rate, report["frames"], report["states"])
@@ -42,8 +43,10 @@ def test_memory_stays_flat(report) -> None:
 
 
 def test_latency_under_load_within_twice_idle(report) -> None:
-    assert report["latency_ms"]["ratio_p95"] is not None and report["latency_ms"]["ratio_p95"] <= 2.0, \
-        report["latency_ms"]
+    # per box (publish -> box received): the status carries latency_ms only at status_rate_hz, so the idle phase
+    # gave 2-3 samples of it and the ratio of their p95 swung from 0.4 to 2.3 between identical runs
+    age = report["frame_age_ms"]
+    assert age["ratio_p95"] is not None and age["ratio_p95"] <= 2.0, age
 
 
 def test_fault_schedule_gives_holds_only_in_fault_windows_and_no_contradiction(tiny_engine_dir) -> None:

@@ -67,6 +67,7 @@ class NavPipeline:
         self.last_frame_time: Optional[float] = None
         self._lock = threading.RLock()
         self._generation = 0     # bumped by every instruction: a grounding of an older one is dropped
+        self.preempted = False   # the last process_frame's grounding answered an instruction replaced meanwhile
         self._plan: Optional[_Plan] = None   # a mission of several steps, run in order
         self._anchor_missing = 0   # LOCALIZE frames in a row without the relation's anchor
         self._question_rgb: Any = None   # the frame whose candidates a question offers (or would offer)
@@ -225,7 +226,7 @@ class NavPipeline:
                       now: float) -> tuple[Any, dict[str, Any]]:
         """Ground the instruction in one frame and feed the result to the mission: (GroundingResult, status)."""
         with self._lock:
-            self.last_frame_time = now
+            self.last_frame_time, self.preempted = now, False
             instruction, generation = self.mission.instruction, self._generation
             if instruction is None or not self.mission.needs_grounding:
                 return None, self._status(self.mission.status())
@@ -240,6 +241,7 @@ class NavPipeline:
         obstacles = self.grounder.regions(rgb, self.landing.kinds) if landing and self.landing.kinds else {}
         with self._lock:
             if generation != self._generation:   # preempted while grounding: the result answers the old one
+                self.preempted = True
                 return None, self._status(self.mission.status())
             grounded = result
             result, point, missing = self._choose(result, instruction, size, k, pose, anchor_xy)

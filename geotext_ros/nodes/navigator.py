@@ -325,6 +325,15 @@ class Navigator(LifecycleNode):
         self.frames_processed += 1
         latency_ms = (time.monotonic() - arrived_wall) * 1000.0   # processing time: wall clock, also in sim time
         self._set_status(frames_grounded=self.frames_processed)    # the grounding rate, seen from outside
+        if result is None and self.pipeline.preempted:
+            # A new instruction came during the grounding: ground this frame (or a newer one) again for it at once,
+            # not a period later. Instructions at the processing rate had every grounding preempted in some runs
+            # (the two periods phase-locked) and no box ever went out.
+            with self._lock:
+                if self._frame is None:
+                    self._frame = frame
+            self._grounding.kick()
+            return
         if result is None:
             return
         self._grounding_points = markers.grounding_points(result, k, pose, (header.width, header.height))

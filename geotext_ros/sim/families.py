@@ -71,6 +71,7 @@ FAMILIES: dict[str, Family] = {
                      240.0, needs_gallery=True, operator=True,
                      doc="from home, the target at another place: retrieve the place from the gallery first"),
     "multistep": Family(make_multistep_episode, run_multistep, 480.0, needs_gallery=True, summarize=summarize_steps,
+                        operator=True,
                         doc="from home, 2-4 steps at other places ('..., then to the ..., then come home') in one "
                             "instruction: every step within 5 m"),
     "turn": Family(make_turn_episode, run_turn, 90.0, summarize=summarize_turn,

@@ -12,8 +12,10 @@ ended: ARRIVED, or at home on a return step); the last step is scored where the 
 ended, as run_episode scores. A step succeeds within SUCCESS_M of its target's centre (home: of the start
 point); the mission succeeds when every step does. Cause of a failed mission: the first failed step's, as
 run_episode names them (wrong_place, timeout, not_found, wrong_lookalike, wrong_object, off_target), off_home
-for a return step that ended away from home, asked when the mission asked which look-alike (CLARIFY): nobody
-answers here, so it held. The mission ends at NOT_FOUND, NOT_UNDERSTOOD or HOLD (the question's answer timeout).
+for a return step that ended away from home, asked when the mission asked (CLARIFY) and the step still never
+ended: the simulated operator (geotext_ros.sim.operator) answers about the step being flown, truthfully from the
+ground truth, or nobody does with `answers=False` (bench/episodes.py --no-answers) and the question times out.
+The mission ends at NOT_FOUND, NOT_UNDERSTOOD or HOLD (no answer, or "none of them").
 Intermediate steps end the moment ARRIVED fires (within mission.arrive_tolerance of the target estimate: the
 pipeline starts the next step at once), so they are scored without the settle the last step gets.
 """
@@ -31,6 +33,7 @@ from geotext_ros.sim.episodes import SETTLE_S, SUCCESS_M, failure_cause
 from geotext_ros.sim.flight import Flight
 from geotext_ros.sim.gallery import GALLERY_FOOTPRINT_M, altitude_for_footprint, write_gallery
 from geotext_ros.sim.instructions import Task, nearest_place, poses_around, referring_task
+from geotext_ros.sim.operator import Operator
 from geotext_ros.sim.scenarios import Episode
 from geotext_ros.sim.task_text import task_description
 from geotext_ros.sim.vehicle import VehicleLimits, VehicleState
@@ -104,22 +107,27 @@ def _place_tasks(cam: WorldCamera, sim: Mapping[str, Any], rng: np.random.Genera
 
 
 def run_multistep(ep: MultiStepEpisode, pipe: Any, limits: VehicleLimits, rate_hz: float, max_s: float,
-                  settle_s: float = SETTLE_S) -> dict[str, Any]:
+                  settle_s: float = SETTLE_S, answers: bool = True) -> dict[str, Any]:
     """Fly the mission once; the record has run_episode's fields plus `steps` (per step: text, target, where it
-    ended, error, success, cause) and `steps_ok`."""
+    ended, error, success, cause) and `steps_ok`. answers: the simulated operator answers a question about the
+    step being flown (geotext_ros.sim.operator), as in run_episode."""
     fl = Flight(ep, pipe, limits, rate_hz)
     n = len(ep.steps)
     ended: list[Optional[tuple[float, float]]] = [None] * n
     retrieved: list[Optional[str]] = [None] * n
     asked: list[bool] = [False] * n
+    operators = [None if task is None else Operator(task.target_id, answers) for task in ep.steps]
     done_at: Optional[float] = None
     while fl.t < max_s:
+        t, pose = fl.t, fl.pose
         waypoint, status = fl.look()
         k = _step_index(status, n)
+        if operators[k] is not None:
+            status = operators[k].see(status, fl.objects, t, lambda text: pipe.set_instruction(text, t, pose))
         for j in range(n):
             if j < k and ended[j] is None:
                 ended[j] = fl.xy          # the step index moved past step j in this cycle
-        asked[k] |= status["state"] == "CLARIFY"
+        asked[k] |= status["state"] == "CLARIFY" or bool(operators[k] and operators[k].asked)
         place = (status.get("place") or {}).get("place_id")
         if place is not None and retrieved[k] is None:
             retrieved[k] = place
@@ -131,7 +139,10 @@ def run_multistep(ep: MultiStepEpisode, pipe: Any, limits: VehicleLimits, rate_h
         fl.move(waypoint)
     if done_at is not None:
         ended[-1] = fl.xy
-    return _record(ep, fl, ended, retrieved, asked, done_at)
+    record = _record(ep, fl, ended, retrieved, asked, done_at)
+    record["asked"] = sum(o.asked for o in operators if o is not None)
+    record["answers"] = [a for o in operators if o is not None for a in o.given]
+    return record
 
 
 def _step_index(status: dict[str, Any], n: int) -> int:
@@ -178,7 +189,7 @@ def _step_cause(ep: MultiStepEpisode, task: Optional[Task], xy: Optional[tuple[f
     if task is not None and ep.gallery is not None and retrieved not in (None, task.place_id):
         return "wrong_place"   # first, as run_episode: the rest of the step happened at the wrong place
     if xy is None:   # the mission never got past this step
-        if asked:     # no operator answers here: the question timed out to HOLD (or the episode's time ran out)
+        if asked:     # the question went unanswered (or the answer did not help) and the step never ended
             return "asked"
         return "not_found" if status["state"] == "NOT_FOUND" else "timeout"
     if task is None:
