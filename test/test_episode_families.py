@@ -154,6 +154,28 @@ def test_closed_loop_two_steps_then_home_scores_each_step(engine):
 
 
 @needs_engine
+@pytest.mark.parametrize("answers", [True, False])
+def test_closed_loop_multistep_answers_a_question_about_the_step_being_flown(engine, answers):
+    """Two look-alikes and a sentence without a relation as step 1, then home: the navigator asks; the simulated
+    operator answers for that step's target and both steps end where they should; nobody answering ends it
+    'asked'."""
+    from geotext_ros.sim.family_ambiguous import make_ambiguous_episode
+    from geotext_ros.sim.family_steps import run_multistep
+
+    _, nav, limits, sim = engine
+    amb = make_ambiguous_episode(200031, sim, "heldout")   # "... the photovoltaic array": asks, "number 2"
+    text = f"{amb.task.instruction}, then come home"
+    ep = MultiStepEpisode(amb.seed, amb.camera, amb.start, replace(amb.task, instruction=text), None, (amb.task, None))
+    rec = run_multistep(ep, _pipe(engine), limits, float(nav["process_rate_hz"]), 90.0, answers=answers)
+    assert rec["asked"] >= 1, rec
+    if answers:
+        assert rec["answers"] and rec["answers"][0].startswith("number "), rec
+        assert rec["success"] and rec["steps_ok"] == 2, rec["steps"]
+    else:
+        assert rec["answers"] == [] and not rec["success"] and rec["steps"][0]["cause"] == "asked", rec["steps"]
+
+
+@needs_engine
 def test_closed_loop_turn_flies_both_and_turns_during_the_approach(engine, tmp_path):
     from geotext_ros.sim.family_turn import run_turn
 
