@@ -9,9 +9,9 @@ stops acting; cleanup releases the engine. With `autostart` (default) the node c
 
 Threading: subscriptions only store the newest message. The processing timer only kicks the grounding thread
 (nodes/worker.py), so the node's SingleThreadedExecutor keeps serving instructions and odometry while a frame is
-being grounded, and each run takes the newest frame (older ones are dropped, never queued). Camera frames are taken serialized
-(`raw=True`): the callback reads the header fields from the CDR bytes to validate and time-stamp the frame on
-arrival (~0.5 ms for a 1920x1080 rgb8 frame, so it shares the default group with odometry and instructions), and
+being grounded, and each run takes the newest frame (older ones are dropped, never queued). Camera frames are
+taken serialized (`raw=True`): the callback reads the header fields from the CDR bytes to validate and time-stamp
+the frame on arrival (~0.5 ms for a 1920x1080 rgb8 frame, short enough for the executor's one thread), and
 only the frame the timer processes is converted, read in place from those bytes (rclpy used to deserialize every
 one of the 30 frames of 6 MB per second on the executor, ~10 ms each). Bad
 input never kills the node: the reason is logged and published as a status, and the node keeps running.
