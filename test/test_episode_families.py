@@ -215,3 +215,20 @@ def test_bench_family_land_reports_its_own_figures(tmp_path):
     assert bench.main(["--engine-dir", str(ENGINE), "--family", "land", "--episodes", "1", "--out", str(out)]) == 0
     summary = json.loads(out.read_text())["summary"]
     assert summary["mode"] == "land" and summary["episodes"] == 1 and "success_by_mode" in summary
+
+
+@needs_engine
+@pytest.mark.parametrize("answers", [True, False])
+def test_closed_loop_landing_asks_and_the_operators_answer_lands_it(engine, tmp_path, answers):
+    """'land on the grey piazza' with two piazzas in view: the navigator asks; answered truthfully, it lands on the
+    intended one; unanswered, it never reaches LANDING and the cause is 'asked'."""
+    from geotext_ros.sim.family_land import run_land
+
+    _, nav, limits, sim = engine
+    ep = make_land_episode(100009, sim, "heldout", tmp_path)
+    rec = run_land(ep, _pipe(engine), limits, float(nav["process_rate_hz"]), 120.0, answers=answers)
+    assert rec["asked"] >= 1, rec
+    if answers:
+        assert rec["answers"][0].startswith("number ") and rec["state"] == "LANDING" and rec["success"], rec
+    else:
+        assert rec["answers"] == [] and not rec["success"] and rec["cause"] == "asked", rec

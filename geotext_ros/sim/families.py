@@ -77,7 +77,7 @@ FAMILIES: dict[str, Family] = {
     "turn": Family(make_turn_episode, run_turn, 90.0, summarize=summarize_turn,
                    doc="localize's episodes flown twice: as they are, and turning 90-180 degrees from the start "
                        "of the approach (a camera-frame relation keeps the instruction's frame)"),
-    "land": Family(make_land_episode, run_land, 120.0, summarize=summarize_land,
+    "land": Family(make_land_episode, run_land, 120.0, summarize=summarize_land, operator=True,
                    doc="'land next to / on the <target>' above a place: touchdown within 3 m of the plan, the "
                        "plan clear of every object by landing.clearance_m"),
     "mapframe": Family(make_mapframe_episode, run_episode, 90.0, operator=True,

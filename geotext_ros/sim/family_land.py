@@ -12,8 +12,10 @@ ground. The plan is the status's `landing.point`.
 Score (score_landing): the touchdown within TOUCHDOWN_M of the plan; the plan at least landing.clearance_m
 from every object's ground-truth footprint in the world (the target's too for "next to"; cars, trees, roads
 included); "on": the plan inside the target's footprint; "next to": within NEXT_TO_M of its footprint.
-Causes (first that applies): asked (the mission asked which look-alike, CLARIFY: nobody answers here, so it
-held), not_found (the mission gave up: no clear point, or the target not found), timeout, wrong_target (the
+The simulated operator (geotext_ros.sim.operator) answers the navigator's questions truthfully, as in the
+other families; `answers=False` (bench/episodes.py --no-answers) leaves them to time out.
+Causes (first that applies): asked (the mission asked, CLARIFY, and never reached LANDING: no answer, or "none of
+them"), not_found (the mission gave up: no clear point, or the target not found), timeout, wrong_target (the
 drone arrived over another object, not the target), off_plan, not_on_target, far_from_target, near_<kind> (the
 plan is closer than the clearance to an object of that kind).
 """
@@ -31,6 +33,7 @@ from geotext_ros.nav.scene import SceneObject
 from geotext_ros.sim.episodes import SETTLE_S
 from geotext_ros.sim.flight import Flight
 from geotext_ros.sim.instructions import referring_task
+from geotext_ros.sim.operator import Operator
 from geotext_ros.sim.scenarios import Episode, localize_start
 from geotext_ros.sim.task_text import task_description
 from geotext_ros.sim.vehicle import Setpoint, VehicleLimits
@@ -83,13 +86,16 @@ def truth_plan(world: World, target_id: int, mode: str, config: LandingConfig = 
 
 
 def run_land(ep: LandEpisode, pipe: Any, limits: VehicleLimits, rate_hz: float, max_s: float,
-             settle_s: float = SETTLE_S) -> dict[str, Any]:
-    """Fly until LANDING, then the land-mode descent; score the touchdown and the plan (module docstring)."""
+             settle_s: float = SETTLE_S, answers: bool = True) -> dict[str, Any]:
+    """Fly until LANDING, then the land-mode descent; score the touchdown and the plan (module docstring).
+    answers: the simulated operator answers the navigator's questions (geotext_ros.sim.operator)."""
     fl = Flight(ep, pipe, limits, rate_hz)
-    plan, arrived_xy, landing_at, asked = None, None, None, False
+    plan, arrived_xy, landing_at = None, None, None
+    operator = Operator(ep.task.target_id, answers)
     while fl.t < max_s:
+        t, pose = fl.t, fl.pose
         waypoint, status = fl.look()
-        asked |= status["state"] == "CLARIFY"
+        status = operator.see(status, fl.objects, t, lambda text: pipe.set_instruction(text, t, pose))
         if status.get("landing"):
             plan = tuple(status["landing"]["point"])
             arrived_xy = arrived_xy or fl.xy   # where the plan was made: above what the mission took as target
@@ -108,8 +114,9 @@ def run_land(ep: LandEpisode, pipe: Any, limits: VehicleLimits, rate_hz: float, 
                           pipe.landing.clearance_m, arrived_xy)
     if landing_at is None:
         ended = fl.status["state"] in ("NOT_FOUND", "HOLD", "NOT_UNDERSTOOD")
-        score.update(success=False, cause="asked" if asked else "not_found" if ended else "timeout")
+        score.update(success=False, cause="asked" if operator.asked else "not_found" if ended else "timeout")
     return {"seed": ep.seed, "instruction": ep.task.instruction, "mode": ep.mode,
+            "asked": operator.asked, "answers": operator.given,
             "kind": ep.camera.world.objects[ep.task.target_id].kind, **score,
             "error_m": score["touchdown_error_m"] if score["touchdown_error_m"] is not None else math.inf,
             "time_s": landing_at, "path_m": round(fl.path, 1), "state": fl.status["state"],
