@@ -42,25 +42,27 @@ def test_heartbeat_every_tick_but_never_commands_without_operator_consent():
     assert commands(ticks) == [] and m.phase == Phase.STREAMING
 
 
-def test_offboard_then_arm_after_one_second_of_setpoints():
+def test_offboard_after_one_second_of_setpoints_then_arm_only_once_px4_reports_offboard():
     m = OffboardStateMachine(OffboardConfig(allow_arming=True))
     m.update_status(DISARMED)
-    ticks = run(m, 100.0, 3.0)
+    ticks = run(m, 100.0, 1.5)
     sent = commands(ticks)
-    assert [c for _, c in sent] == [VEHICLE_CMD_DO_SET_MODE, VEHICLE_CMD_COMPONENT_ARM_DISARM]
+    assert [c for _, c in sent] == [VEHICLE_CMD_DO_SET_MODE]     # never arm in a mode the bridge does not fly
     first_time = sent[0][0]
     assert first_time - 100.0 >= 1.0 - 1e-9                     # >= 1 s of setpoints first
     assert sum(1 for t, _ in ticks if t < first_time) >= 10      # ... and >= 10 of them
-    mode, arm = [c for _, tick in ticks for c in tick.commands]
-    assert (mode.param1, mode.param2, arm.param1) == (1.0, 6.0, 1.0)
-    assert m.phase == Phase.REQUESTED
+    mode = ticks[[t for t, _ in ticks].index(first_time)][1].commands[0]
+    assert (mode.param1, mode.param2) == (1.0, 6.0) and m.phase == Phase.REQUESTED
+    m.update_status(Px4Status(armed=False, offboard=True, arming_state=1, nav_state=14))
+    arm = run(m, 101.5, 0.1)[0][1].commands                      # at once, not a retry period later
+    assert [c.command for c in arm] == [VEHICLE_CMD_COMPONENT_ARM_DISARM] and arm[0].param1 == 1.0
 
 
 def test_no_commands_before_vehicle_status_is_heard():
     m = OffboardStateMachine(OffboardConfig(allow_arming=True))
     assert commands(run(m, 0.0, 5.0)) == []
     m.update_status(DISARMED)
-    assert len(commands(run(m, 5.0, 0.2))) == 2
+    assert [c for _, c in commands(run(m, 5.0, 0.2))] == [VEHICLE_CMD_DO_SET_MODE]
 
 
 def test_confirmation_makes_it_active_and_stops_requests():
@@ -76,7 +78,7 @@ def test_retries_then_gives_up():
     m = OffboardStateMachine(OffboardConfig(allow_arming=True, request_retry_s=2.0, max_requests=3))
     m.update_status(DISARMED)
     sent = commands(run(m, 0.0, 20.0))
-    assert len(sent) == 6                                        # 3 tries x (mode + arm)
+    assert [c for _, c in sent] == [VEHICLE_CMD_DO_SET_MODE] * 3   # 3 tries of offboard; never an arm
     times = sorted({t for t, _ in sent})
     assert all(b - a >= 2.0 - 1e-9 for a, b in zip(times, times[1:]))
     assert m.phase == Phase.FAILED
@@ -105,7 +107,7 @@ def test_consent_granted_again_starts_a_fresh_attempt():
     assert m.phase == Phase.FAILED
     m.set_allow_arming(False)
     m.set_allow_arming(True)
-    assert len(commands(run(m, 5.0, 0.5))) == 2
+    assert [c for _, c in commands(run(m, 5.0, 0.5))] == [VEHICLE_CMD_DO_SET_MODE]
 
 
 def test_gap_in_the_stream_restarts_warmup():

@@ -34,7 +34,7 @@ _log = logging.getLogger("geotext_ros.px4")
 class Phase(str, enum.Enum):
     WAITING = "waiting"            # no setpoint to stream yet (no valid local position)
     STREAMING = "streaming"        # heartbeat + setpoints, counting towards the warm-up
-    REQUESTED = "requested"        # offboard + arm sent, waiting for VehicleStatus to confirm
+    REQUESTED = "requested"        # offboard (then arm) sent, waiting for VehicleStatus to confirm
     ACTIVE = "active"              # armed and in offboard: following setpoints
     OVERRIDDEN = "overridden"      # was active, then left offboard or disarmed: the pilot/PX4 has control
     FAILED = "failed"              # requests not confirmed after max_requests tries
@@ -43,10 +43,10 @@ class Phase(str, enum.Enum):
 @dataclass
 class OffboardConfig:
     allow_arming: bool = False     # operator consent: without it no VehicleCommand is ever sent
-    warmup_s: float = 1.0          # stream at least this long before requesting offboard + arm
+    warmup_s: float = 1.0          # stream at least this long before requesting offboard (then arm)
     warmup_setpoints: int = 10     # ... and at least this many setpoints
     request_retry_s: float = 2.0   # re-send the requests when not confirmed after this long
-    max_requests: int = 3          # give up (Phase.FAILED) after this many tries
+    max_requests: int = 3          # give up (Phase.FAILED) after this many tries of one command
     stream_gap_s: float = 0.5      # a gap in the stream this long restarts the warm-up
 
     def __post_init__(self) -> None:
@@ -74,11 +74,12 @@ class OffboardStateMachine:
         self.config = config or OffboardConfig()
         self.phase = Phase.WAITING
         self.state: Px4Status | None = None
-        self.requests_sent = 0
+        self.requests_sent = 0           # tries of the command now wanted (offboard, then arm)
         self._stream_start: float | None = None
         self._last_stream: float | None = None
         self._streamed = 0
         self._last_request: float | None = None
+        self._wanted: int | None = None  # the VehicleCommand id being requested
 
     def set_allow_arming(self, allowed: bool) -> None:
         """Operator consent changed; granting it again after FAILED/OVERRIDDEN starts a fresh attempt."""
@@ -125,6 +126,15 @@ class OffboardStateMachine:
         warmed = now - self._stream_start >= cfg.warmup_s and self._streamed >= cfg.warmup_setpoints
         if not warmed or self.state is None:   # no VehicleStatus yet: the link is not up, do not command
             return []
+        # Offboard first, and arm only once PX4 reports offboard: both in one tick armed the vehicle in its hold
+        # mode whenever PX4 refused the offboard request (a stream it had not yet seen for 1 s; the PX4 contract
+        # test caught it). The arm request follows the confirmation at once; each is retried on its own.
+        command = offboard_mode_command() if not self.state.offboard else arm_command() if not self.state.armed \
+            else None
+        if command is None:
+            return []
+        if command.command != self._wanted:
+            self._wanted, self.requests_sent, self._last_request = command.command, 0, None
         if self._last_request is not None and now - self._last_request < cfg.request_retry_s:
             return []
         if self.requests_sent >= cfg.max_requests:
@@ -133,8 +143,7 @@ class OffboardStateMachine:
         self.requests_sent += 1
         self._last_request = now
         self.phase = Phase.REQUESTED
-        commands = [] if self.state.offboard else [offboard_mode_command()]
-        return commands + ([] if self.state.armed else [arm_command()])
+        return [command]
 
 
 # -- the bridge logic, ROS-free ----------------------------------------------------------------------------------

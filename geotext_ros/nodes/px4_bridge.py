@@ -1,8 +1,8 @@
 """px4_bridge: /geotext/waypoint -> PX4 offboard control over uXRCE-DDS (px4_msgs); VehicleLocalPosition -> /odom.
 
 A lifecycle node like the navigator: configure creates the topics and the PX4 link, activate starts the heartbeat
-(setpoints, and the offboard + arm requests when allow_arming): the bridge never commands the vehicle before it is
-activated, and stops streaming when deactivated. With `autostart` (default) it configures and activates itself.
+(setpoints; with allow_arming the offboard request, then arm once PX4 reports offboard): the bridge never commands
+the vehicle before it is activated, and stops streaming when deactivated. With `autostart` (default) it configures and activates itself.
 
 Thin rclpy layer: parameters, QoS, topics. The logic (frames, safety envelope, heartbeat/arming sequence) is the
 ROS-free `geotext_ros.nav.px4_offboard.OffboardBridge`. px4_msgs is imported only here, and only in `load_px4_messages()`:
