@@ -50,6 +50,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from geotext_ros.nav.mission import State, grounds_in
 from geotext_ros.param_file import load_node_params, parse_override
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -407,10 +408,10 @@ def _rate(statuses: list[dict], counter: str, seconds: float) -> float | None:
 
 
 def _grounding_seconds(statuses: list[dict], hold_tracking: bool) -> float:
-    """Seconds the mission spent in a state that grounds frames (Mission.needs_grounding: LOCALIZE, APPROACH, and
-    ARRIVED with hold_tracking), from the statuses' arrival times: a state change is published when it happens,
-    so each interval belongs to the earlier status's state."""
-    states = {"LOCALIZE", "APPROACH"} | ({"ARRIVED"} if hold_tracking else set())
+    """Seconds the mission spent in a state that grounds frames (nav/mission.py grounds_in), from the statuses'
+    arrival times: a state change is published when it happens, so each interval belongs to the earlier status's
+    state."""
+    states = {s.value for s in State if grounds_in(s, hold_tracking)}
     return sum(b["_t"] - a["_t"] for a, b in zip(statuses, statuses[1:]) if a.get("state") in states)
 
 

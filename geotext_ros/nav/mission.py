@@ -155,6 +155,11 @@ class MissionOutput(NamedTuple):
     status: dict[str, Any]
 
 
+def grounds_in(state: State, hold_tracking: bool) -> bool:
+    """Whether a mission in `state` grounds the camera frames: LOCALIZE, APPROACH; ARRIVED with hold_tracking."""
+    return state in (State.LOCALIZE, State.APPROACH) or (state == State.ARRIVED and hold_tracking)
+
+
 class Mission:
     """See the module docstring. All times are seconds on one clock (ROS time or time.monotonic())."""
 
@@ -201,9 +206,8 @@ class Mission:
 
     @property
     def needs_grounding(self) -> bool:
-        """True while the camera frames should be grounded (LOCALIZE, APPROACH; ARRIVED with hold_tracking)."""
-        return self.state in (State.LOCALIZE, State.APPROACH) or (
-            self.state == State.ARRIVED and self.config.hold_tracking)
+        """True while the camera frames should be grounded (grounds_in)."""
+        return grounds_in(self.state, self.config.hold_tracking)
 
     def instruct(self, instruction: Instruction, now: float, pose: Optional[Sequence[float]] = None,
                  retrieval: Optional[Sequence[Any]] = None) -> None:
