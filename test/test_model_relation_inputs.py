@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from geotext_ros.model.config import load_config
+from geotext_ros.model.config import available_configs, load_config
 from geotext_ros.model.factory import create_model
 from geotext_ros.model.tokenizer import WordPieceTokenizer
 
@@ -30,7 +30,8 @@ def _model(relation_inputs=None):
 
 
 def test_bundled_configs_use_a_features_only_head():
-    for name in ("tiny", "small", "xvlm-base"):
+    assert {"tiny", "small", "xvlm-base", "open_world"} <= set(available_configs())
+    for name in available_configs():  # a config added later must not fall back to the legacy layout
         assert load_config(name).relation_inputs == "features", name
 
 

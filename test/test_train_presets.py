@@ -34,6 +34,11 @@ def test_all_required_presets_exist():
     default = load_preset("default")
     assert default["spatial_loss"] == {"label_rule": "navigator"}
     assert default["losses"]["itc"] == 0.5 and default["losses"]["rg_itc"] == 0.125
+    # the open-world recipes train the same objective (issue 17's loss scale and spatial rule) on other data
+    for name in ("open", "open_world"):
+        assert load_preset(name)["losses"] == default["losses"], name
+        assert load_preset(name)["spatial_loss"] == default["spatial_loss"], name
+        assert load_preset(name)["train"]["corrupt"] > 0, name
 
 
 @pytest.mark.parametrize("name", available_presets())
