@@ -243,6 +243,28 @@ def test_pipeline_resolves_relation(text, expect_cx):
     assert backend.calls["encode_image"] == 1
 
 
+@pytest.mark.parametrize("text, expect", [
+    ("to the lower left of the pool there is a red building", (2 / 12, 10 / 12)),
+    ("the red building above and to the right of the pool", (10 / 12, 2 / 12)),
+    ("the red building to the upper left of the pool", (2 / 12, 2 / 12)),
+])
+def test_pipeline_diagonal_relation_needs_both_axes(text, expect):
+    # four red buildings around the pool, one in each corner: a side relation alone would leave two
+    maps = {"the red building": blob_map(square(1, 1), square(1, 9), square(9, 1), square(9, 9)),
+            "a red building": blob_map(square(1, 1), square(1, 9), square(9, 1), square(9, 9)),
+            "the pool": blob_map(square(5, 5))}
+    res = grid_grounder(FixedMapBackend(maps)).ground(RGB, parse_instruction(text))
+    assert res.box is not None and res.box[:2] == pytest.approx(expect)
+
+
+def test_pipeline_diagonal_relation_head_probability_is_both_axes():
+    maps = {"the red building": blob_map(square(1, 1), square(9, 9)), "the pool": blob_map(square(5, 5))}
+    grounder = grid_grounder(FixedMapBackend(maps))
+    boxes = [(2 / 12, 2 / 12, 2 / 12, 2 / 12), (10 / 12, 10 / 12, 2 / 12, 2 / 12)]
+    prob = grounder._relation_prob(None, boxes, (0.5, 0.5, 2 / 12, 2 / 12), "upper left of")
+    assert prob == pytest.approx([0.9 * 0.9, 0.05 * 0.05])
+
+
 def test_pipeline_anchor_box_and_relation_reported():
     res = grid_grounder(FixedMapBackend(two_buildings_and_pool())).ground(
         RGB, parse_instruction("the red building left of the pool"))

@@ -20,12 +20,14 @@ import numpy as np
 from geotext_ros.nav.candidates import BoxT, Candidate, clip_box, dense_candidates, iou
 from geotext_ros.nav.dense_stitch import shifted_views, stitch_maps
 from geotext_ros.nav.guided_upsample import FrameGuide
-from geotext_ros.nav.parser import Instruction
+from geotext_ros.nav.parser import RELATION_LABELS, Instruction
 from geotext_ros.nav.selection import SelectionWeights, select_candidate
 from geotext_ros.param_file import config_values
 
-# relation -> (axis 0 = horizontal / 1 = vertical, class index) read from the relation head's probabilities
-_HEAD_CLASS = {"left of": (0, 0), "right of": (0, 2), "above": (1, 0), "below": (1, 2)}
+# relation -> [(axis 0 = horizontal / 1 = vertical, class index)] read from the relation head's probabilities;
+# a diagonal ("lower left of") asks both axes, and its probability is their product
+_HEAD_CLASS = {name: [(axis, cls) for axis, cls in enumerate(labels) if cls is not None]
+               for name, labels in RELATION_LABELS.items()}
 
 
 @dataclass
@@ -167,8 +169,7 @@ class Grounder:
         _, embed = self.backend.encode_text(ids, mask)
         dense = self._dense(image_tokens[:1] if view_tokens is None else view_tokens, embed[:len(phrases)])
         dense = self._guided(dense, rgb)
-        return {p: dense_candidates(d, self.min_score, self.relative_threshold, self.max_candidates,
-                                    self.weighted_centre) for p, d in zip(phrases, dense)}
+        return {p: self._candidates(d, self.min_score, self.max_candidates) for p, d in zip(phrases, dense)}
 
     def _encode_frame(self, rgb: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
         """(image tokens [1, 1+G*G, Dv], the shifted views' tokens when dense_upsample > 1 else None)."""
@@ -208,8 +209,7 @@ class Grounder:
         fused = self.backend.fuse(image_tokens, txt_tokens[m:], mask[m:])
         score = _probability(fused["itm"])
         head_box = clip_box(np.asarray(fused["box"], dtype=np.float64).reshape(-1, 4)[0].tolist())
-        candidates = dense_candidates(dense[0], self.min_score, self.relative_threshold, self.max_candidates,
-                                      self.weighted_centre)
+        candidates = self._candidates(dense[0], self.min_score, self.max_candidates)
         anchors = [self._best_box(dense[i]) for i in range(1, n)]
         result = GroundingResult(None, score, candidates, phrase=instruction.target, head_box=head_box,
                                  anchor_box=anchors[0] if anchors else None,
@@ -267,17 +267,21 @@ class Grounder:
         return list(readings(phrase, self.alias_readings)) or [phrase]
 
     def _best_box(self, dense: np.ndarray) -> Optional[BoxT]:
-        comps = dense_candidates(dense, self.anchor_min_score, self.relative_threshold, 1, self.weighted_centre)
+        comps = self._candidates(dense, self.anchor_min_score, 1)
         return comps[0].box if comps else None
+
+    def _candidates(self, dense: np.ndarray, min_score: float, limit: int) -> list[Candidate]:
+        """The candidate regions of one dense map by the configured cutting rule."""
+        return dense_candidates(dense, min_score, self.relative_threshold, limit, self.weighted_centre)
 
     def _relation_prob(self, image_tokens: np.ndarray, boxes: list[BoxT], anchor: BoxT, relation: str) -> np.ndarray:
         if relation not in _HEAD_CLASS:
             return np.zeros(len(boxes))
         box_a = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
         box_b = np.repeat(np.asarray(anchor, dtype=np.float32).reshape(1, 4), len(boxes), axis=0)
-        h_prob, v_prob = self.backend.relation(image_tokens, box_a, box_b)
-        axis, cls = _HEAD_CLASS[relation]
-        return np.asarray((h_prob, v_prob)[axis], dtype=np.float64)[:, cls]
+        probs = self.backend.relation(image_tokens, box_a, box_b)   # (horizontal, vertical), each [K, 3]
+        return np.prod([np.asarray(probs[axis], dtype=np.float64)[:, cls] for axis, cls in _HEAD_CLASS[relation]],
+                       axis=0)
 
     def _refined(self, box: BoxT, head_box: BoxT, result: GroundingResult) -> BoxT:
         if self.refine and iou(box, head_box) >= self.refine_iou:

@@ -11,7 +11,10 @@ the PX4 bridge's override both use `parse_instruction(...).command`.
 
 NUL: ROS 2 strings are C strings, so rclpy delivers "fly to the\0red building" as "fly to the" (cut at the NUL);
 that names no object and is NOT_UNDERSTOOD. A NUL that reaches the parser itself is a control character (space).
-Relations are image-relative only ("left of", "above", ...); compass words are not interpreted.
+Relations are image-relative ("left of", "above", the diagonals "lower left of" / "below and to the left of";
+geotext_ros/nav/relation_words.py), said after the target or first ("to the left of the pool there is a red
+building"); compass words are map relations (nav/map_relations.py). Words that present an object ("there is",
+"can be seen") and positions said of the image ("in the lower right of the image") are not part of any phrase.
 
     >>> parse_instruction("Fly to the red building left of the pool").relation
     'left of'
@@ -26,22 +29,14 @@ from typing import Optional
 from geotext_ros.model.text import MAX_WORDS_TEST, clean_caption
 from geotext_ros.nav.map_relations import MapRelation, parse_map_relation
 from geotext_ros.nav.order_size import Selector, parse_selector
+from geotext_ros.nav.relation_words import (RELATION_LABELS, RELATIONS, REL_RE, front_relation,  # noqa: F401
+                                             relation_name)
 from geotext_ros.nav.vocabulary import groundable_words
 
 COMMANDS = ("goto", "stop", "hold", "return", "resume")
-RELATIONS = ("left of", "right of", "above", "below", "between", "next to")
 
 # Input longer than this is cut before any regex runs: bounded work for hostile or accidental 100 kB messages.
 MAX_INPUT_CHARS = 2000
-
-# (h, v) class indices in the 3x3 relation rule that a relation asks of the target relative to the anchor;
-# None = that axis is unconstrained. "between"/"next to" are distance-based and have no label.
-RELATION_LABELS: dict[str, tuple[Optional[int], Optional[int]]] = {
-    "left of": (0, None),
-    "right of": (2, None),
-    "above": (None, 0),
-    "below": (None, 2),
-}
 
 
 @dataclass(frozen=True)
@@ -133,23 +128,6 @@ _REQUEST_RE = re.compile(
     r"(?:\s+(?:over\s+to|over|above|on\s+top\s+of|up\s+to|to|towards|toward|across\s+to|onto|into|near\s+to|"
     r"near|by|next\s+to|close\s+to|right\s+above|directly\s+above|straight\s+to))?\b\s*")
 
-# ---- relations (cleaned text: no punctuation, hyphens are spaces) ------------------------------------------
-
-_INTENSIFIERS = r"(?:(?:right|directly|just|immediately|slightly|somewhat|located|situated|that is|which is|" \
-                r"thats|lying|sitting|standing|placed)\s+)*"
-_REL_PATTERNS: list[tuple[str, str]] = [
-    ("between", r"(?:in\s+)?between"),
-    ("left of", r"(?:(?:to|on|at)\s+the\s+)?left(?:\s+(?:hand\s+)?side)?\s+of"),
-    ("right of", r"(?:(?:to|on|at)\s+the\s+)?right(?:\s+(?:hand\s+)?side)?\s+of"),
-    ("above", r"above|(?:on\s+the\s+)?upper\s+side\s+of|higher\s+up\s+than|up\s+from"),
-    ("below", r"below|beneath|underneath|(?:on\s+the\s+)?lower\s+side\s+of|down\s+from"),
-    ("next to", r"next\s+to|beside|besides|near(?:\s+to)?|nearby|close\s+to|adjacent\s+to|alongside|"
-                r"by\s+the\s+side\s+of"),
-]
-_REL_RE = re.compile(
-    r"\s+" + _INTENSIFIERS + r"(?P<rel>" + "|".join(f"(?P<r{i}>{p})" for i, (_, p) in enumerate(_REL_PATTERNS))
-    + r")\s+(?P<rest>\S.*)$")
-
 # ---- image-position words ----------------------------------------------------------------------------------
 
 _P = r"(?:top|upper|uppermost|topmost|bottom|lower|lowermost|bottommost|left|leftmost|right|rightmost|" \
@@ -158,6 +136,8 @@ _PP = rf"{_P}(?:\s+{_P})?"
 _FRAME = r"(?:\s+of\s+the\s+(?:image|picture|photo|frame|view|screen|scene|camera|camera\s+view|video))?"
 _PART = r"(?:\s+(?:corner|side|part|area|edge|portion|half|region|third|one))?"
 _POS_PREP_RE = re.compile(rf"\s*\b(?:in|at|on|to|towards|near)\s+the\s+(?P<pos>{_PP}){_PART}{_FRAME}\b")
+_POS_FRAMED_RE = re.compile(rf"\s*\b(?:in|at|on|to|towards|near|along|of)\s+the\s+(?:very\s+|far\s+)?(?P<pos>{_PP})"
+                            rf"{_PART}\s+of\s+the\s+(?:image|picture|photo|frame|view|screen|scene|camera\s+view)\b")
 _POS_ONE_OF_RE = re.compile(
     rf"\bthe\s+(?P<pos>{_PP})\s+(?:one|1)\s+(?:of|among|from)\s+(?:the\s+)?"
     r"(?:(?:two|three|four|five|several|many|\d+)\s+)?")
@@ -174,7 +154,12 @@ _C_WORDS = {"center", "centre", "middle", "central"}
 _EMPTY_PHRASES = {"", "the", "a", "an", "one", "the one", "thing", "the thing", "object", "the object", "it",
                   "that", "this", "there", "here", "something", "target", "the target", "one that"}
 _TRAILING_JUNK_RE = re.compile(r"(?:\s+(?:that|which|who|is|are|located|situated|lying|sitting|standing|placed|"
-                               r"thats|please|now|there|here))+$")
+                               r"thats|please|now|there|here|can|be|seen|spotted|visible|shown|found|lies|sits|"
+                               r"stands|appears))+$")
+# "there is a pool", "you can spot a pool": the words that present an object are not part of it.
+_PRESENTING_RE = re.compile(r"^(?:there\s+(?:is|are|s)|(?:you|we|one|i)\s+(?:can\s+|will\s+)?(?:see|spot|find)|"
+                            r"looking\s+down\s+(?:from\s+the\s+air\s+)?(?:we|you|one)\s+(?:can\s+)?"
+                            r"(?:see|find|spot))\s+(?=\S)")
 
 
 def parse_instruction(text: str) -> Instruction:
@@ -203,8 +188,10 @@ def parse_instruction(text: str) -> Instruction:
         return Instruction(command="goto", raw=raw, text=cleaned, target=target, anchor=anchor,
                            truncated=truncated, not_understood=_why_not_groundable(target),
                            map_relation=map_relation, selector=selector, land=land)
+    body, framed = _extract_framed_position(body)
     target, anchor, anchor2, relation = _split_relation(body)
     target, position = _extract_position(target)
+    position = framed or position
     target = _tidy(target)
     if anchor is not None:
         anchor = _tidy(_extract_position(anchor)[0]) or None
@@ -313,13 +300,18 @@ def _strip_verbs(text: str) -> str:
 
 
 def _split_relation(body: str) -> tuple[str, Optional[str], Optional[str], Optional[str]]:
-    """target, anchor, anchor2, relation from the first relation phrase that has words on both sides."""
-    m = _REL_RE.search(" " + body) if body else None
-    if m is None:
-        return body, None, None, None
-    relation = next(name for i, (name, _) in enumerate(_REL_PATTERNS) if m.group(f"r{i}"))
-    target = (" " + body)[:m.start()].strip()
-    rest = m.group("rest").strip()
+    """target, anchor, anchor2, relation: a relation said first ("left of the pool there is a car"), else the
+    first relation phrase that has words on both sides."""
+    front = front_relation(body) if body else None
+    if front is not None:
+        target, rest, relation = front
+    else:
+        m = REL_RE.search(" " + body) if body else None
+        if m is None:
+            return body, None, None, None
+        relation = relation_name(m)
+        target = (" " + body)[:m.start()].strip()
+        rest = m.group("rest").strip()
     if _POS_ONLY_RE.fullmatch(rest):
         return body, None, None, None   # "near the center of the image" is a position, not an anchor
     if relation != "between":
@@ -328,6 +320,16 @@ def _split_relation(body: str) -> tuple[str, Optional[str], Optional[str], Optio
     if len(parts) != 2:
         return target, None, None, None
     return target, parts[0].strip(), parts[1].strip(), relation
+
+
+def _extract_framed_position(body: str) -> tuple[str, Optional[tuple[Optional[int], Optional[int]]]]:
+    """Remove the first position said of the image itself ("in the lower right of the image", "along the top
+    edge of the picture") wherever it stands, before relations are split: its "right of" is not a relation."""
+    m = _POS_FRAMED_RE.search(body)
+    position = _position_of(m.group("pos")) if m else None
+    if m is None or position is None:
+        return body, None
+    return re.sub(r"\s+", " ", body[:m.start()] + " " + body[m.end():]).strip(), position
 
 
 def _extract_position(phrase: str) -> tuple[str, Optional[tuple[Optional[int], Optional[int]]]]:
@@ -374,5 +376,6 @@ def _position_of(words: str) -> Optional[tuple[Optional[int], Optional[int]]]:
 def _tidy(phrase: str) -> str:
     phrase = re.sub(r"\s+", " ", phrase).strip()
     phrase = _TRAILING_JUNK_RE.sub("", phrase).strip()
+    phrase = _PRESENTING_RE.sub("", phrase)
     phrase = re.sub(r"^(?:to|at|on|over|towards|toward|into|in)\s+(?=the\b|a\b|an\b)", "", phrase)
     return phrase.strip()
