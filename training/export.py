@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from geotext_ros.model.factory import LoadedModel, load_checkpoint
+from geotext_ros.model.pretrained_weights import split_pretrained
 from geotext_ros.runtime.errors import RuntimeSetupError
 from geotext_ros.runtime.graph_spec import DEFAULT_PROFILE, GRAPHS, OPSET
 from geotext_ros.runtime.graph_modules import graph_modules
@@ -118,9 +119,14 @@ def export(ckpt: Path, out: Path, opset: int = OPSET, max_batch: int = 32, max_b
     (out / VOCAB_NAME).write_text("\n".join(loaded.tokenizer.vocab) + "\n", encoding="utf-8")
     manifest = build_manifest(loaded, ckpt, graphs, profiles_for(loaded, max_batch, max_boxes), opset)
     if torch_weights:
-        torch.save(loaded.model.state_dict(), out / WEIGHTS_NAME)
+        # the frozen pretrained text tower is not stored again: the installed package supplies it at load
+        state, pretrained = split_pretrained(loaded.model.state_dict(), loaded.config)
+        torch.save(state, out / WEIGHTS_NAME)
         manifest["files"][WEIGHTS_NAME] = {}
         manifest["torch_weights"] = WEIGHTS_NAME
+        if pretrained:
+            manifest["torch_weights_pretrained"] = pretrained
+            log.info("weights.pt leaves out %d tensors equal to %s's", len(pretrained["keys"]), pretrained["source"])
     write_manifest(out, manifest)
 
     report = check_engine_dir(out, manifest)

@@ -49,6 +49,7 @@ class TorchBackend(Backend):
     def from_engine_dir(cls, engine_dir: str | Path, verify: bool = True, **kwargs: Any) -> "TorchBackend":
         from geotext_ros.model.config import load_config
         from geotext_ros.model.factory import create_model
+        from geotext_ros.model.pretrained_weights import restore_pretrained
 
         engine_dir = Path(engine_dir)
         manifest = load_manifest(engine_dir, verify=False)
@@ -63,8 +64,8 @@ class TorchBackend(Backend):
         model, _, _ = create_model(load_config(manifest["model_config"]), tokenizer=tokenizer)
         try:
             state = torch.load(engine_dir / weights, map_location="cpu", weights_only=True)
-            model.load_state_dict(state)
-        except (RuntimeError, OSError, KeyError) as e:
+            restore_pretrained(model, state, manifest.get("torch_weights_pretrained", {}))
+        except (RuntimeError, OSError, KeyError, ValueError) as e:
             raise ManifestError(f"{engine_dir / weights} does not fit the manifest's model config: {e}") from e
         return cls(model, transform_from_manifest(manifest), tokenizer, manifest, **kwargs)
 
