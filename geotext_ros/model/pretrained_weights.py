@@ -49,7 +49,8 @@ def split_pretrained(state: Mapping[str, torch.Tensor], config: ModelConfig
     if not same:
         return dict(state), {}
     record = {"source": config.text.pretrained_path, "keys": same, "sha256": tensors_sha256(state, same)}
-    return {k: v for k, v in state.items() if k not in set(same)}, record
+    left_out = set(same)
+    return {k: v for k, v in state.items() if k not in left_out}, record
 
 
 def restore_pretrained(model: torch.nn.Module, state: Mapping[str, torch.Tensor], record: Mapping[str, Any]
