@@ -133,11 +133,12 @@ _REQUEST_RE = re.compile(
 _P = r"(?:top|upper|uppermost|topmost|bottom|lower|lowermost|bottommost|left|leftmost|right|rightmost|" \
      r"center|centre|middle|central)"
 _PP = rf"{_P}(?:\s+{_P})?"
-_FRAME = r"(?:\s+of\s+the\s+(?:image|picture|photo|frame|view|screen|scene|camera|camera\s+view|video))?"
+_FRAME_NOUN = r"(?:image|picture|photo|frame|view|screen|scene|camera|camera\s+view|video)"
+_FRAME = rf"(?:\s+of\s+the\s+{_FRAME_NOUN})?"
 _PART = r"(?:\s+(?:corner|side|part|area|edge|portion|half|region|third|one))?"
 _POS_PREP_RE = re.compile(rf"\s*\b(?:in|at|on|to|towards|near)\s+the\s+(?P<pos>{_PP}){_PART}{_FRAME}\b")
 _POS_FRAMED_RE = re.compile(rf"\s*\b(?:in|at|on|to|towards|near|along|of)\s+the\s+(?:very\s+|far\s+)?(?P<pos>{_PP})"
-                            rf"{_PART}\s+of\s+the\s+(?:image|picture|photo|frame|view|screen|scene|camera\s+view)\b")
+                            rf"{_PART}\s+of\s+the\s+{_FRAME_NOUN}\b")
 _POS_ONE_OF_RE = re.compile(
     rf"\bthe\s+(?P<pos>{_PP})\s+(?:one|1)\s+(?:of|among|from)\s+(?:the\s+)?"
     r"(?:(?:two|three|four|five|several|many|\d+)\s+)?")
