@@ -52,7 +52,7 @@ setup(
         (f"share/{PACKAGE}/launch", glob("launch/*.py")),
         (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz")),
         (f"share/{PACKAGE}/engines/default", glob("engines/default/*.onnx") + glob("engines/default/*.json")
-         + glob("engines/default/*.txt") + glob("engines/default/*.md")
+         + glob("engines/default/*.onnx.data*") + glob("engines/default/*.txt") + glob("engines/default/*.md")
          + glob("engines/default/*.npz") + glob("engines/default/*.pt")),
     ],
     python_requires=">=3.10",

@@ -27,6 +27,7 @@ from geotext_ros.runtime.errors import RuntimeSetupError
 from geotext_ros.runtime.graph_spec import DEFAULT_PROFILE, GRAPHS, OPSET
 from geotext_ros.runtime.graph_modules import graph_modules
 from geotext_ros.runtime.manifest import MANIFEST_VERSION, sha256_file, write_manifest
+from training.export_external import split_external_data
 from training.export_parity import max_abs_diff
 
 log = logging.getLogger("geotext-export")
@@ -77,6 +78,9 @@ def export_graphs(loaded: LoadedModel, out: Path, opset: int = OPSET) -> dict[st
         onnx.checker.check_model(str(path))
         graphs[name] = {"file": spec.filename, "inputs": list(spec.inputs), "outputs": list(spec.outputs),
                         "dynamic_axes": {k: {str(a): s for a, s in v.items()} for k, v in spec.dynamic.items()}}
+        data_files = split_external_data(path)
+        if data_files:
+            graphs[name]["data_files"] = data_files
         log.info("exported %s (%.1f s, %.1f MB)", path.name, time.monotonic() - start, path.stat().st_size / 1e6)
     return graphs
 
@@ -99,7 +103,7 @@ def build_manifest(loaded: LoadedModel, ckpt: Path, graphs: dict, profiles: dict
         "graphs": graphs, "profiles": profiles,
         "source": {"checkpoint": ckpt.name, "checkpoint_sha256": sha256_file(ckpt),
                    "step": loaded.meta.get("step")},
-        "files": {VOCAB_NAME: {}, **{g["file"]: {} for g in graphs.values()}},
+        "files": {VOCAB_NAME: {}, **{f: {} for g in graphs.values() for f in [g["file"], *g.get("data_files", [])]}},
     }
 
 
@@ -113,7 +117,7 @@ def export(ckpt: Path, out: Path, opset: int = OPSET, max_batch: int = 32, max_b
 
     loaded = load_checkpoint(ckpt)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("*.onnx"):
+    for stale in [*out.glob("*.onnx"), *out.glob("*.onnx.data*")]:
         stale.unlink()  # a graph left over from another model would fail verification later
     graphs = export_graphs(loaded, out, opset)
     (out / VOCAB_NAME).write_text("\n".join(loaded.tokenizer.vocab) + "\n", encoding="utf-8")

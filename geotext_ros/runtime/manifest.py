@@ -71,8 +71,18 @@ def graph_files(manifest: dict[str, Any], precision: str = "fp32") -> list[str]:
     """Files a graph backend reads: the graphs at that precision plus the vocabulary file if any."""
     key = "int8_file" if precision == "int8" else "file"
     names = [g[key] for g in manifest["graphs"].values() if key in g]
+    if precision != "int8":  # the fp32 graphs' external weights (training/export_external.py)
+        names += [f for g in manifest["graphs"].values() for f in g.get("data_files", [])]
     vocab = manifest.get("tokenizer", {}).get("vocab_file")
     return names + ([vocab] if vocab else [])
+
+
+def graph_sha256(manifest: dict[str, Any], graph: str) -> str:
+    """A graph's identity for engine caches: its .onnx file's sha256, combined with those of its external weight
+    files when it has some (the graph file alone names them, it does not hash their contents)."""
+    entry = manifest["graphs"][graph]
+    digests = [manifest["files"][f]["sha256"] for f in [entry["file"], *entry.get("data_files", [])]]
+    return digests[0] if len(digests) == 1 else hashlib.sha256("".join(digests).encode()).hexdigest()
 
 
 def file_entry(path: Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from .assets import tokenizer_from_manifest, transform_from_manifest
 from .backend import Backend
 from .errors import EngineMismatchError, GraphLoadError
 from .graph_spec import GRAPHS
-from .manifest import engine_dir_path, graph_files, load_manifest, verify_files
+from .manifest import engine_dir_path, graph_files, graph_sha256, load_manifest, verify_files
 from .trt_engine import EngineCache, engine_key, get_engine, gpu_identity, import_tensorrt
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class TensorRTBackend(Backend):
         self.engines: dict[str, _Engine] = {}
         for name in self.manifest["graphs"]:
             entry = self.manifest["graphs"][name]
-            key = engine_key(trt, name, self.manifest["files"][entry["file"]]["sha256"], precision, profiles)
+            key = engine_key(trt, name, graph_sha256(self.manifest, name), precision, profiles)
             plan, key = get_engine(trt, self.cache, key, self.engine_dir / entry["file"], profiles, rebuild,
                                    workspace_mb)
             self.keys[name] = key
