@@ -225,7 +225,7 @@ def test_closed_loop_landing_asks_and_the_operators_answer_lands_it(engine, tmp_
     from geotext_ros.sim.family_land import run_land
 
     _, nav, limits, sim = engine
-    ep = make_land_episode(100009, sim, "heldout", tmp_path)
+    ep = make_land_episode(100014, sim, "heldout", tmp_path)
     rec = run_land(ep, _pipe(engine), limits, float(nav["process_rate_hz"]), 120.0, answers=answers)
     assert rec["asked"] >= 1, rec
     if answers:

@@ -64,14 +64,15 @@ def test_unknown_relation_inputs_is_rejected():
 
 
 @pytest.mark.skipif(not (ENGINE / "manifest.json").is_file(), reason="engines/default is absent")
-def test_committed_engine_keeps_its_legacy_head_and_agrees_with_its_onnx_graph():
+def test_committed_engine_reads_only_features_and_agrees_with_its_onnx_graph():
+    """The committed head must not see the box coordinates its labels are computed from (issue 17 §4)."""
     ort = pytest.importorskip("onnxruntime")
     from geotext_ros.runtime.torch_backend import TorchBackend
 
     manifest = json.loads((ENGINE / "manifest.json").read_text())
-    assert "relation_inputs" not in manifest["model_config"]
+    assert manifest["model_config"]["relation_inputs"] == "features"
     backend = TorchBackend.from_engine_dir(ENGINE)
-    assert backend.model.config.relation_inputs == "features+boxes"
+    assert backend.model.config.relation_inputs == "features"
     rng = np.random.default_rng(0)
     grid = backend.model.config.vision.grid
     tokens = rng.standard_normal((1, 1 + grid * grid, backend.model.vision_width)).astype(np.float32)
