@@ -12,10 +12,6 @@ from pathlib import Path
 MAX_DATA_FILE_BYTES = 48_000_000  # under the 50 MB a tracked file may have; MiniLM's word embeddings are 46.9 MB
 
 
-def data_file_name(graph_file: str, index: int) -> str:
-    return f"{graph_file}.data{index}"
-
-
 def split_external_data(path: Path, max_bytes: int = MAX_DATA_FILE_BYTES) -> list[str]:
     """Move the initializers of a graph larger than `max_bytes` into data files of at most `max_bytes` each,
     in graph order; returns their names (none when the graph is small enough as it is)."""
@@ -35,7 +31,7 @@ def split_external_data(path: Path, max_bytes: int = MAX_DATA_FILE_BYTES) -> lis
             raise ValueError(f"{path.name}: initializer {tensor.name!r} is {size} bytes, more than one data file "
                              f"may hold ({max_bytes}); raise max_bytes")
         if used + size > max_bytes:
-            files.append(data_file_name(path.name, len(files)))
+            files.append(f"{path.name}.data{len(files)}")
             (path.parent / files[-1]).unlink(missing_ok=True)  # onnx appends to an existing file
             used = 0
         set_external_data(tensor, location=files[-1])
