@@ -75,3 +75,25 @@ def test_the_committed_engine_holds_every_file_under_50_mb():
     assert max(sizes.values()) < 50_000_000, sizes
     manifest = json.loads((ENGINE / "manifest.json").read_text())
     assert set(manifest["files"]) <= set(sizes)
+
+
+@pytest.mark.skipif(not (ENGINE / "manifest.json").is_file(), reason="engines/default is absent")
+def test_int8_graphs_of_the_committed_engine_stay_under_50_mb_and_run(tmp_path):
+    """quantize_dynamic leaves MiniLM's 47 MB word-embedding table (a Gather) in fp32, so the int8 text graph
+    would be one 59 MB file: it is split like the fp32 graphs, verified, and ONNX Runtime reads it."""
+    from geotext_ros.runtime.manifest import load_manifest
+    from geotext_ros.runtime.ort_backend import OrtBackend
+    from training.export import quantize_all
+
+    eng = tmp_path / "engine"
+    shutil.copytree(ENGINE, eng, ignore=shutil.ignore_patterns("weights.pt", "*.md"))
+    manifest = load_manifest(eng, verify=False)
+    manifest["files"].pop("weights.pt", None)
+    manifest["int8"] = quantize_all(eng, manifest, OrtBackend(eng, providers=["CPUExecutionProvider"]))
+    write_manifest(eng, manifest)
+    entry = manifest["graphs"]["text_encoder"]
+    assert entry["int8_data_files"] and set(entry["int8_data_files"]) <= set(graph_files(manifest, "int8"))
+    assert not set(entry["data_files"]) & set(graph_files(manifest, "int8"))
+    assert max(p.stat().st_size for p in eng.iterdir()) < 50_000_000
+    verify_files(eng, manifest, graph_files(manifest, "int8"))
+    assert manifest["int8"]["accuracy_vs_fp32"]["text_embed_min_cos"] > 0.95

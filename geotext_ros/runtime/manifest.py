@@ -69,10 +69,10 @@ def verify_files(engine_dir: Path, manifest: dict[str, Any], names: list[str] | 
 
 def graph_files(manifest: dict[str, Any], precision: str = "fp32") -> list[str]:
     """Files a graph backend reads: the graphs at that precision plus the vocabulary file if any."""
-    key = "int8_file" if precision == "int8" else "file"
+    key, data_key = ("int8_file", "int8_data_files") if precision == "int8" else ("file", "data_files")
     names = [g[key] for g in manifest["graphs"].values() if key in g]
-    if precision != "int8":  # the fp32 graphs' external weights (training/export_external.py)
-        names += [f for g in manifest["graphs"].values() for f in g.get("data_files", [])]
+    # the graphs' external weights (training/export_external.py)
+    names += [f for g in manifest["graphs"].values() if key in g for f in g.get(data_key, [])]
     vocab = manifest.get("tokenizer", {}).get("vocab_file")
     return names + ([vocab] if vocab else [])
 
