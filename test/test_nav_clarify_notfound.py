@@ -144,3 +144,36 @@ def test_a_confident_target_after_unconfident_frames_is_not_asked_about():
     p.grounder.scores = (0.3, 0.9)
     status = frames(p, [3, 4])
     assert status["state"] == "APPROACH" and math.dist(p.mission.target, SOUTH) < 1.5, status
+
+
+class FaintGrounder(BuildingsGrounder):
+    """The two buildings lit below grounding.min_score: no candidate, only the grounder's `weak` regions."""
+
+    def ground(self, rgb, instruction):
+        found = super().ground(rgb, instruction)
+        return GroundingResult(None, 0.1, [], reason="no region scores above min_score", weak=found.candidates)
+
+
+def test_faint_regions_are_offered_when_localize_times_out_and_never_flown_to_unasked():
+    p = pipeline(scores=(0.12, 0.1))
+    p.grounder = FaintGrounder((0.12, 0.1))
+    p.set_instruction("fly to the building", 0.0, tuple(POSE))
+    assert frames(p, [1, 2, 3, 4, 5])["state"] == "LOCALIZE"
+    status = frames(p, [6])
+    assert status["state"] == "CLARIFY" and len(status["candidates"]) == 2, status
+    assert status["question"].startswith("Nothing is a confident match; is it one of these?"), status
+    south = next(c["number"] for c in status["candidates"] if c["position"][1] < 0)
+    status = p.set_instruction(f"number {south}", 7.0, tuple(POSE))
+    assert status["state"] == "APPROACH" and math.dist(p.mission.target, SOUTH) < 1.5, status
+    for t in range(8, 20):   # the operator's choice is tracked on the faint frames
+        _, status = p.process_frame(RGB, K, tuple(POSE), float(t))
+        assert status["state"] == "APPROACH" and math.dist(p.mission.target, SOUTH) < 1.5, status
+
+
+def test_faint_regions_none_of_them_is_not_found():
+    p = pipeline()
+    p.grounder = FaintGrounder((0.12, 0.1))
+    p.set_instruction("fly to the building", 0.0, tuple(POSE))
+    assert frames(p, range(1, 7))["state"] == "CLARIFY"
+    status = p.set_instruction("none of them", 7.0, tuple(POSE))
+    assert status["state"] == "NOT_FOUND" and p.mission.target is None, status

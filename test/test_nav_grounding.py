@@ -284,6 +284,19 @@ def test_pipeline_no_candidate():
     assert res.box is None and res.chosen is None and "min_score" in res.reason
 
 
+def test_weak_regions_only_when_nothing_reaches_min_score():
+    weak = {"the red building": blob_map(square(5, 1), square(5, 9), value=0.3)}
+    res = grid_grounder(FixedMapBackend(weak), offer_min_score=0.2).ground(RGB, parse_instruction("the red building"))
+    assert res.box is None and not res.candidates and "min_score" in res.reason
+    assert [round(c.box[0], 3) for c in res.weak] == pytest.approx([2 / 12, 10 / 12], abs=1e-3)
+    assert len(res.to_dict()["weak"]) == 2
+    off = grid_grounder(FixedMapBackend(weak), offer_min_score=0.5).ground(RGB, parse_instruction("the red building"))
+    assert off.weak == []   # offer_min_score >= min_score: nothing is offered
+    strong = grid_grounder(FixedMapBackend(two_buildings_and_pool()), offer_min_score=0.2).ground(
+        RGB, parse_instruction("the red building"))
+    assert strong.box is not None and strong.weak == []
+
+
 def test_pipeline_refines_with_box_head_when_it_overlaps():
     maps = {"the pool": blob_map(square(5, 5))}
     head = (0.49, 0.49, 0.15, 0.15)
@@ -311,6 +324,8 @@ def test_bad_image_and_threshold_rejected():
         grid_grounder(FixedMapBackend({})).ground(np.zeros((8, 8), np.uint8), parse_instruction("the pool"))
     with pytest.raises(ValueError, match="min_score"):
         grid_grounder(FixedMapBackend({}), min_score=2.0)
+    with pytest.raises(ValueError, match="offer_min_score"):
+        grid_grounder(FixedMapBackend({}), offer_min_score=-0.1)
 
 
 # ---- real torch backend on a tiny untrained model -------------------------------------------------------------

@@ -38,7 +38,9 @@ class GroundingResult:
     and stays low for a sentence about one object, see bench/episodes.py);
     candidates: target regions from the dense map; chosen: index into candidates (None when box is None);
     anchor_box / anchor2_box: the anchors found; relation: the relation actually applied; reason: why this box
-    (or why none); phrase: the target phrase grounded; head_box: the full-sentence box head's box."""
+    (or why none); phrase: the target phrase grounded; head_box: the full-sentence box head's box;
+    weak: when no region reaches min_score, the regions above GroundingConfig.offer_min_score (best first): never
+    flown to, only offered to the operator (nav/pipeline.py)."""
 
     box: Optional[BoxT]
     score: float
@@ -51,11 +53,13 @@ class GroundingResult:
     phrase: str = ""
     head_box: Optional[BoxT] = None
     confidence: Optional[float] = None
+    weak: list[Candidate] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (lists instead of tuples)."""
         out = asdict(self)
-        out["candidates"] = [{"box": list(c.box), "score": c.score, "cells": c.cells} for c in self.candidates]
+        for key in ("candidates", "weak"):
+            out[key] = [{"box": list(c.box), "score": c.score, "cells": c.cells} for c in getattr(self, key)]
         for key in ("box", "anchor_box", "anchor2_box", "head_box"):
             out[key] = list(out[key]) if out[key] is not None else None
         return out
@@ -67,6 +71,8 @@ class GroundingConfig:
     the file against these defaults); the reasons for each value are next to it in nav.yaml.
 
     min_score: dense-map probability a cell needs to be part of a candidate (below it everywhere -> no box).
+    offer_min_score: when no cell reaches min_score, the regions cut at this lower probability are the result's
+    `weak` regions, which the navigator only offers to the operator when LOCALIZE times out (>= min_score: none).
     anchor_min_score: the same for an anchor's region (None: min(min_score, 0.25)). Lower than for the target:
     the sentence says the anchor is there and only its position is needed, and the relation it resolves is what
     tells look-alike targets apart (measured: anchors found 11 -> 19 of 20 views, bench/episodes.py frames).
@@ -84,6 +90,7 @@ class GroundingConfig:
     """
 
     min_score: float = 0.22
+    offer_min_score: float = 0.1
     relative_threshold: float = 0.5
     anchor_min_score: Optional[float] = 0.2
     refine: bool = False
@@ -96,6 +103,9 @@ class GroundingConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.0:
             raise ValueError(f"grounding.min_score must be a probability in [0, 1], got {self.min_score}")
+        if not 0.0 <= self.offer_min_score <= 1.0:
+            raise ValueError(f"grounding.offer_min_score must be a probability in [0, 1] (>= min_score: no weak "
+                             f"regions are offered), got {self.offer_min_score}")
         if self.anchor_min_score is not None and not 0.0 <= self.anchor_min_score <= 1.0:
             raise ValueError(f"grounding.anchor_min_score must be a probability in [0, 1], got "
                              f"{self.anchor_min_score}")
@@ -131,6 +141,7 @@ class Grounder:
         self.config = config
         self.backend = backend
         self.min_score = float(config.min_score)
+        self.offer_min_score = float(config.offer_min_score)
         self.anchor_min_score = float(min(config.min_score, 0.25) if config.anchor_min_score is None
                                       else config.anchor_min_score)
         self.relative_threshold = float(config.relative_threshold)
@@ -218,6 +229,8 @@ class Grounder:
             peak = float(np.nanmax(dense[0])) if dense[0].size else 0.0
             result.reason = (f"no region for {instruction.target!r} scores above min_score {self.min_score:.2f} "
                              f"(peak {peak:.2f})" + notes)
+            if self.offer_min_score < self.min_score:
+                result.weak = self._candidates(dense[0], self.offer_min_score, self.max_candidates)
             return result
         found = [a for a in anchors if a is not None]
         relation = instruction.relation if found else None

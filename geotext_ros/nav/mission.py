@@ -18,7 +18,8 @@ States:
     LANDING    above the touchdown point at that altitude: handed over to the flight controller's land mode (the PX4
                bridge sends VEHICLE_CMD_NAV_LAND when it sees this state); no waypoint from the mission.
     CLARIFY    not sure (clarify.decide said ASK: look-alikes, or the relation's anchor not found; or LOCALIZE timed
-               out with candidates seen but none reaching min_confidence, offered with `offer_if_not_found`): hold
+               out with candidates seen but none reaching min_confidence, offered with `offer_if_not_found`, the
+               grounder's faint regions between grounding.offer_min_score and min_score included): hold
                position with the numbered candidates in the status (`question`, `candidates`) until the operator
                answers (choose / cancel) or clarify.answer_timeout_s passes (then HOLD with the reason). A choice
                approaches that candidate's ground point; the operator's choice is the confirmation, so a chosen

@@ -244,6 +244,11 @@ class NavPipeline:
                 self.preempted = True
                 return None, self._status(self.mission.status())
             grounded = result
+            if not result.candidates and result.weak and (self.mission.state == State.LOCALIZE
+                                                          or self.mission.chosen is not None):
+                # nothing reached min_score: the weaker regions can only be offered (none is confident, so the
+                # mission votes on none of them) or track the candidate the operator chose among them
+                result = dataclasses.replace(result, candidates=list(result.weak))
             result, point, missing = self._choose(result, instruction, size, k, pose, anchor_xy)
             objects = self._target_objects(result, size, k, pose)
             tracking = self.mission.chosen is not None or (
