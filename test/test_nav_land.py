@@ -7,7 +7,8 @@ import numpy as np
 
 from geotext_ros.geometry import Pose
 from geotext_ros.nav.candidates import Candidate
-from geotext_ros.nav.grounding import GroundingResult
+from geotext_ros.nav.camera import ground_to_pixel
+from geotext_ros.nav.grounding import GroundingResult, LandingView
 from geotext_ros.nav.landing import LandingConfig
 from geotext_ros.nav.mission import Mission, MissionConfig
 from geotext_ros.nav.parser import parse_instruction
@@ -21,20 +22,28 @@ POOL, HALF = (10.0, 0.0), 2.0
 
 
 class PoolGrounder:
-    """The pool; `obstacles` [(kind, centre, half size)] are what Grounder.regions finds for those kinds."""
+    """The pool; `obstacles` [(kind, centre, half size)] are what Grounder.landing_view finds for those kinds;
+    `holes` [ground points]: where the pool's own dense map (asked for "land on") is below its cut."""
 
-    def __init__(self, obstacles=()):
+    def __init__(self, obstacles=(), holes=()):
         self.pose = Pose(0.0, 0.0, 30.0, 0.0)
-        self.obstacles, self.asked = list(obstacles), []
+        self.obstacles, self.asked, self.holes = list(obstacles), [], list(holes)
 
     def ground(self, rgb, instruction):
         box = square_box(POOL, HALF, self.pose)
         return GroundingResult(box, 0.9, [Candidate(box, 0.9, 9)], 0, phrase=instruction.target, confidence=0.9)
 
-    def regions(self, rgb, phrases):
-        self.asked.append(tuple(phrases))
-        return {p: [Candidate(square_box(c, h, self.pose), 0.7, 9) for kind, c, h in self.obstacles if kind == p]
-                for p in phrases}
+    def landing_view(self, rgb, phrases, surface_of=None):
+        self.asked.append(tuple(phrases) + ((f"surface of {surface_of}",) if surface_of else ()))
+        obstacles = {p: [Candidate(square_box(c, h, self.pose), 0.7, 9) for kind, c, h in self.obstacles if kind == p]
+                     for p in phrases}
+        if surface_of is None:
+            return LandingView(obstacles)
+        surface = np.ones((64, 64), np.float32)
+        for east, north in self.holes:
+            u, v = ground_to_pixel(east, north, K, self.pose)
+            surface[int(v / SIZE[1] * 64), int(u / SIZE[0] * 64)] = 0.0
+        return LandingView(obstacles, surface, 0.5)
 
 
 def test_parser_reads_land_next_to_and_on():
@@ -48,11 +57,12 @@ SAFETY = SafetyConfig(camera_timeout_s=0.0, odom_timeout_s=0.0, max_step_m=0.0, 
                       max_vertical_speed_mps=0.0, max_vertical_step_m=0.0)
 
 
-def landing_plan(text, obstacles=(), kinds="building, tree, car"):
+def landing_plan(text, obstacles=(), kinds="building, tree, car", holes=(), surface_gaps=True):
     """Fly the instruction until the touchdown point is planned: (landing status, grounder, last status)."""
-    g = PoolGrounder(obstacles)
+    g = PoolGrounder(obstacles, holes)
     p = NavPipeline(g, Mission(MissionConfig(localize_votes=1, min_confidence=0.5, approach_altitude=None)),
-                    SafetyEnvelope(SAFETY), landing=LandingConfig(clearance_m=3.0, obstacle_kinds=kinds))
+                    SafetyEnvelope(SAFETY), landing=LandingConfig(clearance_m=3.0, obstacle_kinds=kinds,
+                                                                  surface_gaps=surface_gaps))
     rgb = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
     p.set_instruction(text, 0.0, tuple(g.pose))
     status = None
@@ -98,6 +108,17 @@ def test_land_on_ignores_what_the_target_lies_on_but_not_its_neighbours():
     car = ("car", (POOL[0] + 1.0, POOL[1]), 1.0)   # a car parked on it: no point on it clears the car
     plan, _, status = landing_plan("land on the pool", [roof, car])
     assert plan is None and status["state"] == "NOT_FOUND" and "no landing point" in status["reason"], status
+
+
+def test_land_on_clears_where_the_targets_own_map_says_it_is_not_the_target():
+    """A car the model does not ground is a hole in the lot's (here: the pool's) own dense map: cleared too."""
+    plan, g, status = landing_plan("land on the pool")
+    assert plan is not None and g.asked[-1][-1] == "surface of the pool", g.asked
+    assert "0 cells of its box that are not its surface" in status["reason"], status
+    plan, _, status = landing_plan("land on the pool", holes=[POOL])   # something in the middle of a 4 m pool
+    assert plan is None and status["state"] == "NOT_FOUND" and "no landing point" in status["reason"], status
+    plan, g, status = landing_plan("land on the pool", holes=[POOL], surface_gaps=False)
+    assert plan is not None and "surface of the pool" not in g.asked[-1], (g.asked, status)
 
 
 def test_land_next_to_the_pool_descends_clear_of_it_then_hands_over():

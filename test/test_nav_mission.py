@@ -265,3 +265,56 @@ def test_a_box_nearly_as_wide_as_the_image_neither_votes_nor_drags_the_target():
 def test_track_window_must_not_be_negative():
     with pytest.raises(ValueError, match="track_window"):
         MissionConfig(track_window=-1)
+
+
+def _at_place_then_timeout(m, pid_xy, t0, localize_timeout):
+    """Fly to the place being searched, then let LOCALIZE time out with nothing seen; the time after."""
+    x, y = pid_xy
+    m.update(t0, (x, y, 35, 0))                       # within place_tolerance: LOCALIZE
+    assert m.state == State.LOCALIZE
+    m.update(t0 + localize_timeout + 0.5, (x, y, 35, 0), GroundingResult(box=None, score=0.0, reason="none"), None)
+    return t0 + localize_timeout + 1.0
+
+
+def test_not_found_at_a_place_searches_the_next_up_to_search_places():
+    places = [place("0001", 100.0, 0.0, score=0.9), place("0002", 0.0, 100.0, score=0.8),
+              place("0003", -100.0, 0.0, score=0.7)]
+    m = mission(search_places=2, localize_timeout=5.0)
+    m.instruct(GOTO, 0.0, (0, 0, 20, 0), retrieval=places)
+    assert m.status()["place"]["rank"] == 1
+    t = _at_place_then_timeout(m, (100.0, 0.0), 1.0, 5.0)
+    out = m.update(t, (100, 0, 35, 0))
+    assert m.state == State.SEARCH and out.status["place"]["place_id"] == "0002"
+    assert out.status["place"]["rank"] == 2 and "not localized" in out.status["reason"]
+    assert out.waypoint == Waypoint(0.0, 100.0, 35.0, 0.0)
+    t = _at_place_then_timeout(m, (0.0, 100.0), t + 1.0, 5.0)
+    assert m.state == State.NOT_FOUND, "search_places=2: the third place is never flown to"
+
+
+def test_search_places_1_and_min_place_score_keep_the_drone_at_the_first_place():
+    places = [place("0001", 100.0, 0.0, score=0.9), place("0002", 0.0, 100.0, score=0.3)]
+    for kw in (dict(search_places=1), dict(search_places=3, min_place_score=0.5)):
+        m = mission(localize_timeout=5.0, **kw)
+        m.instruct(GOTO, 0.0, (0, 0, 20, 0), retrieval=places)
+        _at_place_then_timeout(m, (100.0, 0.0), 1.0, 5.0)
+        assert m.state == State.NOT_FOUND, kw
+    with pytest.raises(ValueError, match="search_places"):
+        MissionConfig(search_places=0)
+
+
+def test_none_of_them_searches_the_next_place_but_no_answer_holds():
+    places = [place("0001", 100.0, 0.0), place("0002", 0.0, 100.0)]
+    question = {"question": "which one?", "reason": "2 candidates", "candidates": []}
+    for answered, state in ((True, State.SEARCH), (False, State.HOLD)):
+        m = mission(localize_timeout=5.0)
+        m.instruct(GOTO, 0.0, (0, 0, 20, 0), retrieval=places)
+        m.update(1.0, (100, 0, 35, 0))
+        m.ask(2.0, question, [object()])
+        assert m.state == State.CLARIFY
+        m.cancel_question(3.0, "operator answered 'none of them'", answered=answered)
+        out = m.update(3.0, (100, 0, 35, 0))
+        assert m.state == state, answered
+        if answered:
+            assert out.status["place"]["place_id"] == "0002" and out.waypoint == Waypoint(0.0, 100.0, 35.0, 0.0)
+        else:
+            assert out.waypoint == Waypoint(100, 0, 35, 0), "a timed-out question moves nothing"

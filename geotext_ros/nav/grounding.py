@@ -17,7 +17,8 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from geotext_ros.nav.candidates import BoxT, Candidate, clip_box, dense_candidates, iou
+from geotext_ros.nav.candidates import BoxT, Candidate, clip_box, dense_candidates, iou, region_cut
+from geotext_ros.nav.concept_readings import ConceptReadings
 from geotext_ros.nav.dense_stitch import shifted_views, stitch_maps
 from geotext_ros.nav.guided_upsample import FrameGuide
 from geotext_ros.nav.parser import RELATION_LABELS, Instruction
@@ -65,6 +66,16 @@ class GroundingResult:
         return out
 
 
+@dataclass
+class LandingView:
+    """What the landing planner grounds in one frame (Grounder.landing_view): each obstacle phrase's regions and,
+    for "land on X", X's dense map and the value its cells need to be part of X (region_cut)."""
+
+    obstacles: dict[str, list[Candidate]]
+    surface: Optional[np.ndarray] = None
+    surface_cut: float = 1.0
+
+
 @dataclass(frozen=True)
 class GroundingConfig:
     """The `grounding.*` parameters of config/nav.yaml, defined here only (test/test_config_defaults.py checks
@@ -87,6 +98,9 @@ class GroundingConfig:
     alias_readings: each phrase is grounded in up to this many readings when the tokenizer offers alias
     alternatives (geotext_ros/model/tokenizer.py `readings`: "the water body" with "water" read as "swimming",
     "lake" or "pond") and the reading whose dense map peaks highest is kept; 1 = the alias table's first choice.
+    concept_margin: without alias alternatives, a phrase whose noun is not one the model was trained on (the
+    engine manifest's `concepts`) also gets the reading with the nearest trained noun when that noun's kind is
+    nearer than every other kind by this much (nav/concept_readings.py); > 1 = off.
     """
 
     min_score: float = 0.22
@@ -99,6 +113,7 @@ class GroundingConfig:
     guided_size: int = 64
     guided_sigma_colour: float = 10.0
     alias_readings: int = 3
+    concept_margin: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.0:
@@ -118,6 +133,8 @@ class GroundingConfig:
         if int(self.alias_readings) < 1:
             raise ValueError(f"grounding.alias_readings must be an integer >= 1 (1 = the alias table's first "
                              f"choice), got {self.alias_readings}")
+        if not self.concept_margin >= 0:
+            raise ValueError(f"grounding.concept_margin must be >= 0 (> 1 = off), got {self.concept_margin}")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], prefix: str = "grounding.") -> "GroundingConfig":
@@ -153,6 +170,9 @@ class Grounder:
         self.dense_upsample = int(config.dense_upsample)
         self.guided_size, self.guided_sigma_colour = int(config.guided_size), float(config.guided_sigma_colour)
         self.alias_readings = int(config.alias_readings)
+        concepts = (getattr(backend, "manifest", None) or {}).get("concepts")
+        self._concepts = ConceptReadings(backend, concepts["kinds"], config.concept_margin) \
+            if concepts and config.concept_margin <= 1 else None
         self._text_cache: Optional[tuple[tuple[str, ...], tuple[Any, Any, Any, Any]]] = None
 
     def ground(self, rgb: np.ndarray, instruction: Instruction) -> GroundingResult:
@@ -169,18 +189,29 @@ class Grounder:
     def regions(self, rgb: np.ndarray, phrases: Sequence[str]) -> dict[str, list[Candidate]]:
         """The candidate regions of each phrase in one RGB frame, by the target's rule (dense map >= min_score and
         relative_threshold of its peak, connected components, best first): one image encoding and one text batch
-        for all of them. The landing planner's obstacles ("building", "tree", ...)."""
-        if not phrases:
-            return {}
+        for all of them."""
+        return self.landing_view(rgb, phrases).obstacles
+
+    def landing_view(self, rgb: np.ndarray, phrases: Sequence[str], surface_of: Optional[str] = None) -> LandingView:
+        """The landing planner's view of one frame: regions() of the obstacle phrases and, with surface_of, the
+        dense map of that phrase's best-peaking reading and its region cut; one image encoding, one text batch."""
+        readings = self._readings(surface_of) if surface_of else []
+        texts = list(phrases) + readings
+        if not texts:
+            return LandingView({})
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(f"rgb must be [H, W, 3] uint8, got shape {rgb.shape}; convert mono/bgr first")
         image_tokens, view_tokens = self._encode_frame(rgb)
-        ids, mask = self.backend.tokenizer(list(phrases))
+        ids, mask = self.backend.tokenizer(texts)
         _, embed = self.backend.encode_text(ids, mask)
-        dense = self._dense(image_tokens[:1] if view_tokens is None else view_tokens, embed[:len(phrases)])
-        dense = self._guided(dense, rgb)
-        return {p: self._candidates(d, self.min_score, self.max_candidates) for p, d in zip(phrases, dense)}
+        maps = self._guided(self._dense(image_tokens[:1] if view_tokens is None else view_tokens,
+                                        embed[:len(texts)]), rgb)
+        obstacles = {p: self._candidates(d, self.min_score, self.max_candidates) for p, d in zip(phrases, maps)}
+        if not readings:
+            return LandingView(obstacles)
+        surface = maps[len(phrases) + _best_readings([len(readings)], maps[len(phrases):])[0]]
+        return LandingView(obstacles, surface, region_cut(surface, self.min_score, self.relative_threshold))
 
     def _encode_frame(self, rgb: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
         """(image tokens [1, 1+G*G, Dv], the shifted views' tokens when dense_upsample > 1 else None)."""
@@ -274,10 +305,14 @@ class Grounder:
         return np.stack([stitch_maps(maps[:, i], factor) for i in range(n)])
 
     def _readings(self, phrase: str) -> list[str]:
+        """The phrase's readings: the alias table's alternatives, else a trained noun for an untrained one."""
         readings = getattr(self.backend.tokenizer, "readings", None)
-        if self.alias_readings < 2 or readings is None:
+        if self.alias_readings < 2:
             return [phrase]
-        return list(readings(phrase, self.alias_readings)) or [phrase]
+        out = list(readings(phrase, self.alias_readings)) if readings is not None else []
+        if len(out) < 2 and self._concepts is not None:
+            out = self._concepts.readings(phrase, self.alias_readings)
+        return out or [phrase]
 
     def _best_box(self, dense: np.ndarray) -> Optional[BoxT]:
         comps = self._candidates(dense, self.anchor_min_score, 1)

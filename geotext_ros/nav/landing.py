@@ -45,6 +45,9 @@ class LandingConfig:
     # detected object" is.
     obstacle_kinds: str = ("building, tree, car, plaza, running track, tennis court, solar panels, pool, "
                            "parking lot, football pitch, basketball court, water")
+    # "land on X": the cells of X's own dense map inside its box below the region's cut (not X's surface: cars on a
+    # lot) are cleared like objects (nav/pipeline.py _plan_landing); False = only the grounded obstacles
+    surface_gaps: bool = True
 
     def __post_init__(self) -> None:
         for name in ("clearance_m", "search_radius_m", "grid_step_m", "next_to_m"):
@@ -80,9 +83,11 @@ class LandingPlan(NamedTuple):
 
 
 def plan_landing(target: int, objects: Sequence[SceneObject], mode: str = BESIDE,
-                 config: LandingConfig = LandingConfig(), view: Sequence[XY] = ()) -> LandingPlan:
+                 config: LandingConfig = LandingConfig(), view: Sequence[XY] = (),
+                 blocked: Sequence[XY] = ()) -> LandingPlan:
     """A touchdown point beside (or on) objects[target] clear of every object in `objects` (see the module
-    docstring); `view` = the frame's ground footprint (geotext_ros.nav.scene.view_footprint), () = unbounded."""
+    docstring); `view` = the frame's ground footprint (geotext_ros.nav.scene.view_footprint), () = unbounded;
+    `blocked` = ground points cleared like objects (for "on": where the target's surface is covered)."""
     if mode not in (BESIDE, ON):
         raise ValueError(f"landing mode must be {BESIDE!r} or {ON!r}, got {mode!r}")
     if not 0 <= target < len(objects):
@@ -100,6 +105,7 @@ def plan_landing(target: int, objects: Sequence[SceneObject], mode: str = BESIDE
             nearest = np.minimum(nearest, _distance_to_polygon(pts, o.footprint))
     if mode == BESIDE:
         nearest = np.minimum(nearest, target_dist)
+    nearest = np.minimum(nearest, _distance_to_points(pts, blocked))
     ok = nearest >= config.clearance_m
     if mode == ON:
         ok &= target_dist == 0.0
@@ -125,6 +131,17 @@ def plan_landing(target: int, objects: Sequence[SceneObject], mode: str = BESIDE
     clear = float(nearest[best])
     return LandingPlan((float(pts[best, 0]), float(pts[best, 1])), mode, clear,
                        f"{where}, {clear:.1f} m from the nearest {'other ' if mode == ON else ''}object")
+
+
+def _distance_to_points(pts: np.ndarray, points: Sequence[XY], chunk: int = 256) -> np.ndarray:
+    """[N] distances from grid points [N, 2] to the nearest of `points` (inf without any), in chunks of points."""
+    out = np.full(len(pts), np.inf)
+    arr = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    for i in range(0, len(arr), chunk):
+        part = arr[i:i + chunk]
+        gaps = np.hypot(pts[:, None, 0] - part[None, :, 0], pts[:, None, 1] - part[None, :, 1])
+        out = np.minimum(out, gaps.min(axis=1))
+    return out
 
 
 def _grid(footprint: Sequence[XY], config: LandingConfig, mode: str) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 States:
     IDLE       no instruction yet: no waypoint.
-    SEARCH     fly to the best gallery place (retrieval result) at the place's altitude.
+    SEARCH     fly to the best gallery place (retrieval result) at the place's altitude. When the target is not
+               found there (LOCALIZE timed out with nothing to offer, or the operator answered "none of them"),
+               the next place in retrieval order is searched, up to `search_places` (status `place.rank`).
     LOCALIZE   hold position; ground the target in several frames; confident ground points must agree (vote).
     APPROACH   fly above the voted target point; confident re-groundings nearby refine it.
     ARRIVED    within arrive_tolerance of the target: hold above it (with hold_tracking, still refining it).
@@ -24,7 +26,8 @@ States:
                answers (choose / cancel) or clarify.answer_timeout_s passes (then HOLD with the reason). A choice
                approaches that candidate's ground point; the operator's choice is the confirmation, so a chosen
                candidate that scored below min_confidence is tracked at its own score less clarify.score_margin.
-               "none of them" holds after look-alikes and is NOT_FOUND after a not-found question.
+               "none of them" holds after look-alikes and is NOT_FOUND after a not-found question; at a gallery
+               place with another left to search (search_places) it flies to that place instead.
 A new instruction preempts whatever runs. A grounding whose confidence is below min_confidence (or without a
 box) never produces a waypoint: it is ignored and the status says so. Confidence = the grounding's `confidence`
 (dense-map probability of the chosen target region) when it has one, else its `score` (ITM probability).
@@ -86,6 +89,9 @@ class MissionConfig:
 
     min_confidence: float = 0.22       # grounding confidence needed before it can move the drone (docstring)
     min_place_score: float = -1.0      # retrieval score a gallery place needs to be flown to (-1: always)
+    # gallery places searched in retrieval order: when the target is not found at one (LOCALIZE times out with
+    # nothing to offer, or the operator answers "none of them"), the next is flown to; 1 = only the best
+    search_places: int = 2
     search_altitude: float = 40.0      # altitude for a place whose gallery entry has none
     place_tolerance: float = 5.0       # horizontal distance to the place that ends SEARCH
     arrive_tolerance: float = 2.0      # horizontal distance to the target that means ARRIVED
@@ -119,6 +125,8 @@ class MissionConfig:
             raise ValueError(f"need 1 <= localize_votes ({self.localize_votes}) <= vote_window ({self.vote_window})")
         if not 0.0 < self.track_gain <= 1.0:
             raise ValueError(f"track_gain must be in (0, 1], got {self.track_gain}")
+        if self.search_places < 1:
+            raise ValueError(f"search_places must be >= 1 (1 = only the best gallery place), got {self.search_places}")
         if self.grounded_within_frames < 1:
             raise ValueError(f"grounded_within_frames must be >= 1, got {self.grounded_within_frames}")
         if self.track_window < 0:
@@ -195,6 +203,7 @@ class Mission:
         self._evidence: Optional[tuple[float, list[float]]] = None   # (confidence, box) of the last confident one
         self._since_evidence = 0            # grounded frames since that one
         self._retrieval: Optional[Sequence[Any]] = None
+        self._place_rank = 0                # index in _retrieval of the place being searched
         self._interrupted: Optional[tuple[Instruction, Optional[Sequence[Any]]]] = None   # what "resume" restarts
         self._input_hold = False            # the HOLD was caused by an input (stale / unusable), not the operator
         self._auto_resume = False           # ... and it ends by itself when the input is usable again
@@ -314,6 +323,8 @@ class Mission:
         not_found = answered and self._asked_not_found
         asked = self._question.get("reason", "") if self._question else ""
         self._clear_question()
+        if answered and self._next_place(now, f"{reason} at gallery place {getattr(self._place, 'place_id', '')}"):
+            return
         if not_found:
             self._fail(now, f"not found: {reason} ({asked})")
             return
@@ -428,6 +439,7 @@ class Mission:
     # ---- per state ------------------------------------------------------------------------------------------
     def _start_goto(self, now: float, retrieval: Optional[Sequence[Any]]) -> None:
         best = retrieval[0] if retrieval else None
+        self._place_rank = 0
         if best is not None and float(best.score) >= self.config.min_place_score:
             self._place = best
             self._enter(State.SEARCH, now, f"flying to gallery place {best.place_id}")
@@ -460,8 +472,21 @@ class Mission:
                 question, offered = self._fallback
                 self.ask(now, question, offered, not_found=True)
                 self._reason = f"{why}; {self._reason}"
-            else:
+            elif not self._next_place(now, why):
                 self._fail(now, why)
+
+    def _next_place(self, now: float, why: str) -> bool:
+        """Not found at the gallery place being searched: fly to the next one in retrieval order (up to
+        search_places, each scoring >= min_place_score). False when there is none (searching here, or the last)."""
+        rank, places = self._place_rank + 1, self._retrieval or ()
+        if self._place is None or rank >= min(self.config.search_places, len(places)) \
+                or float(places[rank].score) < self.config.min_place_score:
+            return False
+        self._forget_target()
+        self._place, self._place_rank = places[rank], rank
+        self._enter(State.SEARCH, now, f"{why}; flying to gallery place {self._place.place_id} "
+                                       f"(retrieval rank {rank + 1} of {self.config.search_places} searched)")
+        return True
 
     def _approach(self, now: float, grounding: Any, point: Any) -> None:
         self._track(grounding, point, "approaching")
@@ -616,7 +641,8 @@ class Mission:
             "box": box,
             "grounded_frames_ago": ago,
             "place": None if place is None else {"place_id": place.place_id, "x": float(place.x),
-                                                 "y": float(place.y), "score": float(place.score)},
+                                                 "y": float(place.y), "score": float(place.score),
+                                                 "rank": self._place_rank + 1},
             "waypoint": list(self._waypoint) if self._waypoint is not None else None,
             "reason": self._reason,
             # CLARIFY: the question and its numbered candidates (the ground station's buttons); None otherwise

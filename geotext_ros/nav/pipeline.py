@@ -20,12 +20,12 @@ from geotext_ros.nav import clarify
 from geotext_ros.nav.camera import IntrinsicsLike, box_center_to_ground
 from geotext_ros.nav.clarify import ClarifyConfig
 from geotext_ros.nav.gallery import SearchConfig
-from geotext_ros.nav.grounding import Grounder, GroundingConfig
+from geotext_ros.nav.grounding import Grounder, GroundingConfig, LandingView
 from geotext_ros.nav.camera_frame import frozen_choice, has_camera_relation
 from geotext_ros.nav.mission import TARGET_STATES, Mission, MissionConfig, State
 from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
-from geotext_ros.nav.candidates import iou
+from geotext_ros.nav.candidates import cells_below, iou
 from geotext_ros.nav.landing import ON, LandingConfig, plan_landing
 from geotext_ros.nav.scene import SceneObject, locate, view_footprint
 from geotext_ros.nav.spatial_choice import choose as spatial_choose
@@ -238,7 +238,8 @@ class NavPipeline:
         if needs_spatial_choice(instruction) and instruction.anchor:
             anchor_xy = self._anchor_ground(rgb, instruction.anchor, k, pose)
         # every detected object for the landing point: the obstacle kinds' regions (model work, once per landing)
-        obstacles = self.grounder.regions(rgb, self.landing.kinds) if landing and self.landing.kinds else {}
+        view = self.grounder.landing_view(rgb, self.landing.kinds, instruction.target if (
+            instruction.land == ON and self.landing.surface_gaps) else None) if landing else None
         with self._lock:
             if generation != self._generation:   # preempted while grounding: the result answers the old one
                 self.preempted = True
@@ -261,7 +262,7 @@ class NavPipeline:
             else:
                 self.mission.update(now, pose, result, point)
             if landing and self.mission.wants_landing_plan:   # a frame whose obstacles were grounded
-                self._plan_landing(result, size, k, pose, now, obstacles)
+                self._plan_landing(result, size, k, pose, now, view)
             self._advance(now, pose)
             if missing and result.box is None and has_camera_relation(instruction):
                 # shown as the grounder saw it (its reason: "anchor not found, relation unused"), like a
@@ -313,7 +314,7 @@ class NavPipeline:
                                     reason=got.reason), objects[got.index].ground)
 
     def _plan_landing(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4, now: float,
-                      obstacles: Mapping[str, Sequence[Any]]) -> None:
+                      view: LandingView) -> None:
         """Above the target of "land next to / on X": a touchdown point clear of every detected object of this
         frame by landing.clearance_m, inside the view; the descent goes to the envelope's minimum altitude (it
         applies until the flight controller's land mode takes over).
@@ -322,20 +323,30 @@ class NavPipeline:
         region of each landing.obstacle_kinds phrase that the grounder finds in the frame (dense map above
         grounding.min_score, Grounder.regions), less the regions that are the target itself (IoU with its box
         >= SAME_OBJECT_IOU) and, for "land on", those that contain the target's centre (what it lies on: the roof
-        under a helipad). Objects of other kinds that the model does not ground are not known to it."""
+        under a helipad). Objects of other kinds that the model does not ground are not known to it. For "land
+        on X", the cells of X's own dense map inside its box that fall below the region's cut are not X's surface
+        (cars on a lot: the model does not ground a car 2 cells long, but the colour-guided map of the lot has a
+        hole there) and are cleared like objects."""
         if result.box is None or result.chosen is None:
             return   # wait for a frame that shows the target
         mode = self.mission.instruction.land
         objects = self._target_objects(result, size, k, pose)
-        for name, regions in obstacles.items():
+        for name, regions in view.obstacles.items():
             for region in regions:
                 if iou(region.box, result.box) >= SAME_OBJECT_IOU or (mode == ON and _contains(region.box,
                                                                                                  result.box)):
                     continue
                 objects.append(locate(region.box, name.replace(" ", "_"), float(region.score), size, k, pose))
-        plan = plan_landing(result.chosen, objects, mode, self.landing, view_footprint(size, k, pose))
+        gaps = []
+        if view.surface is not None:
+            for x, y in cells_below(view.surface, result.box, view.surface_cut):
+                point = box_center_to_ground((x, y, 0.0, 0.0), size, k, pose)
+                if point is not None:
+                    gaps.append(point)
+        plan = plan_landing(result.chosen, objects, mode, self.landing, view_footprint(size, k, pose), gaps)
+        gap_note = f", {len(gaps)} cells of its box that are not its surface," if view.surface is not None else ""
         self.mission.land_at(now, plan.point, self.safety.config.min_altitude_m,
-                             f"{plan.reason}; {len(objects) - 1} other detected object(s) cleared")
+                             f"{plan.reason}; {len(objects) - 1} other detected object(s){gap_note} cleared")
 
     def _target_objects(self, result: Any, size: tuple[int, int], k: IntrinsicsLike,
                         pose: Pose4) -> list[SceneObject]:

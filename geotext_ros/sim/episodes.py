@@ -4,11 +4,12 @@ demo's summary and the tests score with this module only.
 
 Success = final position within SUCCESS_M of the target centre; the final position is where the drone holds
 `settle_s` (simulated) after ARRIVED, since ARRIVED fires on entering arrive_tolerance of the target estimate and
-the drone then closes that gap. Failure causes (first that applies): wrong_place (search: the retrieved place is
-not the target's), timeout, not_found (the mission gave up), wrong_lookalike (ended over another object of the
-target's kind: relation resolution), wrong_object (over an object of another kind: grounding), off_target
-(nearest to the target but > SUCCESS_M away: box / geometry). Latency = frame ready -> grounding result (box or
-none), per frame.
+the drone then closes that gap. Failure causes (first that applies): wrong_place (search: the last place
+searched is not the target's; `retrieved_place` is the first, the retrieval's top-1, `final_place` the last,
+after the mission moved on to the next place, mission.search_places), timeout, not_found (the mission gave
+up), wrong_lookalike (ended over another object of the target's kind: relation resolution), wrong_object (over
+an object of another kind: grounding), off_target (nearest to the target but > SUCCESS_M away: box /
+geometry). Latency = frame ready -> grounding result (box or none), per frame.
 
 Asking back (issue 19 §3): when the navigator asks (CLARIFY), the simulated operator (geotext_ros.sim.operator)
 answers from the ground truth after ANSWER_DELAY_S: "number k" for the candidate that is the target, "none of
@@ -50,12 +51,14 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
     arrival_xy: Optional[tuple[float, float]] = None
     status = fl.status
     retrieved = (status.get("place") or {}).get("place_id")
+    final = retrieved
     arrived_at = None
     operator, prev_state, approached = Operator(task.target_id, answers), None, []
     while fl.t < max_s:
         t, pose = fl.t, fl.pose
         waypoint, status = fl.look()
         status = operator.see(status, fl.objects, t, lambda text: pipe.set_instruction(text, t, pose))
+        final = (status.get("place") or {}).get("place_id") or final
         if status["state"] == "APPROACH" and prev_state != "APPROACH" and pipe.mission.target is not None:
             approached.append((_object_near(ep, pipe.mission.target), operator.asked))   # (flies to, questions)
         prev_state = status["state"]
@@ -72,12 +75,13 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
     record = {"seed": ep.seed, "instruction": task.instruction, "success": err <= SUCCESS_M,
               "error_m": round(err, 2), "time_s": arrived_at, "path_m": round(path, 1), "state": status["state"],
               "lookalikes": task.lookalikes, "relation": task.relation, "true_place": task.place_id,
-              "retrieved_place": retrieved, "reason": status.get("reason"), "latency_ms": [round(v, 2) for v in latencies]}
+              "retrieved_place": retrieved, "final_place": final, "reason": status.get("reason"),
+              "latency_ms": [round(v, 2) for v in latencies]}
     if arrival_xy is not None:   # for diagnosis: the error when ARRIVED fired, before the hold settled
         record["error_at_arrival_m"] = round(math.hypot(arrival_xy[0] - task.target_xy[0],
                                                         arrival_xy[1] - task.target_xy[1]), 2)
     given = operator.given
-    record["cause"] = None if record["success"] else failure_cause(ep, state, status, retrieved,
+    record["cause"] = None if record["success"] else failure_cause(ep, state, status, final,
                                                                    given[-1] if given else None)
     record["asked"], record["answers"] = operator.asked, given
     record["approached"] = [obj for obj, _ in approached]
@@ -89,11 +93,11 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
     return record
 
 
-def failure_cause(ep: Episode, state: VehicleState, status: dict[str, Any], retrieved: Optional[str],
+def failure_cause(ep: Episode, state: VehicleState, status: dict[str, Any], place: Optional[str],
                   last_answer: Optional[str] = None) -> str:
-    """Why an episode missed the target (module docstring), first that applies."""
+    """Why an episode missed the target (module docstring), first that applies; place: the last place searched."""
     task, world = ep.task, ep.camera.world
-    if ep.gallery is not None and retrieved != task.place_id:
+    if ep.gallery is not None and place != task.place_id:
         return "wrong_place"
     if last_answer == NONE_OF_THEM and status["state"] in ("HOLD", "NOT_FOUND"):   # the target was not offered
         return "not_offered"

@@ -114,7 +114,8 @@ def run_multistep(ep: MultiStepEpisode, pipe: Any, limits: VehicleLimits, rate_h
     fl = Flight(ep, pipe, limits, rate_hz)
     n = len(ep.steps)
     ended: list[Optional[tuple[float, float]]] = [None] * n
-    retrieved: list[Optional[str]] = [None] * n
+    retrieved: list[Optional[str]] = [None] * n   # per step: the first place flown to (retrieval top-1) ...
+    final: list[Optional[str]] = [None] * n       # ... and the last (the mission searches the next on a miss)
     asked: list[bool] = [False] * n
     operators = [None if task is None else Operator(task.target_id, answers) for task in ep.steps]
     done_at: Optional[float] = None
@@ -129,8 +130,9 @@ def run_multistep(ep: MultiStepEpisode, pipe: Any, limits: VehicleLimits, rate_h
                 ended[j] = fl.xy          # the step index moved past step j in this cycle
         asked[k] |= status["state"] == "CLARIFY" or bool(operators[k] and operators[k].asked)
         place = (status.get("place") or {}).get("place_id")
-        if place is not None and retrieved[k] is None:
-            retrieved[k] = place
+        if place is not None:
+            retrieved[k] = retrieved[k] or place
+            final[k] = place
         if done_at is None and k == n - 1 and _step_done(status, ep.steps[-1]):
             done_at = fl.t
         if status["state"] in ("NOT_FOUND", "NOT_UNDERSTOOD", "HOLD") or (
@@ -139,7 +141,7 @@ def run_multistep(ep: MultiStepEpisode, pipe: Any, limits: VehicleLimits, rate_h
         fl.move(waypoint)
     if done_at is not None:
         ended[-1] = fl.xy
-    record = _record(ep, fl, ended, retrieved, asked, done_at)
+    record = _record(ep, fl, ended, retrieved, final, asked, done_at)
     record["asked"] = sum(o.asked for o in operators if o is not None)
     record["answers"] = [a for o in operators if o is not None for a in o.given]
     return record
@@ -157,7 +159,7 @@ def _step_done(status: dict[str, Any], task: Optional[Task]) -> bool:
     return status["state"] == "ARRIVED"
 
 
-def _record(ep: MultiStepEpisode, fl: Flight, ended: list, retrieved: list, asked: list,
+def _record(ep: MultiStepEpisode, fl: Flight, ended: list, retrieved: list, final: list, asked: list,
             done_at: Optional[float]) -> dict[str, Any]:
     home = (ep.start.x, ep.start.y)
     steps, cause = [], None
@@ -166,12 +168,13 @@ def _record(ep: MultiStepEpisode, fl: Flight, ended: list, retrieved: list, aske
         where = xy if xy is not None else fl.xy
         err = math.dist(where, goal)
         ok = xy is not None and err <= SUCCESS_M
-        why = None if ok else _step_cause(ep, task, xy, retrieved[j], asked[j], fl.status)
+        why = None if ok else _step_cause(ep, task, xy, final[j], asked[j], fl.status)
         cause = cause or why
         steps.append({"k": j + 1, "target": "home" if task is None else task.instruction,
                       "target_xy": [round(v, 2) for v in goal], "ended_xy": None if xy is None else
                       [round(v, 2) for v in xy], "error_m": round(err, 2), "success": ok, "cause": why,
-                      "true_place": None if task is None else task.place_id, "retrieved_place": retrieved[j]})
+                      "true_place": None if task is None else task.place_id, "retrieved_place": retrieved[j],
+                      "final_place": final[j]})
     bad = next((s for s in steps if not s["success"]), None)
     return {"seed": ep.seed, "instruction": ep.task.instruction, "success": bad is None,
             "error_m": max(s["error_m"] for s in steps), "time_s": done_at, "path_m": round(fl.path, 1),
@@ -185,8 +188,8 @@ def _record(ep: MultiStepEpisode, fl: Flight, ended: list, retrieved: list, aske
 
 
 def _step_cause(ep: MultiStepEpisode, task: Optional[Task], xy: Optional[tuple[float, float]],
-                retrieved: Optional[str], asked: bool, status: dict[str, Any]) -> str:
-    if task is not None and ep.gallery is not None and retrieved not in (None, task.place_id):
+                place: Optional[str], asked: bool, status: dict[str, Any]) -> str:
+    if task is not None and ep.gallery is not None and place not in (None, task.place_id):
         return "wrong_place"   # first, as run_episode: the rest of the step happened at the wrong place
     if xy is None:   # the mission never got past this step
         if asked:     # the question went unanswered (or the answer did not help) and the step never ended
@@ -195,7 +198,7 @@ def _step_cause(ep: MultiStepEpisode, task: Optional[Task], xy: Optional[tuple[f
     if task is None:
         return "off_home"
     here = VehicleState(x=xy[0], y=xy[1])
-    return failure_cause(replace(ep, task=task), here, {"state": "ARRIVED"}, retrieved)
+    return failure_cause(replace(ep, task=task), here, {"state": "ARRIVED"}, place)
 
 
 def summarize_steps(results: list[dict[str, Any]]) -> dict[str, Any]:
