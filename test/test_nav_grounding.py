@@ -401,15 +401,19 @@ def test_grounder_keeps_the_first_reading_on_a_tie_and_rejects_zero_readings():
         grid_grounder(backend, alias_readings=0)
 
 
-def test_regions_finds_each_phrase_with_one_image_encoding():
-    """Grounder.regions (the landing planner's obstacles): each phrase's candidates, as ground() cuts them."""
+def test_landing_view_finds_each_phrase_with_one_image_encoding():
+    """Grounder.landing_view (the landing planner's obstacles): each phrase's candidates, as ground() cuts them;
+    with surface_of, that phrase's own map and its region cut too, from the same image encoding."""
     backend = FixedMapBackend(two_buildings_and_pool())
     g = grid_grounder(backend)
-    got = g.regions(RGB, ["the red building", "the pool", "tree"])
+    got = g.landing_view(RGB, ["the red building", "the pool", "tree"]).obstacles
     assert backend.calls["encode_image"] == 1
     assert [len(got[p]) for p in ("the red building", "the pool", "tree")] == [2, 1, 0]
     own = g.ground(RGB, parse_instruction("fly to the red building")).candidates
     assert [c.box for c in got["the red building"]] == [c.box for c in own]
-    assert g.regions(RGB, []) == {}
+    view = g.landing_view(RGB, ["tree"], surface_of="the pool")
+    assert backend.calls["encode_image"] == 3 and view.surface is not None
+    assert view.surface_cut == pytest.approx(max(g.min_score, g.relative_threshold * float(view.surface.max())))
+    assert g.landing_view(RGB, []).obstacles == {} and g.landing_view(RGB, []).surface is None
     with pytest.raises(ValueError, match="rgb must be"):
-        g.regions(RGB[..., 0], ["tree"])
+        g.landing_view(RGB[..., 0], ["tree"])

@@ -25,6 +25,7 @@ import numpy as np
 from geotext_ros.nav.vocabulary import ATTRIBUTES
 
 MAX_NOUN_WORDS = 3
+MAX_CACHED = 256   # phrases whose readings are kept (the navigator asks for the same few every frame)
 # words that end the noun run going left ("l-shaped" is written "l shaped" after the hyphen is dropped)
 _NOT_NOUN = frozenset({"the", "a", "an", "of", "that", "which", "is", "one", "l", "shaped", "with"})
 
@@ -42,22 +43,26 @@ class ConceptReadings:
         self.kinds = [kind for _, kind in nouns]
         self._known = [re.compile(rf"\b{re.escape(noun)}\b") for noun in self.nouns]
         self._cache: dict[str, np.ndarray] = {}
+        self._read: dict[str, list[str]] = {}   # phrase -> its readings: asked again every frame
         self._noun_vectors = self._embed([f"the {noun}" for noun in self.nouns])
 
     def readings(self, phrase: str, limit: int = 2) -> list[str]:
         """[phrase] and, when its noun is untrained and one kind is nearest by `margin`, the phrase with that
         kind's nearest trained noun instead; at most `limit` texts."""
+        if phrase not in self._read:
+            if len(self._read) >= MAX_CACHED:   # a long flight's instructions must not grow it without end
+                self._read.clear()
+            self._read[phrase] = [phrase] + self._other_reading(phrase)
+        return self._read[phrase][:max(limit, 1)]
+
+    def _other_reading(self, phrase: str) -> list[str]:
         words = str(phrase).lower().replace("-", " ").split()
-        if limit < 2 or any(p.search(" ".join(words)) for p in self._known):
-            return [phrase]
         span = noun_span(words)
-        if span is None:
-            return [phrase]
+        if span is None or any(p.search(" ".join(words)) for p in self._known):
+            return []
         start, end = span
         noun = self.nearest(" ".join(words[start:end]))
-        if noun is None:
-            return [phrase]
-        return [phrase, " ".join(words[:start] + [noun] + words[end:])]
+        return [] if noun is None else [" ".join(words[:start] + [noun] + words[end:])]
 
     def nearest(self, words: str) -> Optional[str]:
         """The trained noun nearest to `words` when its kind beats every other kind by margin, else None."""
@@ -80,6 +85,9 @@ class ConceptReadings:
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Mean-pooled, L2-normalized text-encoder token features of each text (cached per text)."""
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo and len(self._cache) + len(todo) > MAX_CACHED:   # the trained nouns' vectors are kept apart
+            self._cache.clear()
+            todo = list(dict.fromkeys(texts))
         if todo:
             ids, mask = self.backend.tokenizer(todo)
             tokens, _ = self.backend.encode_text(ids, mask)

@@ -186,15 +186,11 @@ class Grounder:
         image_tokens, view_tokens = self._encode_frame(rgb)
         return self.ground_tokens(image_tokens[:1], instruction, view_tokens, guide=rgb)
 
-    def regions(self, rgb: np.ndarray, phrases: Sequence[str]) -> dict[str, list[Candidate]]:
-        """The candidate regions of each phrase in one RGB frame, by the target's rule (dense map >= min_score and
-        relative_threshold of its peak, connected components, best first): one image encoding and one text batch
-        for all of them."""
-        return self.landing_view(rgb, phrases).obstacles
-
     def landing_view(self, rgb: np.ndarray, phrases: Sequence[str], surface_of: Optional[str] = None) -> LandingView:
-        """The landing planner's view of one frame: regions() of the obstacle phrases and, with surface_of, the
-        dense map of that phrase's best-peaking reading and its region cut; one image encoding, one text batch."""
+        """The landing planner's view of one frame: the candidate regions of each obstacle phrase, by the target's
+        rule (dense map >= min_score and relative_threshold of its peak, connected components, best first) and,
+        with surface_of, the dense map of that phrase's best-peaking reading and its region cut; one image
+        encoding and one text batch for all of them."""
         readings = self._readings(surface_of) if surface_of else []
         texts = list(phrases) + readings
         if not texts:

@@ -321,7 +321,7 @@ class NavPipeline:
 
         "Every detected object" = every candidate region of the target's kind (the look-alikes too) and every
         region of each landing.obstacle_kinds phrase that the grounder finds in the frame (dense map above
-        grounding.min_score, Grounder.regions), less the regions that are the target itself (IoU with its box
+        grounding.min_score, Grounder.landing_view), less the regions that are the target itself (IoU with its box
         >= SAME_OBJECT_IOU) and, for "land on", those that contain the target's centre (what it lies on: the roof
         under a helipad). Objects of other kinds that the model does not ground are not known to it. For "land
         on X", the cells of X's own dense map inside its box that fall below the region's cut are not X's surface
