@@ -116,7 +116,8 @@ def test_pipeline_retrieves_with_the_configured_itm_weight(backend, gallery):
     firsts = {w: index.query(parse_instruction(text).text, k=1, itm_weight=w)[0].place_id for w in (0.0, 1e6)}
     assert firsts[0.0] != firsts[1e6]          # else this test could not tell the weight was passed on
     for weight in (0.0, 1e6):
-        pipe = NavPipeline.from_backend(backend, {**params, "search_itm_weight": weight}, index)
+        pipe = NavPipeline.from_backend(backend, {**params, "search_itm_weight": weight, "search_ground_weight": 0.0},
+                                        index)
         status = pipe.set_instruction(text, 0.0, (0.0, 0.0, 40.0, 0.0))
         expected = index.query(parse_instruction(text).text, k=5, itm_weight=weight)[0]
         assert status["place"]["place_id"] == expected.place_id, status
@@ -150,9 +151,15 @@ def test_cli_build_and_query(backend, gallery, tmp_path, capsys):
     assert main(["query", "--index", str(out), "--engine", str(ckpt), "-k", "3", "the pool"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert len(result["matches"]) == 3 and result["matches"][0]["rank"] == 0
-    m = result["matches"][0]      # default: the navigator's weight of config/nav.yaml
-    assert m["score"] == pytest.approx(m["itc"] + 0.05 * m["itm"])
-    assert main(["query", "--index", str(out), "--engine", str(ckpt), "--itm-weight", "none", "the pool"]) == 0
+    m = result["matches"][0]      # default: the navigator's weights of config/nav.yaml, grounded order included
+    assert m["score"] == pytest.approx(m["itc"] + 0.05 * m["itm"] + 0.2 * m["ground"])
+    assert main(["query", "--index", str(out), "--engine", str(ckpt), "--ground-weight", "0", "the pool"]) == 0
+    m = json.loads(capsys.readouterr().out)["matches"][0]
+    assert m["ground"] is None and m["score"] == pytest.approx(m["itc"] + 0.05 * m["itm"])
+    assert main(["query", "--index", str(out), "--engine", str(ckpt), "--ground-weight", "-1", "the pool"]) == 2
+    assert "--ground-weight '-1'" in capsys.readouterr().err
+    assert main(["query", "--index", str(out), "--engine", str(ckpt), "--itm-weight", "none", "--ground-weight", "0",
+                 "the pool"]) == 0   # the reference method's order
     m = json.loads(capsys.readouterr().out)["matches"][0]
     assert m["score"] == m["itm"]
     assert main(["query", "--index", str(out), "--engine", str(ckpt), "--itm-weight", "lots", "the pool"]) == 2

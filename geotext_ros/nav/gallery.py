@@ -37,16 +37,20 @@ class SearchConfig:
 
     top_k: gallery places retrieved per instruction (best first). itm_weight: places are ordered by ITC cosine +
     this x ITM probability, so ITM only breaks near-ties (ordering by ITM alone, None, lost 8 points of top-1,
-    docs/results.md)."""
+    docs/results.md). ground_weight: the top_k places are then re-ordered by score + this x what the grounder
+    finds in each place's image (nav/place_check.py; 0 = off)."""
 
     top_k: int = 5
     itm_weight: Optional[float] = 0.05
+    ground_weight: float = 0.2
 
     def __post_init__(self) -> None:
         if self.top_k < 1:
             raise ValueError(f"search_top_k must be >= 1, got {self.top_k}")
         if self.itm_weight is not None and not (math.isfinite(self.itm_weight) and self.itm_weight >= 0):
             raise ValueError(f"search_itm_weight must be a number >= 0, got {self.itm_weight}")
+        if not (math.isfinite(self.ground_weight) and self.ground_weight >= 0):
+            raise ValueError(f"search_ground_weight must be a number >= 0 (0 = off), got {self.ground_weight}")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], prefix: str = "search_") -> "SearchConfig":
@@ -58,7 +62,8 @@ class SearchConfig:
 class PlaceMatch:
     """One retrieved place: rank 0 = best; itc = cosine similarity; itm = match probability (None without
     re-rank); score = what the places were ordered by: itc + itm_weight * itm when re-ranked with a weight,
-    itm when re-ranked without one, else itc."""
+    itm when re-ranked without one, else itc; plus ground_weight * ground when the grounder checked the place's
+    image (ground: its evidence, nav/place_check.py; None when not checked)."""
 
     place_id: str
     x: float
@@ -68,10 +73,11 @@ class PlaceMatch:
     itc: float
     itm: Optional[float]
     score: float
+    ground: Optional[float] = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"place_id": self.place_id, "x": self.x, "y": self.y, "altitude": self.altitude, "rank": self.rank,
-                "itc": self.itc, "itm": self.itm, "score": self.score}
+                "itc": self.itc, "itm": self.itm, "score": self.score, "ground": self.ground}
 
 
 def read_gallery_json(path: str | Path) -> list[dict[str, Any]]:
@@ -246,6 +252,13 @@ class GalleryIndex:
             out.append(PlaceMatch(self.place_ids[j], float(self.x[j]), float(self.y[j]),
                                   None if math.isnan(alt) else alt, rank, float(itc[i]), m, score[i]))
         return out
+
+    def tokens_of(self, place_ids: list[str]) -> Optional[np.ndarray]:
+        """The kept image tokens of these places (float32, in this order); None when the index kept none."""
+        if self.image_tokens is None:
+            return None
+        row = {p: i for i, p in enumerate(self.place_ids)}
+        return self.image_tokens[[row[p] for p in place_ids]].astype(np.float32)
 
     def search(self, text: str, top_k: int = 5, itm_weight: Optional[float] = None) -> list[PlaceMatch]:
         """query(text, k=top_k, itm_weight=...) with the bound backend (the name the navigator pipeline uses)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -49,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--itm-weight", default="navigator",
                    help="re-ranked places are ordered by ITC + this x ITM; 'navigator' (default) = the navigator's "
                         "search_itm_weight in config/nav.yaml, 'none' = by ITM alone (the reference method)")
+    q.add_argument("--ground-weight", default="navigator",
+                   help="then re-ordered by score + this x what the grounder finds in each place's image "
+                        "(nav/place_check.py); 'navigator' (default) = search_ground_weight in config/nav.yaml, "
+                        "0 = off")
     q.add_argument("text", help="the sentence")
     return p
 
@@ -69,6 +74,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 0
         index = GalleryIndex.load(args.index, backend)
         matches = index.query(args.text, k=args.k, rerank=args.rerank, itm_weight=_itm_weight(args.itm_weight))
+        matches = _grounded(matches, index, backend, args.text, _ground_weight(args.ground_weight))
         print(json.dumps({"query": args.text, "matches": [m.to_dict() for m in matches]}, indent=1))
         return 0
     except (GalleryError, RuntimeSetupError, OSError, ValueError) as e:
@@ -76,18 +82,47 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
 
 
+def _navigator_search() -> Any:
+    from geotext_ros.nav.gallery import SearchConfig
+    from geotext_ros.param_file import load_node_params
+
+    return SearchConfig.from_params(load_node_params("navigator"))
+
+
 def _itm_weight(text: str) -> Optional[float]:
     if text == "none":
         return None
     if text == "navigator":
-        from geotext_ros.nav.gallery import SearchConfig
-        from geotext_ros.param_file import load_node_params
-
-        return SearchConfig.from_params(load_node_params("navigator")).itm_weight
+        return _navigator_search().itm_weight
     try:
         return float(text)
     except ValueError as e:
         raise ValueError(f"--itm-weight {text!r}: use a number >= 0, 'navigator' or 'none'") from e
+
+
+def _ground_weight(text: str) -> float:
+    if text == "navigator":
+        return _navigator_search().ground_weight
+    try:
+        weight = float(text)
+    except ValueError:
+        weight = -1.0
+    if not (math.isfinite(weight) and weight >= 0):
+        raise ValueError(f"--ground-weight {text!r}: use a number >= 0 (0 = off) or 'navigator'")
+    return weight
+
+
+def _grounded(matches: list[Any], index: Any, backend: Any, text: str, weight: float) -> list[Any]:
+    """The navigator's order: matches re-ranked by the grounder's evidence (nav/place_check.py)."""
+    if weight == 0:
+        return matches
+    from geotext_ros.nav.grounding import Grounder, GroundingConfig
+    from geotext_ros.nav.parser import parse_instruction
+    from geotext_ros.nav.place_check import grounded_order
+    from geotext_ros.param_file import load_node_params
+
+    grounder = Grounder(backend, GroundingConfig.from_params(load_node_params("navigator")))
+    return grounded_order(matches, index, grounder, parse_instruction(text), weight)
 
 
 if __name__ == "__main__":

@@ -273,6 +273,20 @@ class Grounder:
         result.box = self._refined(candidates[selection.index].box, head_box, result)
         return result
 
+    def phrase_peaks(self, image_tokens: np.ndarray, instruction: Instruction) -> np.ndarray:
+        """[P, n] for P encoded images ([P, 1+G*G, Dv]): the dense-map peak of the target (column 0) and of each
+        anchor, each phrase by its best-peaking reading (as ground_tokens reads it), on the model's own grid
+        (no shifted views, no guided upsampling: a gallery index keeps one encoding per place)."""
+        texts, groups = self.instruction_texts(instruction)
+        flat = texts[:-1]
+        embed = self._encode_text(tuple(texts))[3][:len(flat)]
+        out = np.zeros((len(image_tokens), len(groups)))
+        for i, tokens in enumerate(np.asarray(image_tokens, np.float32)):
+            dense = self._dense(tokens[None], embed)
+            out[i] = [float(np.nanmax(dense[k])) if np.isfinite(dense[k]).any() else 0.0
+                      for k in _best_readings([len(g) for g in groups], dense)]
+        return out
+
     def instruction_texts(self, instruction: Instruction) -> tuple[list[str], list[list[str]]]:
         """The texts encoded for an instruction: every reading of the target and of each anchor (alias readings,
         up to alias_readings per phrase), then the whole sentence; and the readings grouped per phrase."""

@@ -642,7 +642,8 @@ class Mission:
             "grounded_frames_ago": ago,
             "place": None if place is None else {"place_id": place.place_id, "x": float(place.x),
                                                  "y": float(place.y), "score": float(place.score),
-                                                 "rank": self._place_rank + 1},
+                                                 "rank": self._place_rank + 1,
+                                                 "ground": getattr(place, "ground", None)},
             "waypoint": list(self._waypoint) if self._waypoint is not None else None,
             "reason": self._reason,
             # CLARIFY: the question and its numbered candidates (the ground station's buttons); None otherwise

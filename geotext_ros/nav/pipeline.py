@@ -24,6 +24,7 @@ from geotext_ros.nav.grounding import Grounder, GroundingConfig, LandingView
 from geotext_ros.nav.camera_frame import frozen_choice, has_camera_relation
 from geotext_ros.nav.mission import TARGET_STATES, Mission, MissionConfig, State
 from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
+from geotext_ros.nav.place_check import grounded_order
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nav.candidates import cells_below, iou
 from geotext_ros.nav.landing import ON, LandingConfig, plan_landing
@@ -175,7 +176,8 @@ class NavPipeline:
         """Gallery matches for a goto (None without a gallery or for a command)."""
         if ins.command != "goto" or ins.empty or not ins.understood or self.gallery is None:
             return None
-        return self.gallery.search(ins.text, top_k=self.search.top_k, itm_weight=self.search.itm_weight)
+        matches = self.gallery.search(ins.text, top_k=self.search.top_k, itm_weight=self.search.itm_weight)
+        return grounded_order(matches, self.gallery, self.grounder, ins, self.search.ground_weight)
 
     def _advance(self, now: float, pose: Pose4) -> None:
         """A step of a several-step mission is done (ARRIVED, or home on a return step): start the next one."""
