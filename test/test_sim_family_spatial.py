@@ -173,3 +173,22 @@ def test_spatial_choice_ignores_specks_of_the_dense_map():
     ins = parse_instruction("fly to the second parking lot from the left")
     got = choose(ins, objects, -math.pi / 2, (0.0, 0.0), None)
     assert got.index == 3 and "ignored" in got.reason   # east to west: 20, (5 speck), 0, -20
+
+
+def test_spatial_choice_skips_fragments_but_not_for_size_words():
+    """A region under MIN_REGION_FRACTION of the largest candidate is a fragment of the dense map: it must not be
+    the court "closest to the parking area"; for "the smallest" the area is the answer, so nothing is skipped."""
+    from geotext_ros.nav.scene import SceneObject
+    from geotext_ros.nav.spatial_choice import MIN_REGION_FRACTION
+
+    def square(x, half, score=0.8):
+        poly = ((x - half, -half), (x + half, -half), (x + half, half), (x - half, half))
+        return SceneObject((0.5, 0.5, 0.1, 0.1), "court", score, (x, 0.0), poly)
+
+    objects = [square(-30.0, 8.0), square(10.0, 3.0, 0.5), square(30.0, 8.0)]   # 256, 36 (fragment), 256 m²
+    assert objects[1].area < MIN_REGION_FRACTION * objects[0].area
+    near = choose(parse_instruction("fly to the tennis court closest to the parking lot"), objects, 0.0,
+                  (0.0, 0.0), (12.0, 0.0))
+    assert near.index == 2 and "1 fragment(s)" in near.reason     # without the rule: 1, 2 m from the anchor
+    small = choose(parse_instruction("fly to the smallest tennis court"), objects, 0.0, (0.0, 0.0), None)
+    assert small.index == 1 and "fragment" not in small.reason
