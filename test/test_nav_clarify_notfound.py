@@ -177,3 +177,37 @@ def test_faint_regions_none_of_them_is_not_found():
     assert frames(p, range(1, 7))["state"] == "CLARIFY"
     status = p.set_instruction("none of them", 7.0, tuple(POSE))
     assert status["state"] == "NOT_FOUND" and p.mission.target is None, status
+
+
+class WithCar(BuildingsGrounder):
+    """The buildings north and south, and a red car between them."""
+
+    def ground(self, rgb, instruction):
+        if "car" in instruction.target:
+            box = square_box((0.0, 0.0), 1.5, POSE)
+            return GroundingResult(box, 0.9, [Candidate(box, 0.9, 4)], 0, confidence=0.9)
+        return super().ground(rgb, instruction)
+
+
+@pytest.mark.parametrize("text", ["fly to the building west of the red car",
+                                  "fly to the third building from the left",
+                                  "fly to the smaller of the three buildings"])
+def test_a_relation_that_rules_out_every_candidate_offers_them_when_localize_times_out(text):
+    """Confident buildings, but none lies west of the car / there is no third / not three of them: no waypoint
+    from them until the operator picks one at the timeout; "none of them" is NOT_FOUND."""
+    p = pipeline()
+    p.grounder = WithCar()
+    p.set_instruction(text, 0.0, tuple(POSE))
+    assert frames(p, [1, 2, 3, 4, 5])["state"] == "LOCALIZE"
+    status = frames(p, [6])
+    assert status["state"] == "CLARIFY" and len(status["candidates"]) == 2, status
+    assert status["question"].startswith("None of them fits every word you said; is it one of these?"), status
+    north = next(c["number"] for c in status["candidates"] if c["position"][1] > 0)
+    status = p.set_instruction(f"number {north}", 7.0, tuple(POSE))
+    assert status["state"] == "APPROACH" and math.dist(p.mission.target, NORTH) < 1.5, status
+    p = pipeline()
+    p.grounder = WithCar()
+    p.set_instruction(text, 0.0, tuple(POSE))
+    frames(p, range(1, 7))
+    status = p.set_instruction("none of them", 7.0, tuple(POSE))
+    assert status["state"] == "NOT_FOUND" and p.mission.target is None, status

@@ -374,8 +374,9 @@ class NavPipeline:
         """In LOCALIZE, ask instead of guessing (True when it asked): the relation's anchor missing in
         clarify.anchor_missing_frames frames in a row (the candidates seen are offered), or look-alikes within
         clarify.score_margin of the best (each confident, for an instruction without a relation: a relation
-        already picks one of them). Frames whose candidates all score below min_confidence are kept as the offer
-        for when LOCALIZE times out (mission.offer_if_not_found)."""
+        already picks one of them). Frames whose candidates all score below min_confidence, or whose relation /
+        order / "nearest" word ruled out every candidate, are kept as the offer for when LOCALIZE times out
+        (mission.offer_if_not_found)."""
         cfg, min_conf, vehicle = self.mission.clarify, self.mission.config.min_confidence, (pose[0], pose[1])
         self._anchor_missing = self._anchor_missing + 1 if missing else 0
         if missing and self._anchor_missing >= cfg.anchor_missing_frames:
@@ -385,12 +386,19 @@ class NavPipeline:
                 self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates], not_found=True)
                 return True
         placed = [o for o in objects if o.ground is not None]
+        instruction = self.mission.instruction
         if placed and max(o.score for o in placed) < min_conf:
             decision = clarify.offer(placed, f"nothing reached min_confidence {min_conf:.2f} here", cfg, vehicle, rgb,
                                      ask="Nothing is a confident match; is it one of these?")
             self.mission.offer_if_not_found(decision.question, [placed[i] for i in decision.candidates])
             self._question_rgb = rgb
-        instruction = self.mission.instruction
+        elif placed and result.box is None and not missing and needs_spatial_choice(instruction):
+            # confident candidates, but the compass / order / "nearest" word ruled out every one of them (the
+            # anchor found may be another object, a look-alike may be unlit): the operator may still know which
+            decision = clarify.offer(placed, result.reason, cfg, vehicle, rgb,
+                                     ask="None of them fits every word you said; is it one of these?")
+            self.mission.offer_if_not_found(decision.question, [placed[i] for i in decision.candidates])
+            self._question_rgb = rgb
         if (instruction.relation or getattr(instruction, "position", None) or needs_spatial_choice(instruction)
                 or result.box is None or len(objects) < 2):
             return False
