@@ -36,6 +36,16 @@ class BuildingsGrounder:
                                confidence=cands[best].score)
 
 
+class WithCar(BuildingsGrounder):
+    """The buildings north and south, and a red car between them."""
+
+    def ground(self, rgb, instruction):
+        if "car" in instruction.target:
+            box = square_box((0.0, 0.0), 1.5, POSE)
+            return GroundingResult(box, 0.9, [Candidate(box, 0.9, 4)], 0, confidence=0.9)
+        return super().ground(rgb, instruction)
+
+
 def pipeline(scores=(0.8, 0.8), **clarify):
     mission = Mission(MissionConfig(localize_votes=2, min_confidence=0.5, approach_altitude=None,
                                     localize_timeout=5.0), ClarifyConfig(**clarify))
@@ -97,12 +107,6 @@ def test_no_answer_returns_to_hold():
 
 def test_a_found_anchor_does_not_ask():
     """Control: the same world with the relation's anchor found goes to APPROACH without asking."""
-    class WithCar(BuildingsGrounder):
-        def ground(self, rgb, instruction):
-            if "car" in instruction.target:
-                box = square_box((0.0, 0.0), 1.5, POSE)
-                return GroundingResult(box, 0.9, [Candidate(box, 0.9, 4)], 0, confidence=0.9)
-            return super().ground(rgb, instruction)
     p = pipeline(anchor_missing_frames=1)
     p.grounder = WithCar()
     p.set_instruction("fly to the building north of the red car", 0.0, tuple(POSE))
@@ -177,16 +181,6 @@ def test_faint_regions_none_of_them_is_not_found():
     assert frames(p, range(1, 7))["state"] == "CLARIFY"
     status = p.set_instruction("none of them", 7.0, tuple(POSE))
     assert status["state"] == "NOT_FOUND" and p.mission.target is None, status
-
-
-class WithCar(BuildingsGrounder):
-    """The buildings north and south, and a red car between them."""
-
-    def ground(self, rgb, instruction):
-        if "car" in instruction.target:
-            box = square_box((0.0, 0.0), 1.5, POSE)
-            return GroundingResult(box, 0.9, [Candidate(box, 0.9, 4)], 0, confidence=0.9)
-        return super().ground(rgb, instruction)
 
 
 @pytest.mark.parametrize("text", ["fly to the building west of the red car",
