@@ -387,16 +387,16 @@ class NavPipeline:
                 return True
         placed = [o for o in objects if o.ground is not None]
         instruction = self.mission.instruction
+        offer = None
         if placed and max(o.score for o in placed) < min_conf:
-            decision = clarify.offer(placed, f"nothing reached min_confidence {min_conf:.2f} here", cfg, vehicle, rgb,
-                                     ask="Nothing is a confident match; is it one of these?")
-            self.mission.offer_if_not_found(decision.question, [placed[i] for i in decision.candidates])
-            self._question_rgb = rgb
+            offer = (f"nothing reached min_confidence {min_conf:.2f} here",
+                     "Nothing is a confident match; is it one of these?")
         elif placed and result.box is None and not missing and needs_spatial_choice(instruction):
             # confident candidates, but the compass / order / "nearest" word ruled out every one of them (the
             # anchor found may be another object, a look-alike may be unlit): the operator may still know which
-            decision = clarify.offer(placed, result.reason, cfg, vehicle, rgb,
-                                     ask="None of them fits every word you said; is it one of these?")
+            offer = (result.reason, "None of them fits every word you said; is it one of these?")
+        if offer is not None:
+            decision = clarify.offer(placed, offer[0], cfg, vehicle, rgb, ask=offer[1])
             self.mission.offer_if_not_found(decision.question, [placed[i] for i in decision.candidates])
             self._question_rgb = rgb
         if (instruction.relation or getattr(instruction, "position", None) or needs_spatial_choice(instruction)
