@@ -47,7 +47,7 @@ def test_config_is_the_nav_yaml_section_and_checks_its_values():
 
 def test_look_alikes_within_the_margin_are_asked_about():
     objs = objects()
-    d = decide(objs, 0.22, ClarifyConfig(score_margin=0.05), vehicle_xy=(0.0, 0.0))
+    d = decide(objs, 0.22, ClarifyConfig(score_margin=0.05, score_ratio=1.0), vehicle_xy=(0.0, 0.0))
     assert d.action == ASK and d.candidates == (0, 1, 2) and "within 0.05" in d.reason
     q = d.question
     assert [c["number"] for c in q["candidates"]] == [1, 2, 3]
@@ -59,13 +59,26 @@ def test_look_alikes_within_the_margin_are_asked_about():
     assert len(first["box"]) == 4 and first["score"] == 0.61
     # the ground station's button sends the candidate's answer back, and it resolves to that candidate
     assert resolve_answer(choice_text(2, q["candidates"], 2000), objs).index == 1
-    narrow = decide(objs, 0.22, ClarifyConfig(score_margin=0.015))
+    narrow = decide(objs, 0.22, ClarifyConfig(score_margin=0.015, score_ratio=1.0))
     assert narrow.action == ASK and narrow.candidates == (0, 1)
+
+
+def test_look_alikes_both_well_lit_but_far_apart_are_asked_about_by_ratio():
+    """0.82 and 0.60 are 0.22 apart (beyond the margin) but both well lit: two look-alikes the model scored
+    unevenly (the ambiguous family's wrong flights), not one target and a stray region."""
+    objs = [SceneObject((0.3, 0.5, 0.1, 0.1), "building", 0.82), SceneObject((0.7, 0.5, 0.1, 0.1), "building", 0.60),
+            SceneObject((0.5, 0.2, 0.1, 0.1), "road", 0.40)]
+    d = decide(objs, 0.22, ClarifyConfig(score_margin=0.1, score_ratio=0.7))
+    assert d.action == ASK and d.candidates == (0, 1) and "at least 0.70 x the best (0.82)" in d.reason
+    assert decide(objs, 0.22, ClarifyConfig(score_margin=0.1, score_ratio=1.0))[:2] == (GO, 0)
+    assert decide(objs, 0.22, ClarifyConfig(score_margin=0.1, score_ratio=0.75))[:2] == (GO, 0)
+    with pytest.raises(ValueError, match="score_ratio must be in"):
+        ClarifyConfig(score_ratio=0.0)
 
 
 def test_go_not_found_missing_anchor_and_nothing_confident():
     objs = objects()
-    assert decide(objs, 0.22, ClarifyConfig(score_margin=0.001)) [:2] == (GO, 0)
+    assert decide(objs, 0.22, ClarifyConfig(score_margin=0.001, score_ratio=1.0))[:2] == (GO, 0)
     assert decide([], 0.22).action == NOT_FOUND
     d = decide(objs, 0.22, ClarifyConfig(score_margin=0.001), missing_anchor="the pool")
     assert d.action == ASK and "could not find the pool" in d.reason and d.candidates == (0, 1, 2)
@@ -152,12 +165,13 @@ def test_any_text_gets_a_well_formed_answer(text):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6), st.floats(0.0, 0.3), st.floats(0.0, 1.0))
-def test_decision_rule(scores, margin, min_conf):
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6), st.floats(0.0, 0.3), st.floats(0.0, 1.0),
+       st.floats(0.05, 1.0))
+def test_decision_rule(scores, margin, min_conf, ratio):
     objs = [SceneObject((0.1 + 0.15 * i, 0.5, 0.1, 0.1), "pool", s) for i, s in enumerate(scores)]
-    d = decide(objs, min_conf, ClarifyConfig(score_margin=margin, max_candidates=6))
+    d = decide(objs, min_conf, ClarifyConfig(score_margin=margin, score_ratio=ratio, max_candidates=6))
     best = max(scores)
-    close = [s for s in scores if s >= max(min_conf, best - margin)]
+    close = [s for s in scores if s >= max(min_conf, best - margin) or s >= max(min_conf, ratio * best)]
     if best >= min_conf and len(close) == 1:
         assert d.action == GO and scores[d.index] == best
     else:

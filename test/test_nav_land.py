@@ -3,6 +3,7 @@ point clear of the pool by landing.clearance_m, at the envelope's minimum altitu
 flight controller lands); the PX4 bridge sends VEHICLE_CMD_NAV_LAND (21) once when the navigator says LANDING."""
 import math
 
+import cv2
 import numpy as np
 
 from geotext_ros.geometry import Pose
@@ -46,6 +47,21 @@ class PoolGrounder:
         return LandingView(obstacles, surface, 0.5)
 
 
+GROUND, COLOURS = (120, 120, 120), {"pool": (40, 90, 200), "building": (150, 60, 50), "tree": (30, 80, 30),
+                                     "car": (200, 30, 30)}
+
+
+def frame(pose, things=()):
+    """The camera image at `pose`: grey ground, the pool, and each (kind, centre, half size) painted in its colour
+    (what the image check of a touchdown point sees, detected by the grounder or not)."""
+    rgb = np.full((SIZE[1], SIZE[0], 3), GROUND, np.uint8)
+    for kind, (east, north), half in [("pool", POOL, HALF), *things]:
+        corners = [ground_to_pixel(east + sx * half, north + sy * half, K, pose)
+                   for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+        cv2.fillPoly(rgb, [np.round(corners).astype(np.int32)], COLOURS[kind])
+    return rgb
+
+
 def test_parser_reads_land_next_to_and_on():
     assert parse_instruction("land next to the pool").land == "beside"
     assert parse_instruction("land on the helipad").land == "on"
@@ -57,17 +73,19 @@ SAFETY = SafetyConfig(camera_timeout_s=0.0, odom_timeout_s=0.0, max_step_m=0.0, 
                       max_vertical_speed_mps=0.0, max_vertical_step_m=0.0)
 
 
-def landing_plan(text, obstacles=(), kinds="building, tree, car", holes=(), surface_gaps=True):
-    """Fly the instruction until the touchdown point is planned: (landing status, grounder, last status)."""
+def landing_plan(text, obstacles=(), kinds="building, tree, car", holes=(), surface_gaps=True, unseen=(),
+                 surface_check=True):
+    """Fly the instruction until the touchdown point is planned: (landing status, grounder, last status).
+    obstacles: what the grounder detects (and the image shows); unseen: what only the image shows."""
     g = PoolGrounder(obstacles, holes)
     p = NavPipeline(g, Mission(MissionConfig(localize_votes=1, min_confidence=0.5, approach_altitude=None)),
                     SafetyEnvelope(SAFETY), landing=LandingConfig(clearance_m=3.0, obstacle_kinds=kinds,
-                                                                  surface_gaps=surface_gaps))
-    rgb = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+                                                                  surface_gaps=surface_gaps,
+                                                                  surface_check=surface_check))
     p.set_instruction(text, 0.0, tuple(g.pose))
     status = None
     for t in range(1, 15):
-        _, status = p.process_frame(rgb, K, tuple(g.pose), float(t))
+        _, status = p.process_frame(frame(g.pose, [*obstacles, *unseen]), K, tuple(g.pose), float(t))
         if status["landing"] is not None or status["state"] == "NOT_FOUND":
             return status["landing"], g, status
         wp, status = p.tick(tuple(g.pose), t + 0.5, None, None)
@@ -89,8 +107,25 @@ def test_the_touchdown_point_clears_every_detected_object_not_only_the_target():
     assert _clearance(plan["point"], tree[1], tree[2]) >= 3.0 - 1e-6, plan
     assert _clearance(plan["point"], POOL, HALF) >= 3.0 - 0.3, plan
     assert "1 other detected object(s) cleared" in status["reason"], status
-    ignored, _, _ = landing_plan("land next to the pool", [tree], kinds="")   # tree not a kind: not detected
+    # tree not a kind: not detected, and without the image check nothing else knows it is there
+    ignored, _, _ = landing_plan("land next to the pool", [tree], kinds="", surface_check=False)
     assert ignored["point"] == alone["point"]
+
+
+def test_the_image_check_clears_what_the_model_does_not_ground():
+    """A car the grounder does not find, painted where the plan would set down: the image check moves the point
+    off it (and says how many points it turned down); without the check the drone lands on the car."""
+    alone, _, _ = landing_plan("land next to the pool")
+    car = ("car", tuple(alone["point"]), 1.0)
+    blind, _, _ = landing_plan("land next to the pool", unseen=[car], surface_check=False)
+    assert blind["point"] == alone["point"]
+    plan, _, status = landing_plan("land next to the pool", unseen=[car])
+    assert plan is not None, status
+    assert _clearance(plan["point"], car[1], car[2]) >= 3.0 - 0.5, plan   # the disc's pixels, not metres exact
+    assert "points looked at were not clear ground" in status["reason"] and " 0 of " not in status["reason"]
+    # "on" sets down on the pool's own colour (holes in it: test_nav_landing_surface.py)
+    on, _, status = landing_plan("land on the pool")
+    assert on is not None and _clearance(on["point"], POOL, HALF) == 0.0, status
 
 
 def test_land_near_is_land_next_to():
@@ -126,11 +161,10 @@ def test_land_next_to_the_pool_descends_clear_of_it_then_hands_over():
     safety = SAFETY
     p = NavPipeline(g, Mission(MissionConfig(localize_votes=1, min_confidence=0.5, approach_altitude=None)),
                     SafetyEnvelope(safety), landing=LandingConfig(clearance_m=3.0))
-    rgb = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
     p.set_instruction("land next to the pool", 0.0, tuple(g.pose))
     states, plan = [], None
     for t in range(1, 15):
-        _, status = p.process_frame(rgb, K, tuple(g.pose), float(t))
+        _, status = p.process_frame(frame(g.pose), K, tuple(g.pose), float(t))
         wp, status = p.tick(tuple(g.pose), t + 0.5, None, None)
         states.append(status["state"])
         plan = status["landing"] or plan

@@ -7,7 +7,7 @@ pytest.importorskip("rclpy")
 from ros_harness import wait_for  # noqa: E402
 
 QUICK = {"mission.min_confidence": 0.0, "mission.localize_votes": 1, "mission.arrive_tolerance": 1000.0,
-         "clarify.score_margin": 0.0}
+         "clarify.score_margin": 0.0, "clarify.score_ratio": 1.0}
 TEXT = "fly to the pool, then to the red building, then come home"
 
 

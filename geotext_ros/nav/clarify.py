@@ -1,12 +1,12 @@
 """Asking back (issue 19 §3), the ROS-free core: when to ask, what to show, and what the operator's answer means.
 
 `decide(objects, min_confidence, config, ...)` looks at the scored candidates that passed every rule and says GO
-(one clear winner), ASK (two or more within `ClarifyConfig.score_margin` of the best, the relation's anchor not
-found, or nothing reaching min_confidence) or NOT_FOUND (no candidate at all); an ASK carries the question payload:
-numbered candidates with box, score and a short description in words (colour, kind, image position, bearing
-from the vehicle). `resolve_answer(text, pending, ...)` turns the operator's reply ("the left one", "number 2",
-"2", "the one next to the road", "yes", "none of them") into a choice, a cancel, an "unclear" (ask again) or
-"not an answer" (then the text is a new instruction).
+(one clear winner), ASK (two or more within `ClarifyConfig.score_margin` of the best or scoring at least
+`score_ratio` x the best, the relation's anchor not found, or nothing reaching min_confidence) or NOT_FOUND (no
+candidate at all); an ASK carries the question payload: numbered candidates with box, score and a short
+description in words (colour, kind, image position, bearing from the vehicle). `resolve_answer(text, pending,
+...)` turns the operator's reply ("the left one", "number 2", "2", "the one next to the road", "yes", "none of
+them") into a choice, a cancel, an "unclear" (ask again) or "not an answer" (then the text is a new instruction).
 
 The payload's candidate dicts carry `label` (button text) and `answer` (the text a button sends back) as the
 ground station expects (geotext_ros/ground_station/validation.py choice_text).
@@ -36,6 +36,9 @@ class ClarifyConfig:
     """The `clarify.*` parameters of config/nav.yaml, defined here only."""
 
     score_margin: float = 0.1       # candidates within this of the best score are look-alikes: ask
+    # ... and so are those scoring at least this fraction of the best (1.0: the margin alone): two look-alikes
+    # the model lights 0.82 and 0.60 are both well lit, 0.22 apart (issue 19, ambiguous family)
+    score_ratio: float = 0.7
     max_candidates: int = 4         # at most this many (best first) are offered
     answer_timeout_s: float = 30.0  # no answer for this long: back to HOLD with the reason
     anchor_missing_frames: int = 3  # the relation's anchor missing in this many LOCALIZE frames in a row: ask
@@ -43,6 +46,8 @@ class ClarifyConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.score_margin <= 1.0:
             raise ValueError(f"clarify.score_margin must be in [0, 1], got {self.score_margin}")
+        if not 0.0 < self.score_ratio <= 1.0:
+            raise ValueError(f"clarify.score_ratio must be in (0, 1] (1 = score_margin alone), got {self.score_ratio}")
         if self.max_candidates < 2:
             raise ValueError(f"clarify.max_candidates must be >= 2 (a choice needs two), got {self.max_candidates}")
         if not self.answer_timeout_s > 0:
@@ -93,10 +98,13 @@ def decide(objects: Sequence[SceneObject], min_confidence: float, config: Clarif
     if best < min_confidence:
         return offer(objects, f"none is a confident match (best score {best:.2f} < {min_confidence:.2f})", config,
                      vehicle_xy, rgb, ask="Nothing is a confident match; is it one of these?")
-    alike = [i for i in ranked if objects[i].score >= max(min_confidence, best - config.score_margin)]
+    floor = min(best - config.score_margin, best * config.score_ratio)
+    alike = [i for i in ranked if objects[i].score >= max(min_confidence, floor)]
     if len(alike) == 1:
         return Decision(GO, alike[0], (), f"one clear candidate (score {best:.2f})", None)
-    why = f"{len(alike)} candidates score within {config.score_margin:.2f} of each other"
+    why = (f"{len(alike)} candidates score within {config.score_margin:.2f} of each other"
+           if objects[alike[-1]].score >= best - config.score_margin else
+           f"{len(alike)} candidates score at least {config.score_ratio:.2f} x the best ({best:.2f})")
     shown = alike[:config.max_candidates]
     return Decision(ASK, None, tuple(shown), why, question(objects, shown, why, vehicle_xy, rgb))
 

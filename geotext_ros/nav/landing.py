@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from geotext_ros.nav.scene import XY, SceneObject
 from geotext_ros.param_file import config_values
 
 BESIDE, ON = "beside", "on"
+# the accept check (an image look per point) stops after this many of the best points: a frame where hundreds of
+# the best points fail shows no clear ground near the target, and each look costs ~0.1 ms
+MAX_ACCEPT_CHECKS = 400
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,20 @@ class LandingConfig:
     # "land on X": the cells of X's own dense map inside its box below the region's cut (not X's surface: cars on a
     # lot) are cleared like objects (nav/pipeline.py _plan_landing); False = only the grounded obstacles
     surface_gaps: bool = True
+    # the image check of a touchdown point (geotext_ros/nav/landing_surface.py): its disc of clearance_m must look
+    # like one clear surface in the frame (what the model does not ground: cars on a lot, the unlit rest of a pond)
+    surface_check: bool = True
+    surface_tolerance: float = 40.0   # RGB distance (0-255) from the disc's median colour that is another surface
+    surface_line_px: int = 3          # features at most this many pixels wide (paint lines, kerbs) are no obstacle
 
     def __post_init__(self) -> None:
         for name in ("clearance_m", "search_radius_m", "grid_step_m", "next_to_m"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"landing.{name} must be > 0, got {getattr(self, name)}")
+        if not self.surface_tolerance > 0:
+            raise ValueError(f"landing.surface_tolerance must be > 0 (an RGB distance), got {self.surface_tolerance}")
+        if self.surface_line_px < 0:
+            raise ValueError(f"landing.surface_line_px must be >= 0, got {self.surface_line_px}")
         if self.margin_m < 0:
             raise ValueError(f"landing.margin_m must be >= 0, got {self.margin_m}")
         if self.next_to_m < self.clearance_m + self.margin_m:
@@ -84,10 +96,12 @@ class LandingPlan(NamedTuple):
 
 def plan_landing(target: int, objects: Sequence[SceneObject], mode: str = BESIDE,
                  config: LandingConfig = LandingConfig(), view: Sequence[XY] = (),
-                 blocked: Sequence[XY] = ()) -> LandingPlan:
+                 blocked: Sequence[XY] = (), accept: Optional[Callable[[XY], bool]] = None) -> LandingPlan:
     """A touchdown point beside (or on) objects[target] clear of every object in `objects` (see the module
     docstring); `view` = the frame's ground footprint (geotext_ros.nav.scene.view_footprint), () = unbounded;
-    `blocked` = ground points cleared like objects (for "on": where the target's surface is covered)."""
+    `blocked` = ground points cleared like objects (for "on": where the target's surface is covered); `accept`
+    = a last check of a point (geotext_ros.nav.landing_surface.SurfaceCheck): the best point it accepts wins,
+    looking at MAX_ACCEPT_CHECKS points at most."""
     if mode not in (BESIDE, ON):
         raise ValueError(f"landing mode must be {BESIDE!r} or {ON!r}, got {mode!r}")
     if not 0 <= target < len(objects):
@@ -126,7 +140,14 @@ def plan_landing(target: int, objects: Sequence[SceneObject], mode: str = BESIDE
     # targets are 1.3-2x too large, of a faint pool 0.6x), so the narrowest side moves the least.
     keys = (to_centre, -slack) if mode == ON else (to_centre, -slack, target_dist > config.next_to_m)
     order = np.lexsort(keys)   # the last key sorts first
-    best = int(order[np.argmax(ok[order])])
+    ranked = order[ok[order]]
+    if accept is not None:
+        first = next((i for i in ranked[:MAX_ACCEPT_CHECKS] if accept((float(pts[i, 0]), float(pts[i, 1])))), None)
+        if first is None:
+            return LandingPlan(None, mode, None, f"no point {mode} the {objects[target].kind} that clears every "
+                                                 f"detected object looks like clear ground in the image")
+        ranked = [first]
+    best = int(ranked[0])
     where = f"on the {objects[target].kind}" if mode == ON else f"beside the {objects[target].kind}"
     clear = float(nearest[best])
     return LandingPlan((float(pts[best, 0]), float(pts[best, 1])), mode, clear,

@@ -28,6 +28,7 @@ from geotext_ros.nav.place_check import grounded_order
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nav.candidates import cells_below, iou
 from geotext_ros.nav.landing import ON, LandingConfig, plan_landing
+from geotext_ros.nav.landing_surface import SurfaceCheck
 from geotext_ros.nav.scene import SceneObject, locate, view_footprint
 from geotext_ros.nav.spatial_choice import choose as spatial_choose
 from geotext_ros.nav.steps import split_steps
@@ -264,7 +265,7 @@ class NavPipeline:
             else:
                 self.mission.update(now, pose, result, point)
             if landing and self.mission.wants_landing_plan:   # a frame whose obstacles were grounded
-                self._plan_landing(result, size, k, pose, now, view)
+                self._plan_landing(result, size, k, pose, now, view, rgb)
             self._advance(now, pose)
             if missing and result.box is None and has_camera_relation(instruction):
                 # shown as the grounder saw it (its reason: "anchor not found, relation unused"), like a
@@ -316,7 +317,7 @@ class NavPipeline:
                                     reason=got.reason), objects[got.index].ground)
 
     def _plan_landing(self, result: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4, now: float,
-                      view: LandingView) -> None:
+                      view: LandingView, rgb: Any) -> None:
         """Above the target of "land next to / on X": a touchdown point clear of every detected object of this
         frame by landing.clearance_m, inside the view; the descent goes to the envelope's minimum altitude (it
         applies until the flight controller's land mode takes over).
@@ -328,7 +329,8 @@ class NavPipeline:
         under a helipad). Objects of other kinds that the model does not ground are not known to it. For "land
         on X", the cells of X's own dense map inside its box that fall below the region's cut are not X's surface
         (cars on a lot: the model does not ground a car 2 cells long, but the colour-guided map of the lot has a
-        hole there) and are cleared like objects."""
+        hole there) and are cleared like objects. With landing.surface_check the point's disc must also look like
+        clear ground in this frame (geotext_ros/nav/landing_surface.py: what the model does not ground)."""
         if result.box is None or result.chosen is None:
             return   # wait for a frame that shows the target
         mode = self.mission.instruction.land
@@ -345,10 +347,12 @@ class NavPipeline:
                 point = box_center_to_ground((x, y, 0.0, 0.0), size, k, pose)
                 if point is not None:
                     gaps.append(point)
-        plan = plan_landing(result.chosen, objects, mode, self.landing, view_footprint(size, k, pose), gaps)
+        check = SurfaceCheck(rgb, k, pose, self.landing, result.box, mode) if self.landing.surface_check else None
+        plan = plan_landing(result.chosen, objects, mode, self.landing, view_footprint(size, k, pose), gaps, check)
         gap_note = f", {len(gaps)} cells of its box that are not its surface," if view.surface is not None else ""
+        looked = f"; {check.rejected} of {check.checked} points looked at were not clear ground" if check else ""
         self.mission.land_at(now, plan.point, self.safety.config.min_altitude_m,
-                             f"{plan.reason}; {len(objects) - 1} other detected object(s){gap_note} cleared")
+                             f"{plan.reason}; {len(objects) - 1} other detected object(s){gap_note} cleared{looked}")
 
     def _target_objects(self, result: Any, size: tuple[int, int], k: IntrinsicsLike,
                         pose: Pose4) -> list[SceneObject]:

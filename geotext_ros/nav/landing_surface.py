@@ -1,0 +1,139 @@
+"""Does the ground at a touchdown point look clear in the camera image? A check the model cannot make.
+
+The landing planner (geotext_ros.nav.landing) clears what the model grounds; what it does not ground (a car 2
+cells long on an 8 x 8 map, the rest of a faintly lit pond) is invisible to it. This check looks at the pixels of
+the disc of radius `landing.clearance_m` around a touchdown point, projected into the frame (after smoothing the
+texture; features at most `landing.surface_line_px` wide, paint lines and kerbs, are no obstacle):
+- "land beside X": the disc is one surface, every pixel within `landing.surface_tolerance` of the disc's median
+  colour, and that colour is not X's (farther than SAME_SURFACE x the tolerance from the dominant colour of the
+  middle of X's box): the point is not on X or on an unlit rest of it;
+- "land on X": X is the convex hull of the region of X's colour that fills the most of X's box (flat targets are
+  convex: lots, courts, plazas, pads); the point lies in it and no pixel of it that is not X's colour (a car on a
+  lot) lies in the disc. What lies beyond X's edge is the planner's geometry's business.
+A point whose disc leaves the frame is not clear: nothing is known beyond it. X's colour is the dominant one in
+the middle of its box: an obstacle covering most of that middle is taken for X's surface.
+
+    check = SurfaceCheck(rgb, k, pose, config, target_box, mode)
+    plan = plan_landing(target, objects, mode, config, view, gaps, accept=check)
+    check.checked, check.rejected              # how many points it looked at / turned down
+
+Colour distance is Euclidean in RGB (0-255). The tolerance suits surfaces of one paint and moderate texture (the
+simulator's, aerial views of asphalt, water, lawn); rough natural ground (gravel, scrub) may need a larger one.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+
+from geotext_ros.nav.camera import IntrinsicsLike, ground_to_pixel, normalized_to_pixel
+from geotext_ros.nav.scene import XY
+
+DISC_POINTS = 16      # the ground disc's outline, projected point by point (perspective: an ellipse in the image)
+BLUR_PX = 5           # smoothing before colours are compared: the texture of grass, the noise of the sensor
+# a colour this fraction of surface_tolerance from the target's is the target's surface (beside: the disc's median;
+# on: each pixel). Water beside a faint speck of pond is within ~10; a full tolerance took olive grass (41 from
+# asphalt) for a parking lot
+SAME_SURFACE = 0.5
+TARGET_CORE = 0.5     # "its colour" = the dominant colour of this middle fraction of the target's box (each side)
+COLOUR_BIN = 32       # RGB levels a bin when finding the dominant colour (8 bins a channel)
+
+
+class SurfaceCheck:
+    """accept(xy) for plan_landing: True when the ground disc at xy looks clear (module docstring)."""
+
+    def __init__(self, rgb: np.ndarray, intrinsics: IntrinsicsLike, pose: Sequence[float], config: Any,
+                 target_box: Sequence[float], mode: str) -> None:
+        self.smooth = cv2.blur(np.ascontiguousarray(rgb[..., :3]), (BLUR_PX, BLUR_PX)).astype(np.float32)
+        self.k, self.pose, self.mode = intrinsics, tuple(pose), mode
+        self.radius, self.tolerance = float(config.clearance_m), float(config.surface_tolerance)
+        # smoothing widens a feature by BLUR_PX - 1 pixels: the opening removes what was at most surface_line_px
+        self.kernel = np.ones((config.surface_line_px + BLUR_PX,) * 2, np.uint8)
+        self.target_colour = _box_colour(self.smooth, target_box)
+        self.extent = self.obstacles = None
+        if mode == "on":
+            # X's surface: its colour (within SAME_SURFACE x the tolerance: olive grass is 41 from asphalt), thin
+            # features in it (paint lines) counted as surface; X = the convex hull of the surface's component that
+            # fills the most of X's box; obstacles = what is inside X and not its surface (the cars on a lot)
+            near = np.linalg.norm(self.smooth - self.target_colour, axis=2) <= self.tolerance * SAME_SURFACE
+            surface = ~self._opened(~near)
+            self.extent = _hull_of_largest(surface, target_box)
+            self.obstacles = self.extent & ~surface
+        self.checked = self.rejected = 0
+
+    def __call__(self, xy: XY) -> bool:
+        self.checked += 1
+        ok = self._clear(xy)
+        self.rejected += not ok
+        return ok
+
+    def _clear(self, xy: XY) -> bool:
+        outline = self._outline(xy)
+        if outline is None:
+            return False
+        height, width = self.smooth.shape[:2]
+        x0, y0 = np.floor(outline.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + 1
+        if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+            return False   # the disc leaves the frame
+        disc = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(disc, [np.round(outline - (x0, y0)).astype(np.int32)], 1)
+        inside = disc.astype(bool)
+        if self.obstacles is not None:
+            u, v = ground_to_pixel(xy[0], xy[1], self.k, self.pose)
+            return bool(self.extent[int(v), int(u)]) and not (self.obstacles[y0:y1, x0:x1] & inside).any()
+        crop = self.smooth[y0:y1, x0:x1]
+        median = np.median(crop[inside], axis=0)
+        if np.linalg.norm(median - self.target_colour) <= self.tolerance * SAME_SURFACE:
+            return False   # the target's colour: on it, or on an unlit rest of it
+        unlike = self._opened(np.linalg.norm(crop - median, axis=2) > self.tolerance)
+        return not (unlike & inside).any()
+
+    def _opened(self, mask: np.ndarray) -> np.ndarray:
+        """The mask without features at most surface_line_px wide (paint lines, specks of texture)."""
+        return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, self.kernel).astype(bool)
+
+    def _outline(self, xy: XY) -> np.ndarray | None:
+        """The ground disc's outline in pixels, or None when a point of it is behind the camera."""
+        pts = []
+        for a in np.linspace(0.0, 2 * math.pi, DISC_POINTS, endpoint=False):
+            uv = ground_to_pixel(xy[0] + self.radius * math.cos(a), xy[1] + self.radius * math.sin(a), self.k,
+                                 self.pose)
+            if uv is None:
+                return None
+            pts.append(uv)
+        return np.asarray(pts, np.float64)
+
+
+def _hull_of_largest(surface: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """The filled convex hull of the connected surface component with the most pixels inside the normalized box
+    (all False when no surface pixel is in the box)."""
+    height, width = surface.shape
+    _, labels = cv2.connectedComponents(surface.astype(np.uint8))
+    u0, v0 = normalized_to_pixel(box[0] - box[2] / 2, box[1] - box[3] / 2, (width, height))
+    u1, v1 = normalized_to_pixel(box[0] + box[2] / 2, box[1] + box[3] / 2, (width, height))
+    inside = labels[max(int(v0), 0):max(int(math.ceil(v1)), 1), max(int(u0), 0):max(int(math.ceil(u1)), 1)]
+    counts = np.bincount(inside[inside > 0].ravel())
+    out = np.zeros_like(surface, np.uint8)
+    if counts.size == 0 or counts.max() == 0:
+        return out.astype(bool)
+    ys, xs = np.nonzero(labels == int(np.argmax(counts)))
+    cv2.fillConvexPoly(out, cv2.convexHull(np.stack([xs, ys], axis=1).astype(np.int32)), 1)
+    return out.astype(bool)
+
+
+def _box_colour(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """The dominant colour of the middle TARGET_CORE of a normalized (cx, cy, w, h) box: the median of the pixels
+    in its most common coarse colour bin (COLOUR_BIN levels a channel), so a car on the middle of a lot does not
+    tint the lot's colour."""
+    height, width = image.shape[:2]
+    cu, cv = normalized_to_pixel(box[0], box[1], (width, height))
+    hw, hh = box[2] * width * TARGET_CORE / 2, box[3] * height * TARGET_CORE / 2
+    u0, u1 = int(np.clip(cu - hw, 0, width - 1)), int(np.clip(math.ceil(cu + hw), 1, width))
+    v0, v1 = int(np.clip(cv - hh, 0, height - 1)), int(np.clip(math.ceil(cv + hh), 1, height))
+    pixels = image[v0:max(v1, v0 + 1), u0:max(u1, u0 + 1)].reshape(-1, 3)
+    bins = np.floor(pixels / COLOUR_BIN).astype(np.int64) @ np.array([65536, 256, 1])
+    values, counts = np.unique(bins, return_counts=True)
+    return np.median(pixels[bins == values[np.argmax(counts)]], axis=0)
