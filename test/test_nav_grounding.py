@@ -284,6 +284,25 @@ def test_pipeline_no_candidate():
     assert res.box is None and res.chosen is None and "min_score" in res.reason
 
 
+def test_a_bare_noun_that_lights_nothing_offers_its_colour_readings_never_confident():
+    """"the building" lights nothing (the model learned colour + noun): its colour readings light a red and a blue
+    building; their regions become the weak ones (scored below min_score, best first); with a colour word, or the
+    offers off, only the phrase's own map counts."""
+    maps = {"the red building": blob_map(square(5, 1), value=0.9), "the blue building": blob_map(square(5, 9),
+                                                                                                value=0.7)}
+    g = grid_grounder(FixedMapBackend(maps), offer_min_score=0.2, offer_colours="red, blue, green")
+    res = g.ground(RGB, parse_instruction("fly to the building"))
+    assert res.box is None and res.candidates == [] and "2 regions of its colour readings offered" in res.reason
+    assert [round(c.box[0], 3) for c in res.weak] == pytest.approx([2 / 12, 10 / 12], abs=1e-3)
+    assert 0.2 <= res.weak[1].score < res.weak[0].score < 0.5   # ranked, and never confident (min_score 0.5)
+    coloured = g.ground(RGB, parse_instruction("fly to the green building"))
+    assert coloured.weak == [] and "colour readings" not in coloured.reason
+    off = grid_grounder(FixedMapBackend(maps), offer_min_score=0.2, offer_colours="")
+    assert off.ground(RGB, parse_instruction("fly to the building")).weak == []
+    with pytest.raises(ValueError, match="offer_colours names \\['roof'\\]"):
+        GroundingConfig(offer_colours="red, roof")
+
+
 def test_weak_regions_only_when_nothing_reaches_min_score():
     weak = {"the red building": blob_map(square(5, 1), square(5, 9), value=0.3)}
     res = grid_grounder(FixedMapBackend(weak), offer_min_score=0.2).ground(RGB, parse_instruction("the red building"))

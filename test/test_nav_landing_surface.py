@@ -50,7 +50,8 @@ def test_beside_accepts_clear_grass_and_rejects_the_target_an_object_and_the_fra
     assert not c((12.0, 1.0))             # a car the model did not ground
     assert not c((0.0, 8.0))              # the disc reaches the lot's edge: two surfaces
     assert not c((28.0, 0.0))             # the disc leaves the frame (30 m up, 90 degrees: 30 m each side)
-    assert (c.checked, c.rejected) == (5, 4)
+    assert not c((0.0, 8.3))              # the disc's edge cuts the lot 0.7 m deep: a sliver, but of a large object
+    assert (c.checked, c.rejected) == (6, 5)
 
 
 def test_on_rejects_discs_with_a_car_but_not_paint_lines_or_the_ground_beyond_the_edge():

@@ -23,6 +23,7 @@ from geotext_ros.nav.dense_stitch import shifted_views, stitch_maps
 from geotext_ros.nav.guided_upsample import FrameGuide
 from geotext_ros.nav.parser import RELATION_LABELS, Instruction
 from geotext_ros.nav.selection import SelectionWeights, select_candidate
+from geotext_ros.nav.vocabulary import COLOURS
 from geotext_ros.param_file import config_values
 
 # relation -> [(axis 0 = horizontal / 1 = vertical, class index)] read from the relation head's probabilities;
@@ -101,6 +102,11 @@ class GroundingConfig:
     concept_margin: without alias alternatives, a phrase whose noun is not one the model was trained on (the
     engine manifest's `concepts`) also gets the reading with the nearest trained noun when that noun's kind is
     nearer than every other kind by this much (nav/concept_readings.py); > 1 = off.
+    offer_colours: a target named without a colour word ("the edifice") whose map reaches min_score nowhere is
+    also grounded with each of these colours before its noun ("the red building", ...; every reading of it), and
+    the regions of the cell-wise maximum above offer_min_score replace its weak regions: offered to the operator
+    at the LOCALIZE timeout, never flown to unasked (a model trained on colour + noun lights a bare noun faintly
+    or not at all). Comma-separated, the model's trained colour words; "" = off.
     """
 
     min_score: float = 0.22
@@ -114,6 +120,7 @@ class GroundingConfig:
     guided_sigma_colour: float = 10.0
     alias_readings: int = 3
     concept_margin: float = 0.1
+    offer_colours: str = "red, blue, white, gray, green, brown, black, orange"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.0:
@@ -135,6 +142,15 @@ class GroundingConfig:
                              f"choice), got {self.alias_readings}")
         if not self.concept_margin >= 0:
             raise ValueError(f"grounding.concept_margin must be >= 0 (> 1 = off), got {self.concept_margin}")
+        unknown = [c for c in self.colours if c not in COLOURS]
+        if unknown:
+            raise ValueError(f"grounding.offer_colours names {unknown}, not colour words; give comma-separated "
+                             f"colours the model was trained on, or '' to turn the offers off")
+
+    @property
+    def colours(self) -> tuple[str, ...]:
+        """offer_colours as a tuple ("red", "blue", ...)."""
+        return tuple(c.strip() for c in str(self.offer_colours).split(",") if c.strip())
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], prefix: str = "grounding.") -> "GroundingConfig":
@@ -173,7 +189,8 @@ class Grounder:
         concepts = (getattr(backend, "manifest", None) or {}).get("concepts")
         self._concepts = ConceptReadings(backend, concepts["kinds"], config.concept_margin) \
             if concepts and config.concept_margin <= 1 else None
-        self._text_cache: Optional[tuple[tuple[str, ...], tuple[Any, Any, Any, Any]]] = None
+        # the last two text batches: the instruction's readings and, while it lights nothing, its colour readings
+        self._text_cache: dict[tuple[str, ...], tuple[Any, Any, Any, Any]] = {}
 
     def ground(self, rgb: np.ndarray, instruction: Instruction) -> GroundingResult:
         """Ground `instruction` in an RGB uint8 [H, W, 3] frame."""
@@ -258,6 +275,11 @@ class Grounder:
                              f"(peak {peak:.2f})" + notes)
             if self.offer_min_score < self.min_score:
                 result.weak = self._candidates(dense[0], self.offer_min_score, self.max_candidates)
+                offers = self._colour_offers(image_tokens if view_tokens is None else view_tokens, instruction,
+                                             guide)
+                if offers:
+                    result.weak = offers
+                    result.reason += f"; {len(offers)} regions of its colour readings offered"
             return result
         found = [a for a in anchors if a is not None]
         relation = instruction.relation if found else None
@@ -272,6 +294,23 @@ class Grounder:
         result.confidence = float(candidates[selection.index].score)
         result.box = self._refined(candidates[selection.index].box, head_box, result)
         return result
+
+    def _colour_offers(self, view_tokens: np.ndarray, instruction: Instruction, guide: Optional[np.ndarray]
+                       ) -> list[Candidate]:
+        """The regions to offer for a target without a colour word that lit nothing (GroundingConfig
+        offer_colours), scores mapped into [offer_min_score, min_score): they rank among themselves and are never
+        confident. [] for a target with a colour word, or with the offers off."""
+        colours = self.config.colours
+        if not colours or set(instruction.target.lower().replace("-", " ").split()) & COLOURS:
+            return []
+        nouns = [r[4:] if r.lower().startswith("the ") else r for r in self._readings(instruction.target)]
+        texts = tuple(f"the {c} {noun}" for noun in nouns for c in colours)
+        embed = self._encode_text(texts)[3][:len(texts)]
+        union = self._guided(self._dense(view_tokens, embed), guide).max(axis=0)
+        low, high = self.offer_min_score, np.nextafter(self.min_score, 0.0)
+        scale = (high - low) / max(1.0 - low, 1e-9)
+        return [replace(c, score=float(low + (c.score - low) * scale))
+                for c in self._candidates(union, low, self.max_candidates)]
 
     def phrase_peaks(self, image_tokens: np.ndarray, instruction: Instruction) -> np.ndarray:
         """[P, n] for P encoded images ([P, 1+G*G, Dv]): the dense-map peak of the target (column 0) and of each
@@ -297,12 +336,12 @@ class Grounder:
         """(ids, mask, tokens, embed) of `texts`, encoded once per instruction: the navigator grounds the same
         instruction frame after frame, so the last batch is kept while the texts stay the same (the text tower
         then costs nothing per frame; bench/runtime.py `text_per_instruction` is what a new instruction costs)."""
-        cached = self._text_cache
-        if cached is None or cached[0] != texts:
+        cached = self._text_cache.get(texts)
+        if cached is None:
             ids, mask = self.backend.tokenizer(list(texts))
-            cached = (texts, (ids, mask, *self.backend.encode_text(ids, mask)))
-            self._text_cache = cached
-        return cached[1]
+            cached = (ids, mask, *self.backend.encode_text(ids, mask))
+            self._text_cache = {**dict(list(self._text_cache.items())[-1:]), texts: cached}
+        return cached
 
     def _dense(self, view_tokens: np.ndarray, phrase_embed: np.ndarray) -> np.ndarray:
         """[n, G', G'] map per phrase: the model's grid for one view, stitched from f*f shifted views."""

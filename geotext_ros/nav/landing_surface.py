@@ -84,12 +84,16 @@ class SurfaceCheck:
         if self.obstacles is not None:
             u, v = ground_to_pixel(xy[0], xy[1], self.k, self.pose)
             return bool(self.extent[int(v), int(u)]) and not (self.obstacles[y0:y1, x0:x1] & inside).any()
-        crop = self.smooth[y0:y1, x0:x1]
-        median = np.median(crop[inside], axis=0)
+        median = np.median(self.smooth[y0:y1, x0:x1][inside], axis=0)
         if np.linalg.norm(median - self.target_colour) <= self.tolerance * SAME_SURFACE:
             return False   # the target's colour: on it, or on an unlit rest of it
-        unlike = self._opened(np.linalg.norm(crop - median, axis=2) > self.tolerance)
-        return not (unlike & inside).any()
+        # opened with a kernel's width of context around the disc: the sliver of a large object that the disc's
+        # edge cuts is not a thin feature
+        pad = self.kernel.shape[0]
+        c0, r0 = max(x0 - pad, 0), max(y0 - pad, 0)
+        around = self.smooth[r0:min(y1 + pad, height), c0:min(x1 + pad, width)]
+        unlike = self._opened(np.linalg.norm(around - median, axis=2) > self.tolerance)
+        return not (unlike[y0 - r0:y1 - r0, x0 - c0:x1 - c0] & inside).any()
 
     def _opened(self, mask: np.ndarray) -> np.ndarray:
         """The mask without features at most surface_line_px wide (paint lines, specks of texture)."""

@@ -15,6 +15,10 @@ _SIM_SHAPE_WORDS = {w for wordings in vocab.BUILDING_SHAPES.values() for words i
                     for phrase in words for w in phrase.replace("-", " ").split()}
 _SIM_COLOURS = set(layouts.ROOF_COLORS + layouts.COURT_COLORS + layouts.CAR_COLORS + layouts.BOAT_COLORS) | {
     c for wording in vocab.COLORS.values() for c in wording.values()}
+# colour words: a phrase holding one names its colour (the grounder's colour offers are for phrases without)
+COLOURS: frozenset[str] = frozenset(_SIM_COLOURS | {
+    "red", "blue", "green", "white", "black", "gray", "grey", "brown", "orange", "yellow", "purple", "pink",
+    "silver", "beige", "tan", "metallic", "colored", "coloured"})
 
 # Generic words the sim nouns contain that name nothing on their own ("small lake" -> "small" is an attribute,
 # "row of solar panels" -> "row"/"of" are not kinds).
@@ -35,9 +39,8 @@ KINDS: frozenset[str] = frozenset((_SIM_NOUN_WORDS - _NOT_KINDS) | {
     "running", "athletics",
 })
 
-ATTRIBUTES: frozenset[str] = frozenset(_SIM_SHAPE_WORDS - _NOT_KINDS | _SIM_COLOURS | {
-    "red", "blue", "green", "white", "black", "gray", "grey", "brown", "orange", "yellow", "purple", "pink",
-    "silver", "beige", "tan", "dark", "light", "bright", "colored", "coloured", "big", "large", "largest",
+ATTRIBUTES: frozenset[str] = frozenset(_SIM_SHAPE_WORDS - _NOT_KINDS | COLOURS | {
+    "dark", "light", "bright", "big", "large", "largest",
     "biggest", "small", "smallest", "tiny", "tall", "tallest", "short", "wide", "narrow", "huge", "long", "round",
     "circular", "rectangular", "square", "oval", "triangular", "curved", "flat", "paved", "empty", "tiled",
     "glass", "metal", "brick", "concrete", "wooden", "striped", "domed",
