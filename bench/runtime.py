@@ -6,7 +6,9 @@ Measures image encoding (1 frame), text encoding (1 instruction), the per-instru
 once per instruction (tokenizing and encoding the batch the Grounder builds: every alias reading of the target and
 anchors, up to grounding.alias_readings from config/nav.yaml, plus the whole sentence; not paid per frame, the
 Grounder keeps it while the instruction is unchanged), grounding one instruction on one frame
-(encode_image + encode_text + fuse + dense), and gallery top-10 retrieval over 1k / 10k / 55k embeddings
+(encode_image + encode_text + fuse + dense), the navigator's Grounder on a frame where a target named without a
+colour lights nothing, without and with its colour readings (grounding.offer_colours: what such a frame costs
+more), and gallery top-10 retrieval over 1k / 10k / 55k embeddings
 (runtime.retrieval.topk_cosine, numpy argpartition). Prints ORT/PyTorch speed ratios. Without --engine-dir an
 untrained model of --config is exported to a temporary directory first. Targets on the 2-core CPU, tiny model:
 grounding p50 <= 50 ms with ORT, ORT >= 1.3x faster than PyTorch eager, top-10 over 55k <= 5 ms.
@@ -59,13 +61,21 @@ def bench_backend(b: Backend, iters: int) -> dict[str, tuple[float, float]]:
         b.fuse(tokens, ttok, mask)
         b.dense(tokens, temb)
 
+    # min_score 1.0: nothing reaches it, so every frame takes the not-found path (weak regions, colour offers)
+    config = GroundingConfig.from_params(load_node_params("navigator"))
+    bare = parse_instruction(BARE_NOUN)
+    unlit = Grounder(b, config, min_score=1.0, offer_colours="")
+    offering = Grounder(b, config, min_score=1.0)
     return {"encode_image": timeit(lambda: b.encode_image(pixels), iters),
             "encode_text": timeit(lambda: b.encode_text(ids, mask), iters),
             "text_per_instruction": timeit(text_per_instruction, iters),
-            "ground_one_frame": timeit(ground, iters)}
+            "ground_one_frame": timeit(ground, iters),
+            "grounder_unlit": timeit(lambda: unlit.ground(frame, bare), iters),
+            "grounder_unlit_offers": timeit(lambda: offering.ground(frame, bare), iters)}
 
 
 INSTRUCTION = "fly to the red building left of the parking lot"
+BARE_NOUN = "fly to the hall"   # no colour word: the Grounder's colour offers apply when it lights nothing
 
 
 def instruction_texts(b: Backend) -> list[str]:
@@ -122,11 +132,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     retrieval = bench_retrieval(embed_dim, args.iters)
     print(f"\nmodel {args.config}, engine dir {engine_dir}, {args.iters} iterations, ms p50 / p95")
-    print(f"{'task':<20}" + "".join(f"{k:>22}" for k in results))
-    for task in ("encode_image", "encode_text", "text_per_instruction", "ground_one_frame"):
-        print(f"{task:<20}" + "".join(f"{r[task][0]:>12.2f} /{r[task][1]:>7.2f}" for r in results.values()))
+    print(f"{'task':<22}" + "".join(f"{k:>22}" for k in results))
+    for task in ("encode_image", "encode_text", "text_per_instruction", "ground_one_frame", "grounder_unlit",
+                 "grounder_unlit_offers"):
+        print(f"{task:<22}" + "".join(f"{r[task][0]:>12.2f} /{r[task][1]:>7.2f}" for r in results.values()))
     print(f"text_per_instruction = tokenize + encode_text of {n_texts} texts "
           f"(alias readings + sentence), once per instruction")
+    print(f"grounder_unlit = Grounder.ground of {BARE_NOUN!r} lighting nothing; _offers = with its colour readings")
+    for kind, r in results.items():
+        ratio = r["grounder_unlit_offers"][0] / r["grounder_unlit"][0]
+        print(f"{kind}: a frame that lights nothing costs {ratio:.2f}x with the colour offers (p50)")
     if "onnxruntime" in results and "torch" in results:
         for task in ("encode_image", "encode_text", "ground_one_frame"):
             ratio = results["torch"][task][0] / results["onnxruntime"][task][0]
