@@ -123,7 +123,7 @@ def test_the_image_check_clears_what_the_model_does_not_ground():
     assert plan is not None, status
     assert _clearance(plan["point"], car[1], car[2]) >= 3.0 - 0.5, plan   # the disc's pixels, not metres exact
     assert "points looked at were not clear ground" in status["reason"] and " 0 of " not in status["reason"]
-    # "on" sets down on the pool's own colour (holes in it: test_nav_landing_surface.py)
+    # "on" sets down on the pool's own colour (cars on it: test_nav_landing_surface.py)
     on, _, status = landing_plan("land on the pool")
     assert on is not None and _clearance(on["point"], POOL, HALF) == 0.0, status
 

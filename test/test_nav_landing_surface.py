@@ -1,6 +1,6 @@
 """The image check of a touchdown point (geotext_ros/nav/landing_surface.py): a nadir camera 30 m up looks at a
-painted ground; each point's disc of clearance_m must be clear ground beside the target, or the target's surface
-without a hole for "on"."""
+painted ground; each point's disc of clearance_m must be clear ground beside the target, or, for "on", the target's
+surface with nothing of another colour inside its outline (a car on a lot)."""
 import cv2
 import numpy as np
 import pytest
@@ -56,12 +56,14 @@ def test_beside_accepts_clear_grass_and_rejects_the_target_an_object_and_the_fra
 
 def test_on_rejects_discs_with_a_car_but_not_paint_lines_or_the_ground_beyond_the_edge():
     c = check(scene(cars=[(3.0, 3.0)]), ON)
-    assert not c((3.0, 1.0)) and not c((1.0, 3.0))   # the car, a hole in the lot's surface, within 3 m
+    assert not c((3.0, 1.0)) and not c((1.0, 3.0))   # the car, another colour inside the lot, within 3 m
     assert c((-3.0, -3.5))                           # paint lines cross the disc: not an obstacle
     assert c((-4.5, -4.5))                           # the disc reaches beyond the lot's edge: the geometry's business
     assert not c((10.0, 10.0))                       # not on the lot's colour
     lineless = check(scene(cars=[(3.0, 3.0)], lines=False), ON)
     assert lineless((-3.0, -3.5)) and not lineless((3.0, 1.0))
+    at_edge = check(scene(cars=[(5.5, 0.0)]), ON)   # a car over the lot's edge: not enclosed, still inside its outline
+    assert not at_edge((3.0, 0.0)) and at_edge((-3.0, 0.5))
 
 
 def test_plan_landing_takes_the_best_point_the_check_accepts():
