@@ -11,7 +11,7 @@ from geotext_ros.nav.candidates import Candidate, dense_candidates
 from geotext_ros.nav.grounding import Grounder, GroundingConfig, GroundingResult
 from geotext_ros.nav.parser import parse_instruction
 from geotext_ros.relations import relation_labels
-from geotext_ros.nav.selection import select_candidate
+from geotext_ros.nav.selection import rule_anchor, select_candidate
 
 # The grid-level grounder these tests were written for (no guided upsampling, one alias reading, the box head's
 # refinement on): the navigator's settings (GroundingConfig defaults = config/nav.yaml) are tested by the episodes.
@@ -301,6 +301,22 @@ def test_a_bare_noun_that_lights_nothing_offers_its_colour_readings_never_confid
     assert off.ground(RGB, parse_instruction("fly to the building")).weak == []
     with pytest.raises(ValueError, match="offer_colours names \\['roof'\\]"):
         GroundingConfig(offer_colours="red, roof")
+
+
+def test_an_anchor_phrase_that_lights_the_target_best_is_read_from_its_next_region():
+    """"the red building left of the grey plaza": the anchor's map lights the target itself best (a colour both
+    share) and the plaza second. From the target, no other candidate is left of it; from the plaza, the target is:
+    the relation is read from the plaza (selection.rule_anchor). Before, the relation head picked the other
+    building."""
+    maps = {"the red building": blob_map(square(5, 1), value=0.9) + blob_map(square(5, 6), value=0.8) - 0.05,
+            "the grey plaza": blob_map(square(5, 1), value=0.9) + blob_map(square(5, 10), value=0.6) - 0.05}
+    res = grid_grounder(FixedMapBackend(maps)).ground(RGB, parse_instruction("fly to the red building left of the "
+                                                                            "grey plaza"))
+    assert res.anchor_box[0] == pytest.approx(11 / 12, abs=1e-3), res   # the plaza, not the target
+    assert res.box[0] == pytest.approx(2 / 12, abs=0.05) and "3x3 rule" in res.reason, res
+    assert rule_anchor(res.candidates, "left of", [res.candidates[0].box, res.anchor_box]) == 1
+    assert rule_anchor(res.candidates, "next to", [res.candidates[0].box, res.anchor_box]) == 0   # no 3x3 rule
+    assert rule_anchor(res.candidates, "left of", []) is None
 
 
 def test_weak_regions_only_when_nothing_reaches_min_score():

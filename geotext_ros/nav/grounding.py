@@ -2,7 +2,8 @@
 
 Pipeline (docs/architecture.md, "Data flow"): encode the image once; tokenize target, anchor(s) and the full
 sentence in one batch; dense maps -> candidate boxes (threshold + connected components); anchor boxes = best
-component of each anchor's map; one candidate chosen by relation (3x3 rule + relation head), image position, or
+component of each anchor's map (of a single anchor's best few, the first that some other candidate stands in the
+relation to: selection.rule_anchor); one candidate chosen by relation (3x3 rule + relation head), image position, or
 agreement with the full-sentence box head; the box head refines the chosen box when it overlaps it; the
 full sentence's ITM probability is the confidence.
 
@@ -22,10 +23,12 @@ from geotext_ros.nav.concept_readings import ConceptReadings
 from geotext_ros.nav.dense_stitch import shifted_views, stitch_maps
 from geotext_ros.nav.guided_upsample import FrameGuide
 from geotext_ros.nav.parser import RELATION_LABELS, Instruction
-from geotext_ros.nav.selection import SelectionWeights, select_candidate
+from geotext_ros.nav.selection import SelectionWeights, rule_anchor, select_candidate
 from geotext_ros.nav.vocabulary import COLOURS
 from geotext_ros.param_file import config_values
 
+# an anchor phrase's best regions the relation may be read from (selection.rule_anchor)
+ANCHOR_REGIONS = 4
 # relation -> [(axis 0 = horizontal / 1 = vertical, class index)] read from the relation head's probabilities;
 # a diagonal ("lower left of") asks both axes, and its probability is their product
 _HEAD_CLASS = {name: [(axis, cls) for axis, cls in enumerate(labels) if cls is not None]
@@ -266,6 +269,9 @@ class Grounder:
         head_box = clip_box(np.asarray(fused["box"], dtype=np.float64).reshape(-1, 4)[0].tolist())
         candidates = self._candidates(dense[0], self.min_score, self.max_candidates)
         anchors = [self._best_box(dense[i]) for i in range(1, n)]
+        if n == 2 and anchors[0] is not None:   # one anchor: the region the relation can be read from (rule_anchor)
+            regions = [c.box for c in self._candidates(dense[1], self.anchor_min_score, ANCHOR_REGIONS)]
+            anchors[0] = regions[rule_anchor(candidates, instruction.relation, regions, self.weights) or 0]
         result = GroundingResult(None, score, candidates, phrase=instruction.target, head_box=head_box,
                                  anchor_box=anchors[0] if anchors else None,
                                  anchor2_box=anchors[1] if len(anchors) > 1 else None)

@@ -102,6 +102,25 @@ def _by_direction(cands: Sequence[Candidate], pool: list[int], relation: str,
     return Selection(pool[k], relation, why + note)
 
 
+def rule_anchor(candidates: Sequence[Candidate], relation: Optional[str], anchors: Sequence[BoxT],
+                weights: SelectionWeights = SelectionWeights()) -> Optional[int]:
+    """Which of an anchor phrase's regions (best first) to read a left/right/above/below relation from: the best
+    one unless no target candidate apart from it stands in the relation to it (3x3 rule) while a later one has
+    such a candidate; then the first that has. Why: a phrase of the target's colour ("the grey piazza" beside a
+    grey building) may light the target itself best, which leaves the relation nothing to choose from.
+    None when there is no anchor region."""
+    if not anchors:
+        return None
+    want = relation_labels_of(relation) if relation else (None, None)
+    if want == (None, None) or relation in ("between", "next to"):
+        return 0
+    for k, anchor in enumerate(anchors):
+        if any(iou(c.box, anchor) < weights.overlap_iou and _matches(relation_labels(c.box, anchor), want)
+               for c in candidates):
+            return k
+    return 0
+
+
 def _matches(labels: tuple[int, int], want: tuple[Optional[int], Optional[int]]) -> bool:
     return all(w is None or w == got for got, w in zip(labels, want))
 
