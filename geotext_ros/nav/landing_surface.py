@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from geotext_ros.nav.camera import IntrinsicsLike, ground_to_pixel, normalized_to_pixel
+from geotext_ros.nav.landing import ON
 from geotext_ros.nav.scene import XY
 
 DISC_POINTS = 16      # the ground disc's outline, projected point by point (perspective: an ellipse in the image)
@@ -47,13 +48,13 @@ class SurfaceCheck:
     def __init__(self, rgb: np.ndarray, intrinsics: IntrinsicsLike, pose: Sequence[float], config: Any,
                  target_box: Sequence[float], mode: str) -> None:
         self.smooth = cv2.blur(np.ascontiguousarray(rgb[..., :3]), (BLUR_PX, BLUR_PX)).astype(np.float32)
-        self.k, self.pose, self.mode = intrinsics, tuple(pose), mode
+        self.k, self.pose = intrinsics, tuple(pose)
         self.radius, self.tolerance = float(config.clearance_m), float(config.surface_tolerance)
         # smoothing widens a feature by BLUR_PX - 1 pixels: the opening removes what was at most surface_line_px
         self.kernel = np.ones((config.surface_line_px + BLUR_PX,) * 2, np.uint8)
         self.target_colour = _box_colour(self.smooth, target_box)
         self.extent = self.obstacles = None
-        if mode == "on":
+        if mode == ON:
             # X's surface: its colour (within SAME_SURFACE x the tolerance: olive grass is 41 from asphalt), thin
             # features in it (paint lines) counted as surface; X = the convex hull of the surface's component that
             # fills the most of X's box; obstacles = what is inside X and not its surface (the cars on a lot)
