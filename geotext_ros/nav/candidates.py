@@ -9,6 +9,7 @@ what the grid quantizes away (bench/episodes.py: final position within 5 m of th
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -113,6 +114,17 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
 def center_distance(a: Sequence[float], b: Sequence[float]) -> float:
     """Euclidean distance between box centres (normalized units)."""
     return float(np.hypot(float(a[0]) - float(b[0]), float(a[1]) - float(b[1])))
+
+
+def box_pixel_span(box: Sequence[float], size: tuple[int, int], fraction: float = 1.0) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) pixel slice bounds of the middle `fraction` (each side) of a normalized (cx, cy, w, h) box
+    in an image of size (width, height), clipped to it; empty (x1 <= x0 or y1 <= y0) outside it."""
+    width, height = size
+    cx, cy, w, h = (float(v) for v in box[:4])
+    hw, hh = w * fraction / 2, h * fraction / 2
+    x0, x1 = int(max(0, (cx - hw) * width)), int(min(width, math.ceil((cx + hw) * width)))
+    y0, y1 = int(max(0, (cy - hh) * height)), int(min(height, math.ceil((cy + hh) * height)))
+    return x0, y0, x1, y1
 
 
 def clip_box(box: Sequence[float]) -> BoxT:

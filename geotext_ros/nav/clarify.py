@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 
+from geotext_ros.nav.candidates import box_pixel_span
 from geotext_ros.nav.map_relations import (FRAME_MAP, bearing_word, camera_direction, choose_extreme,
                                            choose_from_anchor, compass_word, map_direction)
 from geotext_ros.nav.scene import XY, SceneObject
@@ -174,10 +175,7 @@ def image_position_words(box: Sequence[float]) -> str:
 def colour_name(rgb: np.ndarray, box: Sequence[float]) -> Optional[str]:
     """A colour word for the middle half of a normalized (cx, cy, w, h) box in an RGB uint8 frame, from the
     per-channel median colour's hue, saturation and value; None when the box is outside the frame."""
-    height, width = rgb.shape[:2]
-    cx, cy, w, h = (float(v) for v in box[:4])
-    x0, x1 = int(max(0, (cx - w / 4) * width)), int(min(width, math.ceil((cx + w / 4) * width)))
-    y0, y1 = int(max(0, (cy - h / 4) * height)), int(min(height, math.ceil((cy + h / 4) * height)))
+    x0, y0, x1, y1 = box_pixel_span(box, (rgb.shape[1], rgb.shape[0]), 0.5)
     if x1 <= x0 or y1 <= y0:
         return None
     r, g, b = (float(np.median(rgb[y0:y1, x0:x1, k])) / 255.0 for k in range(3))

@@ -28,7 +28,8 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from geotext_ros.nav.camera import IntrinsicsLike, ground_to_pixel, normalized_to_pixel
+from geotext_ros.nav.camera import IntrinsicsLike, ground_to_pixel
+from geotext_ros.nav.candidates import box_pixel_span
 from geotext_ros.nav.landing import ON
 from geotext_ros.nav.scene import XY
 
@@ -115,11 +116,9 @@ class SurfaceCheck:
 def _hull_of_largest(surface: np.ndarray, box: Sequence[float]) -> np.ndarray:
     """The filled convex hull of the connected surface component with the most pixels inside the normalized box
     (all False when no surface pixel is in the box)."""
-    height, width = surface.shape
     _, labels = cv2.connectedComponents(surface.astype(np.uint8))
-    u0, v0 = normalized_to_pixel(box[0] - box[2] / 2, box[1] - box[3] / 2, (width, height))
-    u1, v1 = normalized_to_pixel(box[0] + box[2] / 2, box[1] + box[3] / 2, (width, height))
-    inside = labels[max(int(v0), 0):max(int(math.ceil(v1)), 1), max(int(u0), 0):max(int(math.ceil(u1)), 1)]
+    x0, y0, x1, y1 = box_pixel_span(box, (surface.shape[1], surface.shape[0]))
+    inside = labels[y0:y1, x0:x1]
     counts = np.bincount(inside[inside > 0].ravel())
     out = np.zeros_like(surface, np.uint8)
     if counts.size == 0 or counts.max() == 0:
@@ -134,11 +133,9 @@ def _box_colour(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
     in its most common coarse colour bin (COLOUR_BIN levels a channel), so a car on the middle of a lot does not
     tint the lot's colour."""
     height, width = image.shape[:2]
-    cu, cv = normalized_to_pixel(box[0], box[1], (width, height))
-    hw, hh = box[2] * width * TARGET_CORE / 2, box[3] * height * TARGET_CORE / 2
-    u0, u1 = int(np.clip(cu - hw, 0, width - 1)), int(np.clip(math.ceil(cu + hw), 1, width))
-    v0, v1 = int(np.clip(cv - hh, 0, height - 1)), int(np.clip(math.ceil(cv + hh), 1, height))
-    pixels = image[v0:max(v1, v0 + 1), u0:max(u1, u0 + 1)].reshape(-1, 3)
+    x0, y0, x1, y1 = box_pixel_span(box, (width, height), TARGET_CORE)
+    x0, y0 = min(x0, width - 1), min(y0, height - 1)   # at least one pixel
+    pixels = image[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)].reshape(-1, 3)
     bins = np.floor(pixels / COLOUR_BIN).astype(np.int64) @ np.array([65536, 256, 1])
     values, counts = np.unique(bins, return_counts=True)
     return np.median(pixels[bins == values[np.argmax(counts)]], axis=0)
