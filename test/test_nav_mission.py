@@ -262,6 +262,35 @@ def test_a_box_nearly_as_wide_as_the_image_neither_votes_nor_drags_the_target():
         MissionConfig(max_box_width=0.0)
 
 
+@pytest.mark.parametrize("hold_radius", [0.0, 4.0])
+def test_hold_radius_keeps_a_row_of_look_alikes_from_walking_the_target_away(hold_radius):
+    """Above the target (seen 1 m from the estimate: held), its region drops out and a look-alike 7 m on is the
+    nearest detection, then the next one 7 m further (a row of solar arrays): within track_radius of the
+    estimate each time, so without hold_radius the estimate walks along the row; with it, only points near the
+    target seen under the drone count. An arrival estimate 6 m off (no detection near it) still moves to the
+    target."""
+    m = mission(localize_votes=1, hold_tracking=True, track_radius=8.0, track_gain=1.0, hold_radius=hold_radius)
+    m.instruct(GOTO, 0.0, (0, 0, 30, 0))
+    m.update(1.0, (0, 0, 30, 0), seen(), (20.0, 0.0))
+    m.update(2.0, (19.5, 0, 30, 0))
+    assert m.state == State.ARRIVED
+    out = m.update(3.0, (20, 0, 30, 0), seen(), (21.0, 0.0))          # the target itself, 1 m off: refines
+    assert out.waypoint.x == pytest.approx(21.0)
+    for t, x in ((4.0, 28.0), (5.0, 35.0)):
+        out = m.update(t, (out.waypoint.x, 0, 30, 0), seen(), (x, 0.0))
+    assert out.waypoint.x == pytest.approx(21.0 if hold_radius else 35.0)
+    if hold_radius:
+        assert "from the target seen under the drone (hold_radius 4.0 m)" in out.status["reason"]
+    m.instruct(GOTO, 7.0, (0, 0, 30, 0))
+    m.update(8.0, (0, 0, 30, 0), seen(), (20.0, 0.0))
+    m.update(9.0, (19.5, 0, 30, 0))
+    for t in (10.0, 11.0):                                             # the target is 6 m from the estimate
+        out = m.update(t, (out.waypoint.x, 0, 30, 0), seen(), (26.0, 0.0))
+    assert m.state == State.ARRIVED and out.waypoint.x == pytest.approx(26.0)
+    with pytest.raises(ValueError, match="hold_radius must be >= 0"):
+        MissionConfig(hold_radius=-1.0)
+
+
 def test_track_window_must_not_be_negative():
     with pytest.raises(ValueError, match="track_window"):
         MissionConfig(track_window=-1)

@@ -107,6 +107,10 @@ class MissionConfig:
     # target seen): turned views at 25 m gave boxes 0.9-1.0 wide whose centres were ~7 m off (turn seed 100038)
     max_box_width: float = 0.85
     hold_tracking: bool = True         # in ARRIVED, keep grounding and refining the target (station keeping)
+    hold_radius: float = 4.0           # in ARRIVED, once a detection this close to the estimate was seen (the
+                                       # target under the drone), only points this close to it refine the target
+                                       # (0 = track_radius alone): a look-alike beside it (a row of solar arrays)
+                                       # otherwise takes the estimate over when the target drops out of the map
     search_timeout: float = 120.0
     localize_timeout: float = 20.0
     approach_timeout: float = 90.0
@@ -131,6 +135,8 @@ class MissionConfig:
             raise ValueError(f"grounded_within_frames must be >= 1, got {self.grounded_within_frames}")
         if self.track_window < 0:
             raise ValueError(f"track_window must be >= 0 (0 = move by track_gain), got {self.track_window}")
+        if self.hold_radius < 0:
+            raise ValueError(f"hold_radius must be >= 0 (0 = no limit beyond track_radius), got {self.hold_radius}")
         if not 0.0 < self.max_box_width <= 1.0:
             raise ValueError(f"max_box_width must be in (0, 1] (a fraction of the image width; 1 = no limit), "
                              f"got {self.max_box_width}")
@@ -193,6 +199,7 @@ class Mission:
         self._hold: Optional[Waypoint] = None
         self._place: Optional[Any] = None
         self._target: Optional[tuple[float, float]] = None
+        self._held: Optional[tuple[float, float]] = None    # ARRIVED: the target first seen under the drone
         self._votes: deque[tuple[float, float]] = deque(maxlen=config.vote_window)
         self._tracked: deque[tuple[float, float]] = deque(maxlen=max(config.track_window, 1))
         self._last_score: Optional[float] = None
@@ -408,7 +415,7 @@ class Mission:
         self._votes.clear()
         self._target, self._place, self._last_score, self._last_box = None, None, None, None
         self._evidence, self._since_evidence = None, 0
-        self._approach_z = None
+        self._approach_z, self._held = None, None
 
     def update(self, now: float, pose: Sequence[float], grounding: Optional[Any] = None,
                target_point: Optional[Sequence[float]] = None) -> MissionOutput:
@@ -492,22 +499,36 @@ class Mission:
         self._track(grounding, point, "approaching")
         if self._distance_to(*self._target) <= self.config.arrive_tolerance:
             self._enter(State.ARRIVED, now, "above the target")
+            self._held = None
         elif now - self._entered > self.config.approach_timeout:
             self._fail(now, f"target not reached in {self.config.approach_timeout:.0f} s")
 
     def _hold_over_target(self, now: float, grounding: Any, point: Any) -> None:
-        if self.config.hold_tracking:   # overhead, the target is near the image centre: the best view to refine
-            self._track(grounding, point, "above the target")
+        if not self.config.hold_tracking:
+            return
+        # Overhead, the target is near the image centre: the best view to refine. The first detection within
+        # hold_radius of the estimate is the target seen under the drone; from then on only points near it count.
+        radius = self.config.hold_radius
+        if radius > 0 and self._held is None and self._is_confident(grounding, point) \
+                and math.dist(point[:2], self._target) <= radius:
+            self._held = (float(point[0]), float(point[1]))
+        self._track(grounding, point, "above the target", self._held, radius)
 
-    def _track(self, grounding: Any, point: Any, doing: str) -> None:
-        """Move the target estimate toward a confident detection within track_radius of it."""
+    def _track(self, grounding: Any, point: Any, doing: str, origin: Optional[tuple[float, float]] = None,
+               radius: float = 0.0) -> None:
+        """Move the target estimate toward a confident detection within track_radius of it (and, with origin and
+        radius > 0, within radius of origin)."""
         if grounding is None:   # no frame grounded this cycle: nothing to say
             return
         if not self._confident(grounding, point):   # keep what the drone is doing in front of why it ignored it
             self._reason = f"{doing}; {self._reason}"
             return
         dist = math.dist(point[:2], self._target)
-        if dist <= self.config.track_radius:
+        off = math.dist(point[:2], origin) if origin is not None and radius > 0 else 0.0
+        if off > radius:
+            self._reason = (f"{doing}; ignored a detection {off:.1f} m from the target seen under the drone "
+                            f"(hold_radius {radius:.1f} m)")
+        elif dist <= self.config.track_radius:
             self._target = self._refined_target((float(point[0]), float(point[1])))
             self._reason = f"{doing}; target refined"
         else:
