@@ -508,26 +508,24 @@ class Mission:
             return
         # Overhead, the target is near the image centre: the best view to refine. The first detection within
         # hold_radius of the estimate is the target seen under the drone; from then on only points near it count.
-        radius = self.config.hold_radius
-        if radius > 0 and self._held is None and self._is_confident(grounding, point) \
-                and math.dist(point[:2], self._target) <= radius:
+        if self.config.hold_radius > 0 and self._held is None and self._is_confident(grounding, point) \
+                and math.dist(point[:2], self._target) <= self.config.hold_radius:
             self._held = (float(point[0]), float(point[1]))
-        self._track(grounding, point, "above the target", self._held, radius)
+        self._track(grounding, point, "above the target", self._held)
 
-    def _track(self, grounding: Any, point: Any, doing: str, origin: Optional[tuple[float, float]] = None,
-               radius: float = 0.0) -> None:
-        """Move the target estimate toward a confident detection within track_radius of it (and, with origin and
-        radius > 0, within radius of origin)."""
+    def _track(self, grounding: Any, point: Any, doing: str, held: Optional[tuple[float, float]] = None) -> None:
+        """Move the target estimate toward a confident detection within track_radius of it (and, with a held
+        point, within hold_radius of that)."""
         if grounding is None:   # no frame grounded this cycle: nothing to say
             return
         if not self._confident(grounding, point):   # keep what the drone is doing in front of why it ignored it
             self._reason = f"{doing}; {self._reason}"
             return
         dist = math.dist(point[:2], self._target)
-        off = math.dist(point[:2], origin) if origin is not None and radius > 0 else 0.0
-        if off > radius:
+        off = math.dist(point[:2], held) if held is not None else 0.0
+        if off > self.config.hold_radius:
             self._reason = (f"{doing}; ignored a detection {off:.1f} m from the target seen under the drone "
-                            f"(hold_radius {radius:.1f} m)")
+                            f"(hold_radius {self.config.hold_radius:.1f} m)")
         elif dist <= self.config.track_radius:
             self._target = self._refined_target((float(point[0]), float(point[1])))
             self._reason = f"{doing}; target refined"
