@@ -1,6 +1,8 @@
 """The image check of a touchdown point (geotext_ros/nav/landing_surface.py): a nadir camera 30 m up looks at a
 painted ground; each point's disc of clearance_m must be clear ground beside the target, or, for "on", the target's
 surface with nothing of another colour inside its outline (a car on a lot)."""
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ import pytest
 from geotext_ros.nav.camera import Pose, ground_to_pixel
 from geotext_ros.nav.landing import BESIDE, ON, LandingConfig, plan_landing
 from geotext_ros.nav.landing_surface import SurfaceCheck
+from geotext_ros.nav.scene import distance_to_polygon
 from scene_helpers import K, SIZE, seen
 
 POSE = Pose(0.0, 0.0, 30.0, 0.0)
@@ -77,6 +80,80 @@ def test_plan_landing_takes_the_best_point_the_check_accepts():
     full = check(scene(cars=[(x, y) for x in (-4.0, 0.0, 4.0) for y in (-4.0, 0.0, 4.0)]), ON)
     refused = plan_landing(0, lot, ON, CONFIG, accept=full)
     assert refused.point is None and "looks like clear ground in the image" in refused.reason
+
+
+def painted(*shapes, ground=GRASS):
+    """Textured ground with ground polygons [(ENU corners, colour)] painted in order."""
+    rgb = np.clip(np.array(ground) + np.random.default_rng(0).normal(0, 12, (SIZE[1], SIZE[0], 3)), 0, 255)
+    rgb = rgb.astype(np.uint8)
+    for corners, colour in shapes:
+        cv2.fillPoly(rgb, [np.round([ground_to_pixel(x, y, K, POSE) for x, y in corners]).astype(np.int32)], colour)
+    return rgb
+
+
+def square(half, turned=False):
+    """A ground square centred under the drone, its sides along the axes or turned 45 degrees."""
+    if turned:
+        r = half * math.sqrt(2.0)
+        return [(r, 0.0), (0.0, r), (-r, 0.0), (0.0, -r)]
+    return [(-half, -half), (half, -half), (half, half), (-half, half)]
+
+
+def outline_of(rgb, half_box):
+    """SurfaceCheck.target_footprint with the model's box = the image of a square of half_box m."""
+    box = seen([("target", (0.0, 0.0), half_box, 0.9)], POSE)[0].box
+    return SurfaceCheck(rgb, K, POSE, CONFIG, box, BESIDE).target_footprint()
+
+
+def extent(outline):
+    return max(max(abs(x), abs(y)) for x, y in outline)
+
+
+PLAZA, PITCH, TRACK, INFIELD = (225, 215, 205), (50, 140, 60), (190, 70, 60), (150, 190, 140)
+
+
+def test_the_outline_reaches_the_corners_a_turned_targets_box_misses():
+    """A plaza turned 45 degrees: the model's box is the square inscribed in it (its corners 3.5 m outside);
+    the outline read from the image reaches them to within the smoothing and the opening, which round a corner."""
+    outline = outline_of(painted((square(6.0, turned=True), PLAZA)), 6.0 / math.sqrt(2.0))
+    corners = square(6.0, turned=True)
+    assert outline is not None
+    assert max(distance_to_polygon(c, outline) for c in corners) <= 1.0, outline
+    assert min(distance_to_polygon(c, square(6.0 / math.sqrt(2.0))) for c in corners) >= 3.0   # the box's
+
+
+def test_the_outline_is_the_target_not_its_loose_box():
+    """A pitch on grass of a close colour (36 from it, under the tolerance): the model's box is 1.7 x too large
+    on each side; the outline is the pitch."""
+    outline = outline_of(painted((square(6.0), PITCH)), 10.0)
+    assert outline is not None and 5.5 <= extent(outline) <= 6.6, outline
+
+
+def test_the_outline_takes_in_the_targets_parts_of_other_colours():
+    """A running track: the middle of its box is the green infield (X's colour), the red ring around it is not
+    the ground's colour and touches it, so it is part of the outline too (without it: the infield, 2 m short)."""
+    outline = outline_of(painted((square(6.0), TRACK), (square(4.0), INFIELD)), 6.0)
+    assert outline is not None and 5.5 <= extent(outline) <= 6.6, outline
+
+
+def test_beside_rejects_a_surface_that_is_not_the_ground_around_the_target():
+    """A roof of one colour beside the lot that the model did not ground: a disc on it is one surface and not
+    the lot's colour, but it is not the grass the lot stands on."""
+    roof = [(10.0, -8.0), (22.0, -8.0), (22.0, 8.0), (10.0, 8.0)]
+    rgb = painted((square(6.0), ASPHALT), (roof, (60, 50, 70)))
+    c = SurfaceCheck(rgb, K, POSE, CONFIG, seen([("parking_lot", (0.0, 0.0), 6.0, 0.9)], POSE)[0].box, BESIDE)
+    assert not c((16.0, 0.0))          # the middle of the roof
+    assert c((0.0, 12.0))              # grass
+
+
+@pytest.mark.parametrize("shapes, half_box, why", [
+    ((), 3.0, "X's colour is the ground's: the region runs over the whole frame"),
+    (((square(3.0), PLAZA),), 8.0, "X's colour fills 0.14 of its box: more likely a part of X than X"),
+    (((square(6.0), PITCH), ([(-1.0, -6.0), (1.0, -6.0), (1.0, -40.0), (-1.0, -40.0)], PITCH)), 6.0,
+     "X's colour runs on to the frame's edge, which its box does not reach: shade or grass of its colour"),
+])
+def test_no_outline_when_the_frame_does_not_show_the_target_apart(shapes, half_box, why):
+    assert outline_of(painted(*shapes), half_box) is None, why
 
 
 @pytest.mark.parametrize("bad", [{"surface_tolerance": 0.0}, {"surface_line_px": -1}])

@@ -27,7 +27,7 @@ from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.place_check import grounded_order
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nav.candidates import cells_below, iou
-from geotext_ros.nav.landing import ON, LandingConfig, plan_landing
+from geotext_ros.nav.landing import BESIDE, ON, LandingConfig, plan_landing
 from geotext_ros.nav.landing_surface import SurfaceCheck
 from geotext_ros.nav.scene import SceneObject, locate, view_footprint
 from geotext_ros.nav.spatial_choice import choose as spatial_choose
@@ -330,7 +330,9 @@ class NavPipeline:
         on X", the cells of X's own dense map inside its box that fall below the region's cut are not X's surface
         (cars on a lot: the model does not ground a car 2 cells long, but the colour-guided map of the lot has a
         hole there) and are cleared like objects. With landing.surface_check the point's disc must also look like
-        clear ground in this frame (geotext_ros/nav/landing_surface.py: what the model does not ground)."""
+        clear ground in this frame (geotext_ros/nav/landing_surface.py: what the model does not ground). With
+        landing.outline_from_image, "land next to X" clears X's outline as the frame shows it instead of its box
+        (SurfaceCheck.target_footprint; the box when the frame does not show X apart from the ground)."""
         if result.box is None or result.chosen is None:
             return   # wait for a frame that shows the target
         mode = self.mission.instruction.land
@@ -347,12 +349,20 @@ class NavPipeline:
                 point = box_center_to_ground((x, y, 0.0, 0.0), size, k, pose)
                 if point is not None:
                     gaps.append(point)
-        check = SurfaceCheck(rgb, k, pose, self.landing, result.box, mode) if self.landing.surface_check else None
+        outlined = mode == BESIDE and self.landing.outline_from_image
+        image = SurfaceCheck(rgb, k, pose, self.landing, result.box, mode) \
+            if self.landing.surface_check or outlined else None
+        outline = image.target_footprint() if image is not None and outlined else None
+        if outline is not None:
+            objects[result.chosen] = dataclasses.replace(objects[result.chosen], footprint=outline)
+        check = image if self.landing.surface_check else None
         plan = plan_landing(result.chosen, objects, mode, self.landing, view_footprint(size, k, pose), gaps, check)
         gap_note = f", {len(gaps)} cells of its box that are not its surface," if view.surface is not None else ""
         looked = f"; {check.rejected} of {check.checked} points looked at were not clear ground" if check else ""
+        outline_note = f"; the {objects[result.chosen].kind}'s outline read from the image" if outline else ""
         self.mission.land_at(now, plan.point, self.safety.config.min_altitude_m,
-                             f"{plan.reason}; {len(objects) - 1} other detected object(s){gap_note} cleared{looked}")
+                             f"{plan.reason}; {len(objects) - 1} other detected object(s){gap_note} "
+                             f"cleared{looked}{outline_note}")
 
     def _target_objects(self, result: Any, size: tuple[int, int], k: IntrinsicsLike,
                         pose: Pose4) -> list[SceneObject]:
