@@ -29,7 +29,8 @@ from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nav.candidates import cells_below, iou
 from geotext_ros.nav.landing import BESIDE, ON, LandingConfig, plan_landing
 from geotext_ros.nav.landing_surface import SurfaceCheck
-from geotext_ros.nav.scene import SceneObject, locate, view_footprint
+from geotext_ros.nav.image_outline import FrameColours
+from geotext_ros.nav.scene import SceneObject, locate, polygon_centroid, view_footprint
 from geotext_ros.nav.spatial_choice import choose as spatial_choose
 from geotext_ros.nav.steps import split_steps
 from geotext_ros.nav.spatial_choice import needs_spatial_choice
@@ -260,6 +261,8 @@ class NavPipeline:
                 and (needs_spatial_choice(instruction) or has_camera_relation(instruction)))
             if tracking and objects:   # keep the target chosen (by the operator, or by the relation at LOCALIZE)
                 result, point = self._pinned(result, objects)
+            if self.mission.state == State.ARRIVED and self.mission.config.centre_from_outline:
+                point = self._outline_centre(rgb, result.box, k, pose) or point
             if self.mission.state == State.LOCALIZE and self._maybe_ask(result, objects, missing, pose, rgb, now):
                 self.mission.update(now, pose)   # CLARIFY holds: this frame's pick is not a vote
             else:
@@ -363,6 +366,16 @@ class NavPipeline:
         self.mission.land_at(now, plan.point, self.safety.config.min_altitude_m,
                              f"{plan.reason}; {len(objects) - 1} other detected object(s){gap_note} "
                              f"cleared{looked}{outline_note}")
+
+    def _outline_centre(self, rgb: Any, box: Optional[Sequence[float]], k: IntrinsicsLike,
+                        pose: Pose4) -> Optional[tuple[float, float]]:
+        """The centre of the target's outline in the frame on the ground (nav/image_outline.py, with the colour
+        rules of landing.surface_tolerance / surface_line_px), or None without a box or an outline."""
+        if box is None:
+            return None
+        colours = FrameColours(rgb, box, self.landing.surface_tolerance, self.landing.surface_line_px)
+        outline = colours.footprint(k, pose)
+        return polygon_centroid(outline) if outline else None
 
     def _target_objects(self, result: Any, size: tuple[int, int], k: IntrinsicsLike,
                         pose: Pose4) -> list[SceneObject]:

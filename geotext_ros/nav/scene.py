@@ -63,6 +63,18 @@ def polygon_area(poly: Sequence[XY]) -> float:
     return abs(s) / 2.0
 
 
+def polygon_centroid(poly: Sequence[XY]) -> XY:
+    """Area centroid of a simple polygon (the vertices' mean when it has no area)."""
+    pts = list(poly) + [poly[0]]
+    cross = [x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:])]
+    area = sum(cross) / 2.0
+    if abs(area) < 1e-9:
+        return sum(p[0] for p in poly) / len(poly), sum(p[1] for p in poly) / len(poly)
+    cx = sum((x0 + x1) * c for ((x0, _), (x1, _)), c in zip(zip(pts[:-1], pts[1:]), cross)) / (6.0 * area)
+    cy = sum((y0 + y1) * c for ((_, y0), (_, y1)), c in zip(zip(pts[:-1], pts[1:]), cross)) / (6.0 * area)
+    return cx, cy
+
+
 def inside_polygon(p: XY, poly: Sequence[XY]) -> bool:
     """Point in polygon (ray casting; a point on an edge may go either way: callers add a margin)."""
     x, y = p
