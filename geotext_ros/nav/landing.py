@@ -55,10 +55,10 @@ class LandingConfig:
     # like one clear surface in the frame (what the model does not ground: cars on a lot, the unlit rest of a pond)
     surface_check: bool = True
     surface_tolerance: float = 40.0   # RGB distance (0-255) from the disc's median colour that is another surface
-    # "land beside X": plan around X's outline read from the frame (landing_surface.SurfaceCheck.target_footprint)
-    # instead of its box's footprint, which is loose around a pitch on grass and misses a turned plaza's corners
-    outline_from_image: bool = True
     surface_line_px: int = 3          # features at most this many pixels wide (paint lines, kerbs) are no obstacle
+    # "land beside X": plan around X's outline read from the frame (geotext_ros/nav/image_outline.py) instead of
+    # its box's footprint, which is loose around a pitch on grass and misses a turned plaza's corners
+    outline_from_image: bool = True
 
     def __post_init__(self) -> None:
         for name in ("clearance_m", "search_radius_m", "grid_step_m", "next_to_m"):

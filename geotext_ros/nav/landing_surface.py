@@ -106,4 +106,3 @@ class SurfaceCheck:
                 return None
             pts.append(uv)
         return np.asarray(pts, np.float64)
-

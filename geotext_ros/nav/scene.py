@@ -65,13 +65,13 @@ def polygon_area(poly: Sequence[XY]) -> float:
 
 def polygon_centroid(poly: Sequence[XY]) -> XY:
     """Area centroid of a simple polygon (the vertices' mean when it has no area)."""
-    pts = list(poly) + [poly[0]]
-    cross = [x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:])]
+    edges = list(zip(poly, list(poly[1:]) + [poly[0]]))
+    cross = [x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in edges]
     area = sum(cross) / 2.0
     if abs(area) < 1e-9:
         return sum(p[0] for p in poly) / len(poly), sum(p[1] for p in poly) / len(poly)
-    cx = sum((x0 + x1) * c for ((x0, _), (x1, _)), c in zip(zip(pts[:-1], pts[1:]), cross)) / (6.0 * area)
-    cy = sum((y0 + y1) * c for ((_, y0), (_, y1)), c in zip(zip(pts[:-1], pts[1:]), cross)) / (6.0 * area)
+    cx = sum((a[0] + b[0]) * c for (a, b), c in zip(edges, cross)) / (6.0 * area)
+    cy = sum((a[1] + b[1]) * c for (a, b), c in zip(edges, cross)) / (6.0 * area)
     return cx, cy
 
 
