@@ -47,10 +47,8 @@ class SurfaceCheck:
     def __init__(self, rgb: np.ndarray, intrinsics: IntrinsicsLike, pose: Sequence[float], config: Any,
                  target_box: Sequence[float], mode: str) -> None:
         self.colours = FrameColours(rgb, target_box, config.surface_tolerance, config.surface_line_px)
-        self.smooth, self.kernel = self.colours.smooth, self.colours.kernel
         self.k, self.pose = intrinsics, tuple(pose)
-        self.radius, self.tolerance = float(config.clearance_m), float(config.surface_tolerance)
-        self.target_colour, self.ground_colour = self.colours.target_colour, self.colours.ground_colour
+        self.radius = float(config.clearance_m)
         self.extent = self.obstacles = None
         if mode == ON:   # X = its colour region; obstacles = what is inside X and not its surface (cars on a lot)
             self.extent = self.colours.colour_region
@@ -67,7 +65,8 @@ class SurfaceCheck:
         outline = self._outline(xy)
         if outline is None:
             return False
-        height, width = self.smooth.shape[:2]
+        colours = self.colours
+        height, width = colours.smooth.shape[:2]
         x0, y0 = np.floor(outline.min(axis=0)).astype(int)
         x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + 1
         if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
@@ -78,17 +77,17 @@ class SurfaceCheck:
         if self.obstacles is not None:
             u, v = ground_to_pixel(xy[0], xy[1], self.k, self.pose)
             return bool(self.extent[int(v), int(u)]) and not (self.obstacles[y0:y1, x0:x1] & inside).any()
-        median = np.median(self.smooth[y0:y1, x0:x1][inside], axis=0)
-        if np.linalg.norm(median - self.target_colour) <= self.tolerance * SAME_SURFACE:
+        median = np.median(colours.smooth[y0:y1, x0:x1][inside], axis=0)
+        if np.linalg.norm(median - colours.target_colour) <= colours.tolerance * SAME_SURFACE:
             return False   # the target's colour: on it, or on an unlit rest of it
-        if self.ground_colour is not None and np.linalg.norm(median - self.ground_colour) > self.tolerance:
+        if colours.ground_colour is not None and np.linalg.norm(median - colours.ground_colour) > colours.tolerance:
             return False   # not the ground around X: a roof or a court of one colour that nobody grounded
         # opened with a kernel's width of context around the disc: the sliver of a large object that the disc's
         # edge cuts is not a thin feature
-        pad = self.kernel.shape[0]
+        pad = colours.kernel.shape[0]
         c0, r0 = max(x0 - pad, 0), max(y0 - pad, 0)
-        around = self.smooth[r0:min(y1 + pad, height), c0:min(x1 + pad, width)]
-        unlike = self.colours.opened(np.linalg.norm(around - median, axis=2) > self.tolerance)
+        around = colours.smooth[r0:min(y1 + pad, height), c0:min(x1 + pad, width)]
+        unlike = colours.opened(np.linalg.norm(around - median, axis=2) > colours.tolerance)
         return not (unlike[y0 - r0:y1 - r0, x0 - c0:x1 - c0] & inside).any()
 
     def target_footprint(self) -> Optional[tuple[XY, ...]]:
