@@ -173,6 +173,22 @@ def test_land_on_clears_where_the_targets_own_map_says_it_is_not_the_target():
     assert plan is not None and "surface of the pool" not in g.asked[-1], (g.asked, status)
 
 
+def test_land_on_clears_the_gaps_on_the_target_not_the_ground_beyond_its_edge():
+    """The model's box is loose around the pool (as around a lot turned in its box): the pool's own dense map is
+    below its cut on the ground inside the box, 0.6 m beyond the pool's edge all round. Those cells are ground, not
+    something on the pool; cleared like objects they left no point on it (on the simulator's lots: only points
+    clearance_m inside the edge, among the cars). With the image check only the gaps inside the pool's colour
+    region are cleared; without it the cells are all the planner knows."""
+    ground = [(POOL[0] + sx * 2.6, POOL[1] + sy * 2.6) for sx in (-1, 0, 1) for sy in (-1, 0, 1) if sx or sy]
+    plan, _, status = landing_plan("land on the pool", holes=ground, box_half=1.9 * HALF)
+    assert plan is not None and _clearance(plan["point"], POOL, HALF) == 0.0, status
+    assert "0 cells of its box that are not its surface" in status["reason"], status
+    refused, _, status = landing_plan("land on the pool", holes=[*ground, POOL], box_half=1.9 * HALF)
+    assert refused is None and "1 cells of its box that are not its surface" in status["reason"], status
+    blind, _, status = landing_plan("land on the pool", holes=ground, box_half=1.9 * HALF, surface_check=False)
+    assert blind is None and "8 cells of its box that are not its surface" in status["reason"], status
+
+
 def test_land_next_to_the_pool_descends_clear_of_it_then_hands_over():
     g = PoolGrounder()
     safety = SAFETY

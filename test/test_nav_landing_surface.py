@@ -9,7 +9,7 @@ import pytest
 
 from geotext_ros.nav.camera import Pose, ground_to_pixel
 from geotext_ros.nav.landing import BESIDE, ON, LandingConfig, plan_landing
-from geotext_ros.nav.landing_surface import SurfaceCheck
+from geotext_ros.nav.landing_surface import EDGE_PX, MEDIAN_PX, SurfaceCheck
 from geotext_ros.nav.scene import distance_to_polygon
 from scene_helpers import K, SIZE, seen
 
@@ -69,6 +69,88 @@ def test_on_rejects_discs_with_a_car_but_not_paint_lines_or_the_ground_beyond_th
     assert not at_edge((3.0, 0.0)) and at_edge((-3.0, 0.5))
 
 
+def test_on_sees_light_cars_with_dark_cabins():
+    """Seen from 45 m (3.6 pixels a metre, the simulator's lots at the landing frame: 3.6-5.6), light cars of 2 x 4
+    m with a dark 1.5 x 2.4 m cabin: a box blur averages body and cabin into the asphalt's grey and the 8 pixel
+    opening took the rest (land episodes 100008, 800003); the median-filtered frame keeps them."""
+    high = Pose(0.0, 0.0, 45.0, 0.0)
+    cars = [(3.0, 3.0), (-3.0, -2.0)]
+    shapes = [(square(6.0), ASPHALT)]
+    for east, north in cars:
+        shapes += [(_rect(east, north, 1.0, 2.0), (215, 215, 220)), (_rect(east, north, 0.75, 1.2), (25, 25, 30))]
+    rgb = painted(*shapes, pose=high)
+    lot = seen([("parking_lot", (0.0, 0.0), 6.0, 0.9)], high)[0]
+    c = SurfaceCheck(rgb, K, high, CONFIG, lot.box, ON)
+    for east, north in cars:
+        assert not c((east, north - 3.0)) and not c((east - 2.5, north)), (east, north)   # 1-1.5 m from the car
+    assert c((3.0, -3.0))                                                                  # 3.8 m and more away
+
+
+def _rect(east, north, half_e, half_n):
+    return [(east - half_e, north - half_n), (east + half_e, north - half_n), (east + half_e, north + half_n),
+            (east - half_e, north + half_n)]
+
+
+def test_on_takes_the_lots_edge_beside_grass_but_not_beside_a_tree():
+    """The disc of a point at the lot's edge is half grass: the ground, no obstacle (the blurred rim where the
+    lot meets the grass used to be taken for a car, so no point near the edge, where a full lot has its room,
+    passed). A tree beside the lot is neither the lot nor the ground: an obstacle."""
+    c = check(scene(), ON)
+    assert c((-5.5, 0.0)) and c((0.0, 5.5))
+    tree = check(painted((square(6.0), ASPHALT), ([(-9.0, -1.0), (-7.0, -1.0), (-7.0, 1.0), (-9.0, 1.0)],
+                                                   (25, 60, 25))), ON)
+    assert not tree((-5.5, 0.0)) and tree((0.0, 5.5))
+
+
+def test_beside_accepts_no_disc_on_the_targets_edge():
+    """Points walked out from a pond across its edge: a disc about half on the water has a median halfway between
+    water and grass (71 apart), within the tolerance of both and far enough from the water's colour, so the median
+    rules passed one (6.1 m from the centre, 0.1 m off the water: land episode 100040 planned on a pond's shore);
+    the pond's colour in the disc does not pass."""
+    pond = painted((square(6.0), (36, 61, 75)), ground=(86, 108, 55))
+    c = SurfaceCheck(pond, K, POSE, CONFIG, seen([("pond", (0.0, 0.0), 6.0, 0.9)], POSE)[0].box, BESIDE)
+    for east in np.arange(0.0, 12.0, 0.05):
+        for xy in ((east, 0.0), (0.0, -east)):
+            assert not c(xy) or east - 6.0 >= 3.0 - 0.2, xy
+    assert c((0.0, 10.0)) and c((10.0, 0.0))
+
+
+def test_beside_accepts_no_disc_on_a_tree_in_shade():
+    """A dark tree with its shadow on grass beside a green hall nobody grounded (land episode 1000009, a fresh
+    seed: the plan was on the tree): the tree and the shade pull a disc's median off the grass, within the
+    tolerance of both, so the median rules passed it; every pixel is held to the ground's colour too."""
+    tree = [(12.0 + 2.0 * math.cos(a), 2.0 * math.sin(a)) for a in np.linspace(0, 2 * math.pi, 24, endpoint=False)]
+    shade = [(x - 1.5, y - 1.5) for x, y in tree]
+    rgb = painted((square(6.0), (70, 103, 55)), (shade, (60, 80, 42)), (tree, (36, 72, 38)), ground=(88, 109, 55))
+    c = SurfaceCheck(rgb, K, POSE, CONFIG, seen([("hall", (0.0, 0.0), 6.0, 0.9)], POSE)[0].box, BESIDE)
+    for east in np.arange(9.0, 20.0, 0.25):
+        for north in (-3.0, -1.5, 0.0, 1.5, 3.0):
+            assert not c((east, north)) or math.hypot(east - 12.0, north) >= 2.0 + 3.0 - 0.3, (east, north)
+
+
+def test_beside_in_fields_of_the_targets_grey():
+    """The held-out look's fields (land episode 100057, --style ood): grey ground with olive strips, and a lot whose
+    asphalt is the ground's grey. X's colour is everywhere there, so it says nothing about X: a disc on the strips
+    is accepted (counting the grey strips as X left only a brown roof, where the drone set down)."""
+    grey, olive = (85, 88, 80), (110, 108, 72)
+    strips = [([(x, -30.0), (x + 3.0, -30.0), (x + 3.0, 30.0), (x, 30.0)], olive) for x in np.arange(9.0, 30.0, 5.0)]
+    rgb = painted(*strips, (square(6.0), (80, 83, 87)), ground=grey)
+    c = SurfaceCheck(rgb, K, POSE, CONFIG, seen([("parking_lot", (0.0, 0.0), 6.0, 0.9)], POSE)[0].box, BESIDE)
+    assert any(c((x, 0.0)) for x in np.arange(14.0, 22.0, 0.25))
+
+
+def test_the_disc_is_grown_by_the_filters_reach():
+    """Beside: the box blur moves an edge EDGE_PX pixels, on: the median one; the disc's outline is that much
+    beyond clearance_m's projection (a 30 m nadir view: 160 / 30 pixels a metre)."""
+    rgb = scene()
+    for mode, grow in ((BESIDE, EDGE_PX), (ON, MEDIAN_PX // 2)):
+        c = check(rgb, mode)
+        outline = c._outline((2.0, 1.0))
+        centre = np.array(ground_to_pixel(2.0, 1.0, K, POSE))
+        radii = np.hypot(*(outline - centre).T)
+        assert np.allclose(radii, 3.0 * 160.0 / 30.0 + grow, atol=1e-6), (mode, radii)
+
+
 def test_plan_landing_takes_the_best_point_the_check_accepts():
     lot = seen([("parking_lot", (0.0, 0.0), 6.0, 0.9)], POSE)
     blind = plan_landing(0, lot, ON, CONFIG)
@@ -82,12 +164,12 @@ def test_plan_landing_takes_the_best_point_the_check_accepts():
     assert refused.point is None and "looks like clear ground in the image" in refused.reason
 
 
-def painted(*shapes, ground=GRASS):
-    """Textured ground with ground polygons [(ENU corners, colour)] painted in order."""
+def painted(*shapes, ground=GRASS, pose=POSE):
+    """Textured ground with ground polygons [(ENU corners, colour)] painted in order, seen from `pose`."""
     rgb = np.clip(np.array(ground) + np.random.default_rng(0).normal(0, 12, (SIZE[1], SIZE[0], 3)), 0, 255)
     rgb = rgb.astype(np.uint8)
     for corners, colour in shapes:
-        cv2.fillPoly(rgb, [np.round([ground_to_pixel(x, y, K, POSE) for x, y in corners]).astype(np.int32)], colour)
+        cv2.fillPoly(rgb, [np.round([ground_to_pixel(x, y, K, pose) for x, y in corners]).astype(np.int32)], colour)
     return rgb
 
 

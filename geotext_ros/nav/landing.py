@@ -56,8 +56,9 @@ class LandingConfig:
     surface_check: bool = True
     surface_tolerance: float = 40.0   # RGB distance (0-255) from the disc's median colour that is another surface
     surface_line_px: int = 3          # features at most this many pixels wide (paint lines, kerbs) are no obstacle
-    # "land beside X": plan around X's outline read from the frame (geotext_ros/nav/image_outline.py) instead of
-    # its box's footprint, which is loose around a pitch on grass and misses a turned plaza's corners
+    # plan around ("land beside X") or inside ("land on X") X's outline read from the frame
+    # (geotext_ros/nav/image_outline.py) instead of its box's footprint, which is loose around a pitch on grass and
+    # misses a turned plaza's corners
     outline_from_image: bool = True
 
     def __post_init__(self) -> None:

@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
+import numpy as np
+
 from geotext_ros.nav.inputs import stale_inputs
 from geotext_ros.model.text import MAX_WORDS_TEST
 from geotext_ros.nav import clarify
@@ -27,7 +29,7 @@ from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.place_check import grounded_order
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nav.candidates import cells_below, iou
-from geotext_ros.nav.landing import BESIDE, ON, LandingConfig, plan_landing
+from geotext_ros.nav.landing import ON, LandingConfig, plan_landing
 from geotext_ros.nav.landing_surface import SurfaceCheck
 from geotext_ros.nav.image_outline import FrameColours
 from geotext_ros.nav.scene import SceneObject, locate, polygon_centroid, view_footprint
@@ -332,10 +334,11 @@ class NavPipeline:
         under a helipad). Objects of other kinds that the model does not ground are not known to it. For "land
         on X", the cells of X's own dense map inside its box that fall below the region's cut are not X's surface
         (cars on a lot: the model does not ground a car 2 cells long, but the colour-guided map of the lot has a
-        hole there) and are cleared like objects. With landing.surface_check the point's disc must also look like
-        clear ground in this frame (geotext_ros/nav/landing_surface.py: what the model does not ground). With
-        landing.outline_from_image, "land next to X" clears X's outline as the frame shows it instead of its box
-        (SurfaceCheck.target_footprint; the box when the frame does not show X apart from the ground)."""
+        hole there) and are cleared like objects (with the image check, only those inside X's colour region:
+        _surface_gaps). With landing.surface_check the point's disc must also look like clear ground in this frame
+        (geotext_ros/nav/landing_surface.py: what the model does not ground). With landing.outline_from_image,
+        "land next to X" clears, and "land on X" sets down inside, X's outline as the frame shows it instead of its
+        box (SurfaceCheck.target_footprint; the box when the frame does not show X apart from the ground)."""
         if result.box is None or result.chosen is None:
             return   # wait for a frame that shows the target
         mode = self.mission.instruction.land
@@ -346,19 +349,14 @@ class NavPipeline:
                                                                                                  result.box)):
                     continue
                 objects.append(locate(region.box, name.replace(" ", "_"), float(region.score), size, k, pose))
-        gaps = []
-        if view.surface is not None:
-            for x, y in cells_below(view.surface, result.box, view.surface_cut):
-                point = box_center_to_ground((x, y, 0.0, 0.0), size, k, pose)
-                if point is not None:
-                    gaps.append(point)
-        outlined = mode == BESIDE and self.landing.outline_from_image
+        outlined = self.landing.outline_from_image
         image = SurfaceCheck(rgb, k, pose, self.landing, result.box, mode) \
             if self.landing.surface_check or outlined else None
+        check = image if self.landing.surface_check else None
+        gaps = self._surface_gaps(view, result.box, size, k, pose, check)
         outline = image.target_footprint() if image is not None and outlined else None
         if outline is not None:
             objects[result.chosen] = dataclasses.replace(objects[result.chosen], footprint=outline)
-        check = image if self.landing.surface_check else None
         plan = plan_landing(result.chosen, objects, mode, self.landing, view_footprint(size, k, pose), gaps, check)
         gap_note = f", {len(gaps)} cells of its box that are not its surface," if view.surface is not None else ""
         looked = f"; {check.rejected} of {check.checked} points looked at were not clear ground" if check else ""
@@ -366,6 +364,21 @@ class NavPipeline:
         self.mission.land_at(now, plan.point, self.safety.config.min_altitude_m,
                              f"{plan.reason}; {len(objects) - 1} other detected object(s){gap_note} "
                              f"cleared{looked}{outline_note}")
+
+    @staticmethod
+    def _surface_gaps(view: LandingView, box: Sequence[float], size: tuple[int, int], k: IntrinsicsLike,
+                      pose: Pose4, check: Optional[SurfaceCheck]) -> list[tuple[float, float]]:
+        """"Land on X": the ground points of the cells of X's own dense map inside its box that fall below the
+        region's cut. With the image check, only those inside X's colour region in the frame (a car on the lot):
+        the others are the ground beyond X's edge (the corners of a turned lot's box), which the check already keeps
+        the point off, and clearing them held every plan clearance_m inside the lot's edge, among its cars."""
+        if view.surface is None:
+            return []
+        cells = cells_below(view.surface, box, view.surface_cut)
+        if check is not None:
+            cells = cells[check.on_target(cells * np.asarray(size, np.float64))]
+        points = [box_center_to_ground((x, y, 0.0, 0.0), size, k, pose) for x, y in cells]
+        return [p for p in points if p is not None]
 
     def _outline_centre(self, rgb: Any, box: Optional[Sequence[float]], k: IntrinsicsLike,
                         pose: Pose4) -> Optional[tuple[float, float]]:
