@@ -89,7 +89,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--family", choices=sorted(FAMILIES), default="localize",
                    help="; ".join(f"{name}: {f.doc}" for name, f in sorted(FAMILIES.items())))
     p.add_argument("--search", action="store_true", help="the same as --family search")
-    p.add_argument("--first-seed", type=int, default=100000, help="worlds from here on are never used for training")
+    p.add_argument("--first-seed", type=int, default=100000,
+                   help="worlds from here on are never used for training; seeds that make no episode are skipped, so "
+                        "a run ends past first-seed + episodes - 1 (its summary's 'seeds'): start the next run after "
+                        "that, or the two share seeds")
     p.add_argument("--settle-seconds", type=float, default=SETTLE_S,
                    help="simulated seconds held after ARRIVED before the final position is scored")
     p.add_argument("--max-seconds", type=float, default=None,

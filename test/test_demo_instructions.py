@@ -157,8 +157,11 @@ def test_bench_success_interval_is_the_wilson_score_interval():
     assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == pytest.approx(1.0)
     assert wilson_interval(0, 0) == (0.0, 1.0)
     rec = {"success": True, "latency_ms": [], "time_s": 1.0, "path_m": 1.0, "cause": None}
-    summary = summarize([rec] * 9 + [{**rec, "success": False, "cause": "not_found"}], "localize", "e")
+    recs = [{**rec, "seed": 100000 + 2 * i} for i in range(9)] + [{**rec, "success": False, "cause": "not_found",
+                                                                  "seed": 100019}]
+    summary = summarize(recs, "localize", "e")
     assert summary["success_rate"] == 0.9 and summary["success_ci95"][0] < 0.9 < summary["success_ci95"][1]
+    assert summary["seeds"] == [100000, 100019]   # 10 episodes from 100000 ended at 100019: the next run starts after
 
 
 def test_simplest_instruction_names_the_only_one_of_its_kind():

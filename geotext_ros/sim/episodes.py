@@ -169,6 +169,9 @@ def summarize(results: list[dict[str, Any]], mode: str, engine_dir: str) -> dict
            "answers": dict(Counter(a.split()[0] if a.startswith("number") else a
                                    for r in results for a in r.get("answers", []))),
            "wrong_flight_rate": round(sum(bool(r.get("wrong_flight")) for r in results) / n, 3)}
+    seeds = [r["seed"] for r in results if "seed" in r]
+    if seeds:   # seeds that make no episode are skipped: a run of N from S ends past S + N - 1, so say where
+        out["seeds"] = [min(seeds), max(seeds)]
     named = Counter(r["named_by"] for r in results if "named_by" in r)
     if named:   # ambiguous family: success, questions and wrong flights by how the sentence names the look-alikes
         out["by_naming"] = {k: {"episodes": v, "success": sum(r["success"] for r in results if r.get("named_by") == k),
