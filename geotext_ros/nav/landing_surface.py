@@ -87,10 +87,11 @@ class SurfaceCheck:
             return False   # the disc leaves the frame
         disc = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(disc, [np.round(outline - (x0, y0)).astype(np.int32)], 1)
+        inside = disc.astype(bool)
         if self.obstacles is not None:
             u, v = ground_to_pixel(xy[0], xy[1], self.k, self.pose)
-            return bool(self.extent[int(v), int(u)]) and not (self.obstacles[y0:y1, x0:x1] & disc.astype(bool)).any()
-        return self._ground_beside(disc.astype(bool), x0, y0)
+            return bool(self.extent[int(v), int(u)]) and not (self.obstacles[y0:y1, x0:x1] & inside).any()
+        return self._ground_beside(inside, x0, y0)
 
     def _ground_beside(self, inside: np.ndarray, x0: int, y0: int) -> bool:
         """The beside rules (module docstring) for the disc mask `inside` whose top-left pixel is (x0, y0)."""
