@@ -133,11 +133,13 @@ class SurfaceCheck:
     def _outline(self, xy: XY) -> np.ndarray | None:
         """The ground disc's outline in pixels, grown by grow_px, or None when a point of it is behind the camera."""
         centre = ground_to_pixel(xy[0], xy[1], self.k, self.pose)
+        if centre is None:
+            return None
         pts = []
         for a in np.linspace(0.0, 2 * math.pi, DISC_POINTS, endpoint=False):
             uv = ground_to_pixel(xy[0] + self.radius * math.cos(a), xy[1] + self.radius * math.sin(a), self.k,
                                  self.pose)
-            if uv is None or centre is None:
+            if uv is None:
                 return None
             pts.append(uv)
         pts_a = np.asarray(pts, np.float64)
