@@ -66,9 +66,9 @@ def test_ground_weight_is_validated():
 
 @pytest.mark.skipif(not (ENGINE / "manifest.json").is_file(), reason="engines/default is absent")
 def test_the_grounded_order_finds_the_place_retrieval_missed(tmp_path):
-    """Seed 200153 (a tuning seed): "the green lengthy edifice" retrieves another place first by ITC + ITM;
-    the grounder, reading "edifice" as "building", finds the long green roof at the true place. (Session 16
-    used seed 200112, "the green cylindrical edifice", which the session-22 engine retrieves right at weight 0.)"""
+    """Seed 200153 (a tuning seed): "the green lengthy edifice" retrieves another place first by ITC + ITM; the
+    grounder's phrase peaks put the true place first. (Session 16 used seed 200112, "the green cylindrical
+    edifice", which the session-22 engine retrieves right at weight 0.)"""
     from geotext_ros.nav.pipeline import NavPipeline, open_gallery
     from geotext_ros.runtime.open_backend import open_backend
     from geotext_ros.sim.scenarios import make_search_episode
