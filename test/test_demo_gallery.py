@@ -74,7 +74,7 @@ def test_navigator_pipeline_embeds_a_gallery_json(world, tmp_path, tiny_engine_d
     from geotext_ros.nav.pipeline import NavPipeline
 
     path = write_gallery(world, tmp_path / "g", hfov_deg=90.0, size=64)
-    params = {**load_node_params("navigator"), "gallery": str(path)}
+    params = {**load_node_params("navigator"), "gallery": str(path), "clarify.place_margin": 0.0}
     pipe = NavPipeline.load(tiny_engine_dir, params)
     try:
         assert len(pipe.gallery) == len(world.places)

@@ -107,6 +107,14 @@ def test_page_flies_and_stops_the_simulated_drone(graph, browser, tmp_path) -> N
     _wait(lambda: find("#feedback").text.startswith("sent:"), 10, "the page to confirm the instruction")
     _wait(lambda: nav.status.get("instruction") == "fly to the red building next to the parking lot", 10,
           "the navigator to receive the typed instruction")
+    # two gallery places score alike for this sentence (0.86 / 0.85): the navigator asks which place first, the
+    # page shows them as buttons with no box on the camera frame, and a click answers
+    buttons = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#candidates button.candidate"), 20,
+                    "the buttons of the places offered")
+    assert nav.status["state"] == "CLARIFY" and "gallery place" in buttons[0].text, buttons[0].text
+    assert math.dist(start, (sim.state.x, sim.state.y)) < 2.0, "nothing moves before the answer"
+    assert browser.find_element(By.ID, "overlay").get_attribute("data-labels") == "0"
+    buttons[0].click()
     _wait(lambda: math.dist(start, (sim.state.x, sim.state.y)) > 5.0, 40, "the drone to move 5 m")
     _wait(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#timeline li")) >= 2, 10, "the state timeline")
     pose = _wait(lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-pose"), 5, "the pose")

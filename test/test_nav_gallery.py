@@ -116,7 +116,8 @@ def test_pipeline_retrieves_with_the_configured_itm_weight(backend, gallery):
     firsts = {w: index.query(parse_instruction(text).text, k=1, itm_weight=w)[0].place_id for w in (0.0, 1e6)}
     assert firsts[0.0] != firsts[1e6]          # else this test could not tell the weight was passed on
     for weight in (0.0, 1e6):
-        pipe = NavPipeline.from_backend(backend, {**params, "search_itm_weight": weight, "search_ground_weight": 0.0},
+        pipe = NavPipeline.from_backend(backend, {**params, "search_itm_weight": weight, "search_ground_weight": 0.0,
+                                                       "clarify.place_margin": 0.0},
                                         index)
         status = pipe.set_instruction(text, 0.0, (0.0, 0.0, 40.0, 0.0))
         expected = index.query(parse_instruction(text).text, k=5, itm_weight=weight)[0]

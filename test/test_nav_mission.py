@@ -332,7 +332,7 @@ def test_search_places_1_and_min_place_score_keep_the_drone_at_the_first_place()
 
 
 def test_none_of_them_searches_the_next_place_but_no_answer_holds():
-    places = [place("0001", 100.0, 0.0), place("0002", 0.0, 100.0)]
+    places = [place("0001", 100.0, 0.0, score=0.9), place("0002", 0.0, 100.0, score=0.6)]   # no place question
     question = {"question": "which one?", "reason": "2 candidates", "candidates": []}
     for answered, state in ((True, State.SEARCH), (False, State.HOLD)):
         m = mission(localize_timeout=5.0)

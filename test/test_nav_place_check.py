@@ -75,7 +75,7 @@ def test_the_grounded_order_finds_the_place_retrieval_missed(tmp_path):
 
     ep = make_search_episode(200153, load_node_params("sim_world"), tmp_path)
     assert ep is not None and ep.task.instruction.endswith("the green lengthy edifice")
-    params = load_node_params("navigator")
+    params = {**load_node_params("navigator"), "clarify.place_margin": 0.0}   # the order alone, no question
     with open_backend(ENGINE, "onnxruntime") as backend:
         gallery = open_gallery(ep.gallery, backend)
         first = {}

@@ -8,6 +8,7 @@ from ros_harness import build_gallery_index, wait_for  # noqa: E402
 
 PLACES = [(40.0, 0.0), (0.0, 40.0)]
 ASKING = {"clarify.score_margin": 1.0, "clarify.max_candidates": 2, "mission.min_confidence": 0.0,
+          "clarify.place_margin": 0.0,
           "mission.search_places": 2}
 
 

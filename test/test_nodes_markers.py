@@ -93,7 +93,7 @@ def test_grounding_points_lie_under_the_boxes() -> None:
 def test_navigator_publishes_markers_and_path(nav_harness, tiny_engine_dir, tmp_path) -> None:
     gallery = build_gallery_index(tiny_engine_dir, tmp_path, [(40.0, 0.0), (-30.0, 20.0)])
     h = nav_harness(gallery=str(gallery), markers_topic="/mk/markers", path_topic="/mk/path",
-                    markers_rate_hz=10.0)
+                    markers_rate_hz=10.0, **{"clarify.place_margin": 0.0})   # SEARCH at once, no question
     got_markers, got_paths = [], []
     h.driver.create_subscription(MarkerArray, "/mk/markers", got_markers.append, 5)
     h.driver.create_subscription(Path, "/mk/path", got_paths.append, 5)

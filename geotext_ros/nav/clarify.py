@@ -43,6 +43,9 @@ class ClarifyConfig:
     max_candidates: int = 4         # at most this many (best first) are offered
     answer_timeout_s: float = 30.0  # no answer for this long: back to HOLD with the reason
     anchor_missing_frames: int = 3  # the relation's anchor missing in this many LOCALIZE frames in a row: ask
+    # gallery places whose retrieval scores lie within this of the best: ask which place before flying (0: never;
+    # nav/place_question.py)
+    place_margin: float = 0.05
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score_margin <= 1.0:
@@ -55,6 +58,9 @@ class ClarifyConfig:
             raise ValueError(f"clarify.answer_timeout_s must be > 0, got {self.answer_timeout_s}")
         if self.anchor_missing_frames < 1:
             raise ValueError(f"clarify.anchor_missing_frames must be >= 1, got {self.anchor_missing_frames}")
+        if not 0.0 <= self.place_margin <= 1.0:
+            raise ValueError(f"clarify.place_margin must be in [0, 1] (0: never ask which place), got "
+                             f"{self.place_margin}")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], prefix: str = "clarify.") -> "ClarifyConfig":

@@ -28,6 +28,9 @@ States:
                candidate that scored below min_confidence is tracked at its own score less clarify.score_margin.
                "none of them" holds after look-alikes and is NOT_FOUND after a not-found question; at a gallery
                place with another left to search (search_places) it flies to that place instead.
+               Before SEARCH, when gallery places score within clarify.place_margin of the best
+               (nav/place_question.py), the places are offered instead: a choice flies to that place alone, "none
+               of them" to the places not offered (NOT_FOUND when none is left).
 A new instruction preempts whatever runs. A grounding whose confidence is below min_confidence (or without a
 box) never produces a waypoint: it is ignored and the status says so. Confidence = the grounding's `confidence`
 (dense-map probability of the chosen target region) when it has one, else its `score` (ITM probability).
@@ -56,6 +59,7 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
 from geotext_ros.nav.clarify import ClarifyConfig
 from geotext_ros.nav.parser import Instruction
+from geotext_ros.nav.place_question import close_places, place_question
 from geotext_ros.param_file import config_values
 
 
@@ -188,6 +192,7 @@ class Mission:
         self._question: Optional[dict[str, Any]] = None     # the CLARIFY payload while asking
         self._pending: list[Any] = []                       # the offered SceneObjects, in the question's numbering
         self._pending_yaw: Optional[float] = None           # the vehicle's yaw when the question was asked
+        self._offered_places: list[Any] = []                # a question about gallery places: their matches
         self.chosen: Optional[Any] = None                   # the candidate the operator chose (pins tracking)
         self._asked_not_found = False                       # the question replaced a NOT_FOUND ("none" = NOT_FOUND)
         self._fallback: Optional[tuple[dict[str, Any], list[Any]]] = None   # unconfident candidates to offer
@@ -310,8 +315,24 @@ class Mission:
         self._enter(State.CLARIFY, now, f"asking: {question.get('reason', 'several candidates')}; holding position")
         self._hold = self._here()
 
+    @property
+    def asking_place(self) -> bool:
+        """CLARIFY about gallery places (not about candidates in view)."""
+        return self.state == State.CLARIFY and bool(self._offered_places)
+
+    @property
+    def offered_places(self) -> list[Any]:
+        """The gallery matches of a question about places, in its numbering; empty otherwise."""
+        return list(self._offered_places) if self.asking_place else []
+
     def choose(self, now: float, index: int, why: str) -> None:
-        """The operator chose pending[index]: approach its ground point (not a new mission)."""
+        """The operator chose pending[index]: approach its ground point, or fly to that gallery place (not a new
+        mission)."""
+        if self._offered_places:
+            place = self._offered_places[index]
+            self._clear_question()
+            self._search_places(now, [place], f"operator chose number {index + 1} ({why})")
+            return
         obj = self._pending[index]
         if obj.ground is None:
             self._reason = f"candidate {index + 1} is not on the ground map: choose another or say 'none of them'"
@@ -333,7 +354,15 @@ class Mission:
         question that was asked instead of NOT_FOUND (anchor missing, nothing confident) ends in NOT_FOUND."""
         not_found = answered and self._asked_not_found
         asked = self._question.get("reason", "") if self._question else ""
+        offered = self._offered_places
         self._clear_question()
+        if answered and offered:
+            rest = [m for m in self._retrieval or () if all(m is not o for o in offered)]
+            if rest:
+                self._search_places(now, rest, f"{reason}: none of the {len(offered)} places offered")
+            else:
+                self._fail(now, f"not found: {reason}; no other gallery place retrieved ({asked})")
+            return
         if answered and self._next_place(now, f"{reason} at gallery place {getattr(self._place, 'place_id', '')}"):
             return
         if not_found:
@@ -381,6 +410,7 @@ class Mission:
 
     def _clear_question(self, keep_chosen: bool = False) -> None:
         self._question, self._pending, self._pending_yaw = None, [], None
+        self._offered_places = []
         self._asked_not_found = False
         if not keep_chosen:
             self.chosen = None
@@ -452,6 +482,11 @@ class Mission:
         best = retrieval[0] if retrieval else None
         self._place_rank = 0
         if best is not None and float(best.score) >= self.config.min_place_score:
+            flyable = [m for m in retrieval if float(m.score) >= self.config.min_place_score]
+            close = close_places(flyable, self.clarify.place_margin, self.clarify.max_candidates)
+            if close:
+                self._ask_place(now, close)
+                return
             self._place = best
             self._enter(State.SEARCH, now, f"flying to gallery place {best.place_id}")
         elif best is not None:
@@ -459,6 +494,19 @@ class Mission:
                                       f"< min_place_score {self.config.min_place_score}: searching here")
         else:
             self._start_localize(now, "no gallery result: looking for the target here")
+
+    def _ask_place(self, now: float, places: list[Any]) -> None:
+        """Gallery places score almost alike: hold and ask which one before flying (nav/place_question.py)."""
+        offered, question = place_question(places, self._pose[:2] if self._pose is not None else None)
+        self._question, self._pending, self._offered_places = question, offered, list(places)
+        self._asked_not_found, self._fallback, self._pending_yaw = False, None, self._yaw()
+        self._enter(State.CLARIFY, now, f"asking: {question['reason']}; holding position")
+        self._hold = self._here()
+
+    def _search_places(self, now: float, places: list[Any], why: str) -> None:
+        """Search these gallery places in this order (the operator's answer to a question about places)."""
+        self._retrieval, self._place, self._place_rank = places, places[0], 0
+        self._enter(State.SEARCH, now, f"{why}: flying to gallery place {places[0].place_id}")
 
     def _search(self, now: float, grounding: Any, point: Any) -> None:
         if now - self._entered > self.config.search_timeout:

@@ -27,6 +27,7 @@ from geotext_ros.nav.camera_frame import frozen_choice, has_camera_relation
 from geotext_ros.nav.mission import TARGET_STATES, Mission, MissionConfig, State
 from geotext_ros.nav.parser import MAX_INPUT_CHARS, parse_instruction
 from geotext_ros.nav.place_check import grounded_order
+from geotext_ros.nav.place_question import place_montage
 from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nav.candidates import cells_below, iou
 from geotext_ros.nav.landing import ON, LandingConfig, plan_landing
@@ -126,7 +127,8 @@ class NavPipeline:
     @property
     def question_rgb(self) -> Any:
         """While asking (CLARIFY): the frame its candidates' boxes belong to, for the numbered image (a question
-        asked when LOCALIZE timed out comes between frames); None otherwise."""
+        asked when LOCALIZE timed out comes between frames), or the offered places' gallery pictures side by side;
+        None otherwise."""
         with self._lock:
             return self._question_rgb if self.mission.state == State.CLARIFY else None
 
@@ -165,6 +167,7 @@ class NavPipeline:
                 self._plan = plan    # a new instruction replaces the mission; stop / hold / resume keep it
             self.mission.instruct(ins, now, pose, retrieval)
             self._anchor_missing = 0
+            self._show_places()
             if ins.command in ("stop", "hold"):
                 self.safety.stop()       # the envelope holds too, whatever is requested later, until resumed
             elif ins.understood:         # not for NOT_UNDERSTOOD: a sentence it cannot act on lifts no stop
@@ -183,6 +186,13 @@ class NavPipeline:
         matches = self.gallery.search(ins.text, top_k=self.search.top_k, itm_weight=self.search.itm_weight)
         return grounded_order(matches, self.gallery, self.grounder, ins, self.search.ground_weight)
 
+    def _show_places(self) -> None:
+        """A question about gallery places (nav/place_question.py): its image is their pictures side by side."""
+        places = self.mission.offered_places
+        if places and self.gallery is not None:
+            row = {p: i for i, p in enumerate(self.gallery.place_ids)}
+            self._question_rgb = place_montage([self.gallery.images[row[m.place_id]] for m in places])
+
     def _advance(self, now: float, pose: Pose4) -> None:
         """A step of a several-step mission is done (ARRIVED, or home on a return step): start the next one."""
         plan = self._plan
@@ -197,6 +207,7 @@ class NavPipeline:
         self._generation += 1
         self._anchor_missing = 0
         self.mission.instruct(plan.current, now, pose, plan.retrievals[plan.index])
+        self._show_places()
         self.mission.update(now, pose)
         self.safety.resume()
 

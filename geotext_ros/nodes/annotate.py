@@ -28,13 +28,15 @@ def annotate_grounding(rgb: np.ndarray, result: Any) -> np.ndarray:
 
 
 def annotate_question(rgb: np.ndarray, candidates: Sequence[dict[str, Any]]) -> np.ndarray:
-    """Copy of `rgb` with each CLARIFY candidate's box and its number (the one the operator answers with)."""
+    """Copy of `rgb` with each CLARIFY candidate's box and its number (the one the operator answers with); a
+    gallery place's `picture` (its slot in the image of the offered places, nav/place_question.py) instead."""
     out = np.array(rgb, dtype=np.uint8, copy=True)
     h, w = out.shape[:2]
     scale = max(0.35, min(w, h) / 400.0)
     for cand in candidates:
-        out = draw_box(out, cand["box"], TARGET, thickness=2)
-        cx, cy, bw, bh = (float(v) for v in cand["box"][:4])
+        box = cand["box"] if cand.get("box") is not None else cand["picture"]
+        out = draw_box(out, box, TARGET, thickness=2)
+        cx, cy, bw, bh = (float(v) for v in box[:4])
         x, y = int(max(0, (cx - bw / 2) * w) + 2), int(max(12 * scale, (cy - bh / 2) * h + 14 * scale))
         cv2.putText(out, str(cand["number"]), (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, TARGET,
                     max(1, int(round(2 * scale))), cv2.LINE_AA)

@@ -70,6 +70,7 @@ class Navigator(LifecycleNode):
         self._odom: Optional[tuple[Odometry, float]] = None
         self._last_frame_time: Optional[float] = None
         self._last_header: Optional[conversions.ImageHeader] = None   # of the last grounded frame
+        self._newest_header: Optional[conversions.ImageHeader] = None   # of the newest frame received
         self._shown_question: Optional[tuple[Any, str]] = None         # (generation, question) last drawn
         self._active = False
         self.pipeline: Optional[NavPipeline] = None
@@ -233,7 +234,7 @@ class Navigator(LifecycleNode):
             return
         with self._lock:
             self._frame = (data, header, now, arrived_wall)
-            self._last_frame_time = now
+            self._last_frame_time, self._newest_header = now, header
 
     def on_camera_info(self, msg: CameraInfo) -> None:
         problem = self.inputs.check_camera_info(msg.k, msg.width, msg.height, time.monotonic())
@@ -364,11 +365,14 @@ class Navigator(LifecycleNode):
 
     def _show_question(self, status: dict[str, Any]) -> None:
         """The numbered image of a new question, once: also when its frame had no target box (the relation's
-        anchor missing) or it was asked between frames (LOCALIZE timed out with only unconfident candidates)."""
+        anchor missing) or it was asked between frames (LOCALIZE timed out with only unconfident candidates); for a
+        question about gallery places, their pictures side by side (nav/place_question.py)."""
         key = (status.get("generation"), status.get("question"))
         if not status.get("candidates") or not self.params["publish_annotated"] or key == self._shown_question:
             return
-        rgb, header = self.pipeline.question_rgb if self.pipeline is not None else None, self._last_header
+        rgb = self.pipeline.question_rgb if self.pipeline is not None else None
+        # a question about gallery places can come before any frame was grounded: the newest frame's stamp then
+        header = self._last_header or self._newest_header
         if rgb is None or header is None:
             return
         self._shown_question = key

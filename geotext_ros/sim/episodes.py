@@ -50,10 +50,10 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
     task, fl = ep.task, Flight(ep, pipe, limits, rate_hz)
     arrival_xy: Optional[tuple[float, float]] = None
     status = fl.status
-    retrieved = (status.get("place") or {}).get("place_id")
-    final = retrieved
+    retrieved = retrieval_top1(status)
+    final = (status.get("place") or {}).get("place_id")
     arrived_at = None
-    operator, prev_state, approached = Operator(task.target_id, answers), None, []
+    operator, prev_state, approached = Operator(task.target_id, answers, task.place_id), None, []
     while fl.t < max_s:
         t, pose = fl.t, fl.pose
         waypoint, status = fl.look()
@@ -91,6 +91,13 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
         ranked = pipe.gallery.query(parse_instruction(task.instruction).text, k=len(pipe.gallery))
         record["true_place_rank"] = next((m.rank for m in ranked if m.place_id == task.place_id), None)
     return record
+
+
+def retrieval_top1(status: dict[str, Any]) -> Optional[str]:
+    """The place retrieval ranked first: the one flown to, or the first offered by a question about places."""
+    place = (status.get("place") or {}).get("place_id")
+    cands = status.get("candidates") or []
+    return place if place is not None or not cands or "place_id" not in cands[0] else cands[0]["place_id"]
 
 
 def failure_cause(ep: Episode, state: VehicleState, status: dict[str, Any], place: Optional[str],

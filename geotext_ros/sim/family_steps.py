@@ -29,7 +29,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from geotext_ros.sim.camera import CameraPose
-from geotext_ros.sim.episodes import SETTLE_S, SUCCESS_M, failure_cause
+from geotext_ros.sim.episodes import SETTLE_S, SUCCESS_M, failure_cause, retrieval_top1
 from geotext_ros.sim.flight import Flight
 from geotext_ros.sim.gallery import GALLERY_FOOTPRINT_M, altitude_for_footprint, write_gallery
 from geotext_ros.sim.instructions import Task, nearest_place, poses_around, referring_task
@@ -117,7 +117,7 @@ def run_multistep(ep: MultiStepEpisode, pipe: Any, limits: VehicleLimits, rate_h
     retrieved: list[Optional[str]] = [None] * n   # per step: the first place flown to (retrieval top-1) ...
     final: list[Optional[str]] = [None] * n       # ... and the last (the mission searches the next on a miss)
     asked: list[bool] = [False] * n
-    operators = [None if task is None else Operator(task.target_id, answers) for task in ep.steps]
+    operators = [None if task is None else Operator(task.target_id, answers, task.place_id) for task in ep.steps]
     done_at: Optional[float] = None
     while fl.t < max_s:
         t, pose = fl.t, fl.pose
@@ -130,8 +130,8 @@ def run_multistep(ep: MultiStepEpisode, pipe: Any, limits: VehicleLimits, rate_h
                 ended[j] = fl.xy          # the step index moved past step j in this cycle
         asked[k] |= status["state"] == "CLARIFY" or bool(operators[k] and operators[k].asked)
         place = (status.get("place") or {}).get("place_id")
+        retrieved[k] = retrieved[k] or retrieval_top1(status)
         if place is not None:
-            retrieved[k] = retrieved[k] or place
             final[k] = place
         if done_at is None and k == n - 1 and _step_done(status, ep.steps[-1]):
             done_at = fl.t

@@ -5,7 +5,8 @@ The question's candidates carry the boxes of the frame the navigator asked about
 frame's ground-truth objects (geotext_ros.sim.render.VisibleObject) carry boxes in the same units. Each candidate
 is the object it overlaps most (IoU; without any overlap, the object whose box centre is nearest). The answer is
 "number k" for the candidate that is the intended target (the best overlap when several are), or "none of them"
-when the target is not offered.
+when the target is not offered. A question about gallery places (candidates with a `place_id`,
+nav/place_question.py) is answered with the number of the target's place, as an operator who knows the area would.
 
     text = operator_answer(status, frame.objects, task.target_id)   # status["state"] == "CLARIFY"
     status = pipe.set_instruction(text, now, pose)
@@ -34,13 +35,17 @@ def owner(box: Sequence[float], objects: Sequence[Any]) -> Optional[Any]:
     return min(objects, key=lambda o: center_distance(box, o.bbox))
 
 
-def operator_answer(status: Mapping[str, Any], objects: Sequence[Any], target_id: int) -> str:
+def operator_answer(status: Mapping[str, Any], objects: Sequence[Any], target_id: int,
+                    place_id: Optional[str] = None) -> str:
     """The truthful answer to a CLARIFY status: "number k" (k = the candidate's `number`) for the candidate that
-    shows the target, else "none of them". objects: the ground truth of the frame the question was asked about."""
+    shows the target (or is the target's gallery place, place_id), else "none of them". objects: the ground truth
+    of the frame the question was asked about."""
     candidates = status.get("candidates")
     if status.get("state") != "CLARIFY" or not candidates:
         raise ValueError(f"operator_answer needs a CLARIFY status with candidates, got state "
                          f"{status.get('state')!r} with {len(candidates or [])} candidates")
+    if "place_id" in candidates[0]:
+        return next((f"number {int(c['number'])}" for c in candidates if c["place_id"] == place_id), NONE_OF_THEM)
     target = next((o for o in objects if o.object_id == target_id), None)
     if target is None:   # the target is not in the frame asked about: no candidate can be it
         return NONE_OF_THEM
@@ -54,10 +59,11 @@ def operator_answer(status: Mapping[str, Any], objects: Sequence[Any], target_id
 class Operator:
     """The operator at the ground station during one episode: counts the questions (`asked`: entries into
     CLARIFY) and, when `answers`, answers each ANSWER_DELAY_S after it was asked (again after the same delay
-    while the mission keeps asking, e.g. a chosen candidate it could not place); `given` lists the answers."""
+    while the mission keeps asking, e.g. a chosen candidate it could not place); `given` lists the answers.
+    place_id: the target's gallery place, for questions about places."""
 
-    def __init__(self, target_id: int, answers: bool = True) -> None:
-        self.target_id, self.answers = target_id, answers
+    def __init__(self, target_id: int, answers: bool = True, place_id: Optional[str] = None) -> None:
+        self.target_id, self.answers, self.place_id = target_id, answers, place_id
         self.asked, self.given = 0, []
         self._since: Optional[float] = None   # when the pending question was asked (or last answered)
 
@@ -71,7 +77,7 @@ class Operator:
         if self._since is None:
             self.asked, self._since = self.asked + 1, now
         elif self.answers and now >= self._since + ANSWER_DELAY_S:
-            self.given.append(operator_answer(status, objects, self.target_id))
+            self.given.append(operator_answer(status, objects, self.target_id, self.place_id))
             status, self._since = reply(self.given[-1]), now
             if status.get("state") != "CLARIFY":
                 self._since = None
