@@ -361,6 +361,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if trainer.rank == 0:
         log.info("done: %d steps, checkpoint %s", trainer.step, last)
     if trainer.world > 1:
+        # every rank past its last save and collective before any tears gloo down: a rank that destroyed its
+        # group while the other still had work in flight aborted at exit once ("terminate called without an
+        # active exception", test_resume_under_ddp_is_bit_exact, session 23)
+        dist.barrier()
         dist.destroy_process_group()
     return 0
 
