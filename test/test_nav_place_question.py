@@ -137,6 +137,7 @@ def test_asking_which_place_turns_a_wrong_place_into_a_success(tmp_path):
     assert not without["success"] and without["cause"] == "wrong_place" and without["asked"] == 0, without
     assert with_question["success"] and with_question["answers"][0] == "number 2", with_question
     assert with_question["retrieved_place"] == without["retrieved_place"] != with_question["final_place"]
+    assert with_question["asked_places"] == 1 and without["asked_places"] == 0
     status, picture = shown[0]
     assert status["state"] == "CLARIFY" and status["candidates"][1]["place_id"] == ep.task.place_id, status
     assert picture.shape == (THUMB_PX, len(status["candidates"]) * THUMB_PX, 3), "the places' pictures side by side"

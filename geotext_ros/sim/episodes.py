@@ -83,7 +83,7 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
     given = operator.given
     record["cause"] = None if record["success"] else failure_cause(ep, state, status, final,
                                                                    given[-1] if given else None)
-    record["asked"], record["answers"] = operator.asked, given
+    record["asked"], record["answers"], record["asked_places"] = operator.asked, given, operator.asked_places
     record["approached"] = [obj for obj, _ in approached]
     record["wrong_flight"] = any(obj != task.target_id and before == 0 for obj, before in approached) or (
         operator.asked == 0 and record["cause"] in ("wrong_lookalike", "wrong_object"))
@@ -172,6 +172,7 @@ def summarize(results: list[dict[str, Any]], mode: str, engine_dir: str) -> dict
            # asking back: episodes with >= 1 question, questions and answers given, flights to another object
            # before any question
            "ask_rate": round(sum(r.get("asked", 0) > 0 for r in results) / n, 3),
+           "place_ask_rate": round(sum(r.get("asked_places", 0) > 0 for r in results) / n, 3),
            "questions": sum(r.get("asked", 0) for r in results),
            "answers": dict(Counter(a.split()[0] if a.startswith("number") else a
                                    for r in results for a in r.get("answers", []))),

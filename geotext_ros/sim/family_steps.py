@@ -143,6 +143,7 @@ def run_multistep(ep: MultiStepEpisode, pipe: Any, limits: VehicleLimits, rate_h
         ended[-1] = fl.xy
     record = _record(ep, fl, ended, retrieved, final, asked, done_at)
     record["asked"] = sum(o.asked for o in operators if o is not None)
+    record["asked_places"] = sum(o.asked_places for o in operators if o is not None)
     record["answers"] = [a for o in operators if o is not None for a in o.given]
     return record
 

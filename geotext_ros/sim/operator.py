@@ -58,13 +58,14 @@ def operator_answer(status: Mapping[str, Any], objects: Sequence[Any], target_id
 
 class Operator:
     """The operator at the ground station during one episode: counts the questions (`asked`: entries into
-    CLARIFY) and, when `answers`, answers each ANSWER_DELAY_S after it was asked (again after the same delay
-    while the mission keeps asking, e.g. a chosen candidate it could not place); `given` lists the answers.
-    place_id: the target's gallery place, for questions about places."""
+    CLARIFY; `asked_places`: those about gallery places) and, when `answers`, answers each ANSWER_DELAY_S after it
+    was asked (again after the same delay while the mission keeps asking, e.g. a chosen candidate it could not
+    place); `given` lists the answers. place_id: the target's gallery place, for questions about places."""
 
     def __init__(self, target_id: int, answers: bool = True, place_id: Optional[str] = None) -> None:
         self.target_id, self.answers, self.place_id = target_id, answers, place_id
         self.asked, self.given = 0, []
+        self.asked_places = 0   # of those, questions about gallery places (nav/place_question.py)
         self._since: Optional[float] = None   # when the pending question was asked (or last answered)
 
     def see(self, status: dict[str, Any], objects: Sequence[Any], now: float,
@@ -76,6 +77,7 @@ class Operator:
             return status
         if self._since is None:
             self.asked, self._since = self.asked + 1, now
+            self.asked_places += "place_id" in (status.get("candidates") or [{}])[0]
         elif self.answers and now >= self._since + ANSWER_DELAY_S:
             self.given.append(operator_answer(status, objects, self.target_id, self.place_id))
             status, self._since = reply(self.given[-1]), now
