@@ -56,7 +56,7 @@ def place_question(places: Sequence[Any], vehicle_xy: Optional[XY]) -> tuple[lis
             dist, bearing = math.dist(vehicle_xy, obj.ground), bearing_word(vehicle_xy, obj.ground)
             cand["distance_m"], cand["bearing"] = round(dist, 1), bearing
             label += f", {dist:.0f} m {bearing} of you" if bearing else ", below you"
-        cand["label"] = f"{label} (score {float(place.score):.2f})"
+        cand["label"] = label   # the ground station shows the score beside it
         cands.append(cand)
     scores = ", ".join(f"{float(p.score):.2f}" for p in places)
     reason = f"{n} gallery places fit almost equally (scores {scores})"
