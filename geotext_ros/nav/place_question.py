@@ -5,9 +5,9 @@ then the grounder's check (nav/place_check.py). When it picks the wrong place, i
 small (tuning seeds 200000+ / 400000+, 300 search episodes: median 0.04 / 0.03 when wrong, 0.24 / 0.28 when
 right; docs/results.md, session 23). So before flying anywhere, places scoring within `clarify.place_margin` of
 the best (at most `clarify.max_candidates`) are offered to the operator like look-alikes in view: numbered, with
-their map bearing and distance, and an image of their gallery pictures side by side. A candidate's `box` is its
-picture's place in that image (`picture` in the status; `box`, a box in the camera frame, is None), so "the left
-one" means the leftmost picture.
+their map bearing and distance, and an image of their gallery pictures side by side. Each offered SceneObject's
+box is its picture's slot in that image, so "the left one" means the leftmost picture; the status carries the slot
+as `picture`, and its `box` (a box in the camera frame) is None.
 
     places = close_places(retrieval, clarify.place_margin, clarify.max_candidates)   # [] -> fly to the best
     offered, question = place_question(places, vehicle_xy)
