@@ -25,7 +25,6 @@ from geotext_ros.sim.scenarios import make_search_episode  # noqa: E402
 from geotext_ros.nav.parser import parse_instruction  # noqa: E402
 from geotext_ros.param_file import load_node_params  # noqa: E402
 from geotext_ros.nav.pipeline import NavPipeline, open_gallery  # noqa: E402
-from geotext_ros.nav.clarify import ClarifyConfig  # noqa: E402
 from geotext_ros.nav.place_check import grounded_order  # noqa: E402
 from geotext_ros.nav.place_question import close_places  # noqa: E402
 from geotext_ros.runtime import open_backend  # noqa: E402
@@ -50,7 +49,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     backend, sim = open_backend(args.engine_dir, "auto"), load_node_params("sim_world")
     nav = NavPipeline.from_backend(backend, load_node_params("navigator"))
     hits, grounded = dict.fromkeys(WEIGHTS, 0), dict.fromkeys(GROUND_WEIGHTS, 0)
-    clarify = ClarifyConfig.from_params(load_node_params("navigator"))
+    clarify = nav.mission.clarify
     asks, found = dict.fromkeys(PLACE_MARGINS, 0), dict.fromkeys(PLACE_MARGINS, 0)
     done, seed = 0, args.first_seed
     with tempfile.TemporaryDirectory(prefix="geotext_galleries_") as tmp:
@@ -66,9 +65,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                 best = max(matches, key=lambda m: _order_score(m, w))
                 hits[w] += best.place_id == ep.task.place_id
             top = gallery.search(ins.text, top_k=nav.search.top_k, itm_weight=nav.search.itm_weight)
+            orders = {g: grounded_order(top, gallery, nav.grounder, ins, g)
+                      for g in {*GROUND_WEIGHTS, nav.search.ground_weight}}
             for g in GROUND_WEIGHTS:
-                grounded[g] += grounded_order(top, gallery, nav.grounder, ins, g)[0].place_id == ep.task.place_id
-            ordered = grounded_order(top, gallery, nav.grounder, ins, nav.search.ground_weight)
+                grounded[g] += orders[g][0].place_id == ep.task.place_id
+            ordered = orders[nav.search.ground_weight]   # the navigator's order, which the question is asked on
             for m in PLACE_MARGINS:
                 offered = close_places(ordered, m, clarify.max_candidates) or ordered[:1]
                 asks[m] += len(offered) > 1

@@ -65,6 +65,12 @@ def place_question(places: Sequence[Any], vehicle_xy: Optional[XY]) -> tuple[lis
     return offered, {"question": ask, "reason": reason, "candidates": cands}
 
 
+def is_place_question(status: Any) -> bool:
+    """A status (or its candidates' list) asks about gallery places: its candidates carry a `place_id`."""
+    cands = status.get("candidates") if isinstance(status, dict) else status
+    return bool(cands) and "place_id" in cands[0]
+
+
 def place_montage(images: Sequence[Optional[str]]) -> Optional[np.ndarray]:
     """The offered places' gallery pictures side by side (RGB uint8, THUMB_PX high), in the question's order;
     None when any picture cannot be read (an index built without image paths): the question is asked without."""

@@ -33,6 +33,7 @@ import numpy as np
 
 from geotext_ros.nav.candidates import center_distance
 from geotext_ros.nav.parser import parse_instruction
+from geotext_ros.nav.place_question import is_place_question
 from geotext_ros.sim.flight import Flight
 from geotext_ros.sim.operator import NONE_OF_THEM, Operator
 from geotext_ros.sim.scenarios import Episode
@@ -96,8 +97,7 @@ def run_episode(ep: Episode, pipe: Any, limits: VehicleLimits, rate_hz: float,
 def retrieval_top1(status: dict[str, Any]) -> Optional[str]:
     """The place retrieval ranked first: the one flown to, or the first offered by a question about places."""
     place = (status.get("place") or {}).get("place_id")
-    cands = status.get("candidates") or []
-    return place if place is not None or not cands or "place_id" not in cands[0] else cands[0]["place_id"]
+    return place if place is not None or not is_place_question(status) else status["candidates"][0]["place_id"]
 
 
 def failure_cause(ep: Episode, state: VehicleState, status: dict[str, Any], place: Optional[str],

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from geotext_ros.nav.candidates import center_distance, iou
+from geotext_ros.nav.place_question import is_place_question
 
 NONE_OF_THEM = "none of them"
 ANSWER_DELAY_S = 2.0   # simulated seconds the operator takes to read the question and answer
@@ -44,7 +45,7 @@ def operator_answer(status: Mapping[str, Any], objects: Sequence[Any], target_id
     if status.get("state") != "CLARIFY" or not candidates:
         raise ValueError(f"operator_answer needs a CLARIFY status with candidates, got state "
                          f"{status.get('state')!r} with {len(candidates or [])} candidates")
-    if "place_id" in candidates[0]:
+    if is_place_question(candidates):
         return next((f"number {int(c['number'])}" for c in candidates if c["place_id"] == place_id), NONE_OF_THEM)
     target = next((o for o in objects if o.object_id == target_id), None)
     if target is None:   # the target is not in the frame asked about: no candidate can be it
@@ -77,7 +78,7 @@ class Operator:
             return status
         if self._since is None:
             self.asked, self._since = self.asked + 1, now
-            self.asked_places += "place_id" in (status.get("candidates") or [{}])[0]
+            self.asked_places += is_place_question(status)
         elif self.answers and now >= self._since + ANSWER_DELAY_S:
             self.given.append(operator_answer(status, objects, self.target_id, self.place_id))
             status, self._since = reply(self.given[-1]), now
