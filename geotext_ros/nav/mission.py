@@ -119,6 +119,10 @@ class MissionConfig:
     # frame (geotext_ros/nav/image_outline.py; the box's centre when there is none): over a white hall the model
     # lit a third of, the box's centre was 5.4 m from the hall's (plain 800005)
     centre_from_outline: bool = True
+    # while tracking a chosen target, a region whose footprint covers the target estimate and a look-alike seen
+    # apart from it earlier (two adjacent courts lit as one from closer) counts as the target seen but does not move
+    # the estimate: its centre lies between them (nav/lookalike_memory.py)
+    ignore_merged: bool = True
     search_timeout: float = 120.0
     localize_timeout: float = 20.0
     approach_timeout: float = 90.0
@@ -209,6 +213,7 @@ class Mission:
         self._place: Optional[Any] = None
         self._target: Optional[tuple[float, float]] = None
         self._held: Optional[tuple[float, float]] = None    # ARRIVED: the target first seen under the drone
+        self._keep_estimate: Optional[str] = None   # this cycle: why the grounding's point must not refine the target
         self._votes: deque[tuple[float, float]] = deque(maxlen=config.vote_window)
         self._tracked: deque[tuple[float, float]] = deque(maxlen=max(config.track_window, 1))
         self._last_score: Optional[float] = None
@@ -452,10 +457,13 @@ class Mission:
         self._approach_z, self._held = None, None
 
     def update(self, now: float, pose: Sequence[float], grounding: Optional[Any] = None,
-               target_point: Optional[Sequence[float]] = None) -> MissionOutput:
+               target_point: Optional[Sequence[float]] = None,
+               keep_estimate: Optional[str] = None) -> MissionOutput:
         """Advance with the latest pose (x, y, z, yaw ENU) and, while needs_grounding, the latest grounding
-        result (with .box and .score) and the ground point (east, north) under its box (None if off the ground)."""
+        result (with .box and .score) and the ground point (east, north) under its box (None if off the ground).
+        keep_estimate: why this grounding shows the target but its point must not refine it (the status says so)."""
         self._see(pose)
+        self._keep_estimate = keep_estimate
         if grounding is not None:
             self._last_score = _confidence(grounding)
             box = getattr(grounding, "box", None)
@@ -561,7 +569,7 @@ class Mission:
         # Overhead, the target is near the image centre: the best view to refine. The first detection within
         # hold_radius of the estimate is the target seen under the drone; from then on only points near it count.
         if self.config.hold_radius > 0 and self._held is None and self._is_confident(grounding, point) \
-                and math.dist(point[:2], self._target) <= self.config.hold_radius:
+                and not self._keep_estimate and math.dist(point[:2], self._target) <= self.config.hold_radius:
             self._held = (float(point[0]), float(point[1]))
         self._track(grounding, point, "above the target", self._held)
 
@@ -575,7 +583,9 @@ class Mission:
             return
         dist = math.dist(point[:2], self._target)
         off = math.dist(point[:2], held) if held is not None else 0.0
-        if off > self.config.hold_radius:
+        if self._keep_estimate:
+            self._reason = f"{doing}; {self._keep_estimate}"
+        elif off > self.config.hold_radius:
             self._reason = (f"{doing}; ignored a detection {off:.1f} m from the target seen under the drone "
                             f"(hold_radius {self.config.hold_radius:.1f} m)")
         elif dist <= self.config.track_radius:

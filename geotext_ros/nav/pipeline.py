@@ -32,6 +32,7 @@ from geotext_ros.nav.safety import SafetyConfig, SafetyEnvelope
 from geotext_ros.nav.candidates import cells_below, iou
 from geotext_ros.nav.landing import ON, LandingConfig, plan_landing
 from geotext_ros.nav.landing_surface import SurfaceCheck
+from geotext_ros.nav.lookalike_memory import LookalikeMemory
 from geotext_ros.nav.image_outline import FrameColours
 from geotext_ros.nav.scene import SceneObject, locate, polygon_centroid, view_footprint
 from geotext_ros.nav.spatial_choice import choose as spatial_choose
@@ -77,6 +78,8 @@ class NavPipeline:
         self._plan: Optional[_Plan] = None   # a mission of several steps, run in order
         self._anchor_missing = 0   # LOCALIZE frames in a row without the relation's anchor
         self._question_rgb: Any = None   # the frame whose candidates a question offers (or would offer)
+        # where the tracked target's look-alikes were seen apart from it (nav/lookalike_memory.py)
+        self._lookalikes = LookalikeMemory(mission.config.vote_radius, mission.config.min_confidence)
 
     @classmethod
     def load(cls, engine_dir: str | Path, params: Mapping[str, Any], logger: Any = None) -> "NavPipeline":
@@ -272,14 +275,17 @@ class NavPipeline:
             tracking = self.mission.chosen is not None or (
                 self.mission.state in TARGET_STATES and self.mission.target is not None
                 and (needs_spatial_choice(instruction) or has_camera_relation(instruction)))
+            if self.mission.target is None:
+                self._lookalikes.reset()
+            keep = None   # why this frame's point must not move the target estimate
             if tracking and objects:   # keep the target chosen (by the operator, or by the relation at LOCALIZE)
-                result, point = self._pinned(result, objects)
-            if self.mission.state == State.ARRIVED and self.mission.config.centre_from_outline:
+                result, point, keep = self._pinned(result, objects)
+            if self.mission.state == State.ARRIVED and self.mission.config.centre_from_outline and keep is None:
                 point = self._outline_centre(rgb, result.box, k, pose) or point
             if self.mission.state == State.LOCALIZE and self._maybe_ask(result, objects, missing, pose, rgb, now):
                 self.mission.update(now, pose)   # CLARIFY holds: this frame's pick is not a vote
             else:
-                self.mission.update(now, pose, result, point)
+                self.mission.update(now, pose, result, point, keep_estimate=keep)
             if landing and self.mission.wants_landing_plan:   # a frame whose obstacles were grounded
                 self._plan_landing(result, size, k, pose, now, view, rgb)
             self._advance(now, pose)
@@ -408,17 +414,26 @@ class NavPipeline:
         kind = (self.mission.instruction.target or "target").split()[-1]
         return [locate(c.box, kind, float(c.score), size, k, pose) for c in (result.candidates or [])]
 
-    def _pinned(self, result: Any, objects: list[SceneObject]) -> tuple[Any, Optional[tuple[float, float]]]:
+    def _pinned(self, result: Any, objects: list[SceneObject]
+                ) -> tuple[Any, Optional[tuple[float, float]], Optional[str]]:
         """After the operator chose a look-alike, track the candidate nearest the chosen target (the grounder's
-        own pick may be the other look-alike): the result's box and ground point become that candidate's."""
+        own pick may be the other look-alike): the result's box and ground point become that candidate's. The
+        third value says why that point must not move the estimate (mission.ignore_merged: its region covers the
+        target and a look-alike seen apart from it, nav/lookalike_memory.py), else None."""
         target = self.mission.target
         placed = [(math.dist(o.ground, target), i) for i, o in enumerate(objects) if o.ground is not None]
         if target is None or not placed:
-            return result, None
+            return result, None, None
         _, i = min(placed)
         cand = result.candidates[i]
         result = dataclasses.replace(result, box=tuple(cand.box), chosen=i, confidence=float(cand.score))
-        return result, objects[i].ground
+        if not self.mission.config.ignore_merged:
+            return result, objects[i].ground, None
+        self._lookalikes.note(objects, i, target)
+        other = self._lookalikes.merged(objects[i], target)
+        keep = None if other is None else (f"its region also covers a look-alike seen apart at ({other[0]:.1f}, "
+                                           f"{other[1]:.1f}): estimate kept")
+        return result, objects[i].ground, keep
 
     def _maybe_ask(self, result: Any, objects: list[SceneObject], missing: Optional[str], pose: Pose4, rgb: Any,
                    now: float) -> bool:
