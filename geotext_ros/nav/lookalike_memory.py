@@ -10,8 +10,9 @@ its centre is not the target's.
 other candidates at least `separation` from the target estimate whose ground area is within a factor 2 of the
 tracked candidate's, in frames where that one is a region of at least MIN_AREA_M2 (not a fragment of the lit
 map), both scoring at least `min_score` (the mission's min_confidence: the two ends of a long grey hall, lit 0.19
-each, are not two halls; ambiguous 100001), with the tracked candidate's area then. `merged` says whether a region covers the target estimate and one of
-them and has grown to at least MERGED_GROWTH x the target's area when they were seen apart.
+each, are not two halls; ambiguous 100001), with the tracked candidate's area then. `merged` says whether a
+region covers the target estimate and one of them and has grown to at least MERGED_GROWTH x the target's area
+when they were seen apart.
 
     memory = LookalikeMemory(separation=5.0, min_score=0.22)
     memory.note(objects, tracked_index, target_xy)     # every tracked frame
