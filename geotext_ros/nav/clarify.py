@@ -4,9 +4,12 @@
 (one clear winner), ASK (two or more within `ClarifyConfig.score_margin` of the best or scoring at least
 `score_ratio` x the best, the relation's anchor not found, or nothing reaching min_confidence) or NOT_FOUND (no
 candidate at all); an ASK carries the question payload: numbered candidates with box, score and a short
-description in words (colour, kind, image position, bearing from the vehicle). `resolve_answer(text, pending,
-...)` turns the operator's reply ("the left one", "number 2", "2", "the one next to the road", "yes", "none of
-them") into a choice, a cancel, an "unclear" (ask again) or "not an answer" (then the text is a new instruction).
+description in words (colour, kind, image position, bearing from the vehicle), and the look-alikes beyond
+max_candidates (`more`), offered next if the operator answers "none of them". A target grounded in every colour
+of its noun (`any_colour`, "the building") has no margin: every candidate reaching min_confidence is alike.
+`resolve_answer(text, pending, ...)` turns the operator's reply ("the left one", "number 2", "2", "the one next to
+the road", "yes", "none of them") into a choice, a cancel, an "unclear" (ask again) or "not an answer" (then the
+text is a new instruction).
 
 The payload's candidate dicts carry `label` (button text) and `answer` (the text a button sends back) as the
 ground station expects (geotext_ros/ground_station/validation.py choice_text).
@@ -70,13 +73,15 @@ class ClarifyConfig:
 
 class Decision(NamedTuple):
     """GO with `index`, ASK with `candidates` (indices into the objects, in the question's numbering) and
-    `question` (the status payload), or NOT_FOUND; `reason` in words either way."""
+    `question` (the status payload), or NOT_FOUND; `reason` in words either way. `more`: with ASK, the
+    look-alikes beyond max_candidates that were not offered (best first), asked about after "none of them"."""
 
     action: str
     index: Optional[int]
     candidates: tuple[int, ...]
     reason: str
     question: Optional[dict[str, Any]]
+    more: tuple[int, ...] = ()
 
 
 class Answer(NamedTuple):
@@ -91,10 +96,12 @@ class Answer(NamedTuple):
 # ---- when to ask ------------------------------------------------------------------------------------------------
 def decide(objects: Sequence[SceneObject], min_confidence: float, config: ClarifyConfig = ClarifyConfig(),
            vehicle_xy: Optional[XY] = None, missing_anchor: Optional[str] = None,
-           rgb: Optional[np.ndarray] = None) -> Decision:
+           rgb: Optional[np.ndarray] = None, any_colour: bool = False) -> Decision:
     """Go, ask or report nothing found (module docstring). `objects` passed every rule (relation, selector);
     `missing_anchor` names a relation's anchor that was not found; min_confidence is MissionConfig's. Call it with
-    nothing reaching min_confidence only once every place has been searched: then the best are offered."""
+    nothing reaching min_confidence only once every place has been searched: then the best are offered.
+    any_colour: the target was grounded in every colour of its noun (Grounder.reads_any_colour), so the scores
+    compare colours, not fit: every candidate reaching min_confidence is a look-alike."""
     if not objects:
         return Decision(NOT_FOUND, None, (), "no candidate", None)
     ranked = sorted(range(len(objects)), key=lambda i: -objects[i].score)
@@ -105,15 +112,17 @@ def decide(objects: Sequence[SceneObject], min_confidence: float, config: Clarif
     if best < min_confidence:
         return offer(objects, f"none is a confident match (best score {best:.2f} < {min_confidence:.2f})", config,
                      vehicle_xy, rgb, ask="Nothing is a confident match; is it one of these?")
-    floor = min(best - config.score_margin, best * config.score_ratio)
+    floor = min_confidence if any_colour else min(best - config.score_margin, best * config.score_ratio)
     alike = [i for i in ranked if objects[i].score >= max(min_confidence, floor)]
     if len(alike) == 1:
         return Decision(GO, alike[0], (), f"one clear candidate (score {best:.2f})", None)
-    why = (f"{len(alike)} candidates score within {config.score_margin:.2f} of each other"
+    why = (f"{len(alike)} candidates reach {min_confidence:.2f} and no colour was named" if any_colour else
+           f"{len(alike)} candidates score within {config.score_margin:.2f} of each other"
            if objects[alike[-1]].score >= best - config.score_margin else
            f"{len(alike)} candidates score at least {config.score_ratio:.2f} x the best ({best:.2f})")
     shown = alike[:config.max_candidates]
-    return Decision(ASK, None, tuple(shown), why, question(objects, shown, why, vehicle_xy, rgb))
+    return Decision(ASK, None, tuple(shown), why, question(objects, shown, why, vehicle_xy, rgb),
+                    tuple(alike[config.max_candidates:]))
 
 
 def offer(objects: Sequence[SceneObject], why: str, config: ClarifyConfig = ClarifyConfig(),
@@ -123,8 +132,10 @@ def offer(objects: Sequence[SceneObject], why: str, config: ClarifyConfig = Clar
     ("I cannot find the pool; which building do you mean?"); NOT_FOUND when there is no object to offer."""
     if not objects:
         return Decision(NOT_FOUND, None, (), f"no candidate ({why})", None)
-    shown = sorted(range(len(objects)), key=lambda i: -objects[i].score)[:config.max_candidates]
-    return Decision(ASK, None, tuple(shown), why, question(objects, shown, why, vehicle_xy, rgb, ask))
+    ranked = sorted(range(len(objects)), key=lambda i: -objects[i].score)
+    shown = ranked[:config.max_candidates]
+    return Decision(ASK, None, tuple(shown), why, question(objects, shown, why, vehicle_xy, rgb, ask),
+                    tuple(ranked[config.max_candidates:]))
 
 
 def question(objects: Sequence[SceneObject], offer: Sequence[int], reason: str, vehicle_xy: Optional[XY] = None,

@@ -82,6 +82,18 @@ class ConceptReadings:
     def kind_of(self, noun: str) -> str:
         return self.kinds[self.nouns.index(noun)]
 
+    def phrase_kind(self, phrase: str) -> Optional[str]:
+        """The kind a phrase names: its trained noun's (the longest in it), else its nearest trained noun's when
+        that kind wins by margin ("the edifice" -> building), else None ("the red one")."""
+        text = " ".join(str(phrase).lower().replace("-", " ").split())
+        known = [(len(noun), kind) for noun, kind, p in zip(self.nouns, self.kinds, self._known) if p.search(text)]
+        if known:
+            return max(known)[1]
+        words = text.split()
+        span = noun_span(words)
+        noun = None if span is None else self.nearest(" ".join(words[span[0]:span[1]]))
+        return None if noun is None else self.kind_of(noun)
+
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Mean-pooled, L2-normalized text-encoder token features of each text (cached per text)."""
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]

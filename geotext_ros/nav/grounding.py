@@ -45,7 +45,8 @@ class GroundingResult:
     anchor_box / anchor2_box: the anchors found; relation: the relation actually applied; reason: why this box
     (or why none); phrase: the target phrase grounded; head_box: the full-sentence box head's box;
     weak: when no region reaches min_score, the regions above GroundingConfig.offer_min_score (best first): never
-    flown to, only offered to the operator (nav/pipeline.py)."""
+    flown to, only offered to the operator (nav/pipeline.py); any_colour: the target was grounded in every colour
+    of its noun (GroundingConfig any_colour_kinds), so candidate scores compare colours, not fit to the words."""
 
     box: Optional[BoxT]
     score: float
@@ -59,6 +60,7 @@ class GroundingResult:
     head_box: Optional[BoxT] = None
     confidence: Optional[float] = None
     weak: list[Candidate] = field(default_factory=list)
+    any_colour: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (lists instead of tuples)."""
@@ -110,6 +112,11 @@ class GroundingConfig:
     the regions of the cell-wise maximum above offer_min_score replace its weak regions: offered to the operator
     at the LOCALIZE timeout, never flown to unasked (a model trained on colour + noun lights a bare noun faintly
     or not at all). Comma-separated, the model's trained colour words; "" = off.
+    any_colour_kinds: kinds (of the engine manifest's `concepts`) that come in several colours. A target of one of
+    them named without a colour word ("the edifice": its noun's kind by nav/concept_readings.py) is grounded as
+    the cell-wise maximum of its own map and of its offer_colours readings ("the red building", ...): the model
+    lights a bare noun on one colour of it (session 25: black buildings only), so the look-alikes of other
+    colours were never seen and never asked about. Comma-separated; "" = off.
     """
 
     min_score: float = 0.22
@@ -124,6 +131,7 @@ class GroundingConfig:
     alias_readings: int = 3
     concept_margin: float = 0.1
     offer_colours: str = "red, blue, white, gray, green, brown, black, orange"
+    any_colour_kinds: str = "building, tennis_court, basketball_court, plaza, car, boat"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.0:
@@ -149,6 +157,11 @@ class GroundingConfig:
         if unknown:
             raise ValueError(f"grounding.offer_colours names {unknown}, not colour words; give comma-separated "
                              f"colours the model was trained on, or '' to turn the offers off")
+
+    @property
+    def any_colour(self) -> tuple[str, ...]:
+        """any_colour_kinds as a tuple ("building", ...)."""
+        return tuple(k.strip() for k in str(self.any_colour_kinds).split(",") if k.strip())
 
     @property
     def colours(self) -> tuple[str, ...]:
@@ -192,7 +205,11 @@ class Grounder:
         concepts = (getattr(backend, "manifest", None) or {}).get("concepts")
         self._concepts = ConceptReadings(backend, concepts["kinds"], config.concept_margin) \
             if concepts and config.concept_margin <= 1 else None
-        # the last two text batches: the instruction's readings and, while it lights nothing, its colour readings
+        unknown = [k for k in config.any_colour if concepts and k not in concepts["kinds"]]
+        if unknown:
+            raise ValueError(f"grounding.any_colour_kinds names {unknown}, not kinds of this engine's concepts "
+                             f"({', '.join(sorted(concepts['kinds']))}); name those, or '' to turn it off")
+        # the last two text batches: the instruction's readings and its colour readings (any_colour_kinds, offers)
         self._text_cache: dict[tuple[str, ...], tuple[Any, Any, Any, Any]] = {}
 
     def ground(self, rgb: np.ndarray, instruction: Instruction) -> GroundingResult:
@@ -263,6 +280,10 @@ class Grounder:
         keep = _best_readings([len(g) for g in groups], dense)
         dense, read = dense[keep], [flat[i] for i in keep]
         notes = "".join(f"; read {p!r} as {r!r}" for p, r in zip(phrases, read) if r != p)
+        any_colour = self.reads_any_colour(instruction)
+        if any_colour:
+            dense = self._any_colour(image_tokens if view_tokens is None else view_tokens, instruction, dense)
+            notes += f"; read {instruction.target!r} in any colour"
         dense = self._guided(dense, guide)
         fused = self.backend.fuse(image_tokens, txt_tokens[m:], mask[m:])
         score = _probability(fused["itm"])
@@ -274,7 +295,7 @@ class Grounder:
             anchors[0] = regions[rule_anchor(candidates, instruction.relation, regions, self.weights) or 0]
         result = GroundingResult(None, score, candidates, phrase=instruction.target, head_box=head_box,
                                  anchor_box=anchors[0] if anchors else None,
-                                 anchor2_box=anchors[1] if len(anchors) > 1 else None)
+                                 anchor2_box=anchors[1] if len(anchors) > 1 else None, any_colour=any_colour)
         if not candidates:
             peak = float(np.nanmax(dense[0])) if dense[0].size else 0.0
             result.reason = (f"no region for {instruction.target!r} scores above min_score {self.min_score:.2f} "
@@ -301,16 +322,39 @@ class Grounder:
         result.box = self._refined(candidates[selection.index].box, head_box, result)
         return result
 
+    def reads_any_colour(self, instruction: Instruction) -> bool:
+        """True when the target is grounded in every colour of its noun (GroundingConfig any_colour_kinds): a
+        kind that comes in several colours, named without a colour word. Its candidates' scores then say how well
+        the model lights each colour, not how well each fits the words."""
+        kinds = self.config.any_colour
+        return bool(kinds and self._concepts is not None and self._colour_texts(instruction)
+                    and self._concepts.phrase_kind(instruction.target) in kinds)
+
+    def _any_colour(self, view_tokens: np.ndarray, instruction: Instruction, dense: np.ndarray) -> np.ndarray:
+        """`dense` with the target's map (dense[0]) read as every colour of its noun: the cell-wise maximum of its
+        own map and of its colour readings' maps (for a target that reads_any_colour)."""
+        texts = self._colour_texts(instruction)
+        union = self._dense(view_tokens, self._encode_text(texts)[3][:len(texts)]).max(axis=0)
+        out = dense.copy()
+        out[0] = np.fmax(dense[0], union)
+        return out
+
+    def _colour_texts(self, instruction: Instruction) -> tuple[str, ...]:
+        """"the red building", ... for a target without a colour word: each offer colour before each reading's
+        noun; () for a target with a colour word, or with offer_colours off."""
+        if set(instruction.target.lower().replace("-", " ").split()) & COLOURS:
+            return ()
+        nouns = [r[4:] if r.lower().startswith("the ") else r for r in self._readings(instruction.target)]
+        return tuple(f"the {c} {noun}" for noun in nouns for c in self.config.colours)
+
     def _colour_offers(self, view_tokens: np.ndarray, instruction: Instruction, guide: Optional[np.ndarray]
                        ) -> list[Candidate]:
         """The regions to offer for a target without a colour word that lit nothing (GroundingConfig
         offer_colours), scores mapped into [offer_min_score, min_score): they rank among themselves and are never
         confident. [] for a target with a colour word, or with the offers off."""
-        colours = self.config.colours
-        if not colours or set(instruction.target.lower().replace("-", " ").split()) & COLOURS:
+        texts = self._colour_texts(instruction)
+        if not texts:
             return []
-        nouns = [r[4:] if r.lower().startswith("the ") else r for r in self._readings(instruction.target)]
-        texts = tuple(f"the {c} {noun}" for noun in nouns for c in colours)
         embed = self._encode_text(texts)[3][:len(texts)]
         union = self._guided(self._dense(view_tokens, embed), guide).max(axis=0)
         low, high = self.offer_min_score, np.nextafter(self.min_score, 0.0)

@@ -94,25 +94,88 @@ class FrameColours:
         return tuple(points)  # type: ignore[arg-type]
 
 
+class FrameSurfaces:
+    """One frame's surfaces of one paint, by FrameColours' rules (the same smoothing, colour tolerance and removal
+    of thin features), for telling the parts of one object from separate objects (nav/fragments.py). The frame is
+    smoothed and its coarse colour bins counted once, so a box costs one colour comparison over the frame."""
+
+    def __init__(self, rgb: np.ndarray, tolerance: float, line_px: int) -> None:
+        self.smooth = cv2.blur(np.ascontiguousarray(rgb[..., :3]), (BLUR_PX, BLUR_PX)).astype(np.float32)
+        self.tolerance = float(tolerance)
+        self.kernel = np.ones((int(line_px) + BLUR_PX,) * 2, np.uint8)
+        levels = 256 // COLOUR_BIN   # bins a channel; ids ordered as _dominant's, so ties break the same way
+        self._bins = (np.floor(self.smooth / COLOUR_BIN).astype(np.int64) @ np.array([levels * levels, levels, 1]))
+        self._values = self.smooth.astype(np.int64)   # a blurred uint8 frame: whole levels 0-255
+        self._hist = self._histogram(self._bins, self._values)   # [bin, channel, level] pixel counts
+        self._counts = self._hist[:, 0].sum(axis=1)              # pixels per bin
+
+    def joined(self, box: Sequence[float], boxes: Sequence[Sequence[float]]) -> list[bool]:
+        """For each of `boxes`: whether most of its middle (TARGET_CORE) lies on the component of `box`'s colour
+        (FrameColours.target_colour) that fills the most of `box`: one surface of one paint joins them. None is
+        joined when that colour is the ground's (the dominant one outside `box`): the ground joins anything on it."""
+        shape = self.smooth.shape[:2]
+        inside = span_mask(shape, box)
+        colour = _dominant(self.smooth[span_mask(shape, box, TARGET_CORE)])
+        if not (~inside).any() or np.linalg.norm(colour - self._ground(inside)) <= self.tolerance:
+            return [False] * len(boxes)
+        near = np.linalg.norm(self.smooth - colour, axis=2) <= self.tolerance * SAME_SURFACE
+        own = _largest_in(~cv2.morphologyEx((~near).astype(np.uint8), cv2.MORPH_OPEN, self.kernel).astype(bool), box)
+        if own is None:
+            return [False] * len(boxes)
+        return [bool(own[span_slices(shape, b, TARGET_CORE)].mean() > 0.5) for b in boxes]
+
+    def _ground(self, inside: np.ndarray) -> np.ndarray:
+        """_dominant of the pixels outside a box mask: the frame's level counts less the box's, the median of
+        each channel read from the counts of the most common bin (as np.median: the middle two averaged)."""
+        bins, values = self._bins[inside], self._values[inside]
+        top = int(np.argmax(self._counts - np.bincount(bins, minlength=self._counts.size)))
+        in_box = values[bins == top]   # the box's pixels of that bin, taken out of the frame's counts
+        levels = self._hist[top] - np.stack([np.bincount(in_box[:, c], minlength=256) for c in range(3)])
+        cumulative = np.cumsum(levels, axis=1)   # [channel, level]
+        n = int(cumulative[0, -1])
+        low = [int(np.searchsorted(row, (n - 1) // 2, side="right")) for row in cumulative]
+        high = [int(np.searchsorted(row, n // 2, side="right")) for row in cumulative]
+        return np.asarray([(a + b) / 2 for a, b in zip(low, high)], np.float32)
+
+    @staticmethod
+    def _histogram(bins: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """[bin, channel, level] counts of pixels ([..., 3] levels, [...] bins)."""
+        levels = (256 // COLOUR_BIN) ** 3
+        index = (bins.reshape(-1, 1) * 3 + np.arange(3)) * 256 + values.reshape(-1, 3)
+        return np.bincount(index.ravel(), minlength=levels * 3 * 256).reshape(levels, 3, 256)
+
+
 def span_mask(shape: tuple[int, ...], box: Sequence[float], fraction: float = 1.0) -> np.ndarray:
     """The pixels of the middle `fraction` of a normalized (cx, cy, w, h) box, at least one pixel."""
+    mask = np.zeros(shape[:2], bool)
+    mask[span_slices(shape, box, fraction)] = True
+    return mask
+
+
+def span_slices(shape: tuple[int, ...], box: Sequence[float], fraction: float = 1.0) -> tuple[slice, slice]:
+    """span_mask's pixels as (rows, columns) slices."""
     height, width = shape[:2]
     x0, y0, x1, y1 = box_pixel_span(box, (width, height), fraction)
     x0, y0 = min(x0, width - 1), min(y0, height - 1)
-    mask = np.zeros((height, width), bool)
-    mask[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)] = True
-    return mask
+    return slice(y0, max(y1, y0 + 1)), slice(x0, max(x1, x0 + 1))
 
 
 def _hull_of_largest(surface: np.ndarray, box: Sequence[float]) -> np.ndarray:
     """The filled convex hull of the connected surface component with the most pixels inside the normalized box
     (all False when no surface pixel is in the box)."""
+    own = _largest_in(surface, box)
+    return np.zeros_like(surface, bool) if own is None else _filled_hull(own)
+
+
+def _largest_in(surface: np.ndarray, box: Sequence[float]) -> Optional[np.ndarray]:
+    """The connected surface component with the most pixels inside the normalized box (None: no surface pixel
+    is in the box)."""
     _, labels = cv2.connectedComponents(surface.astype(np.uint8))
     inside = labels[span_mask(surface.shape, box)]
     counts = np.bincount(inside[inside > 0].ravel())
     if counts.size == 0 or counts.max() == 0:
-        return np.zeros_like(surface, bool)
-    return _filled_hull(labels == int(np.argmax(counts)))
+        return None
+    return labels == int(np.argmax(counts))
 
 
 def _filled_hull(mask: np.ndarray) -> np.ndarray:

@@ -26,8 +26,9 @@ States:
                answers (choose / cancel) or clarify.answer_timeout_s passes (then HOLD with the reason). A choice
                approaches that candidate's ground point; the operator's choice is the confirmation, so a chosen
                candidate that scored below min_confidence is tracked at its own score less clarify.score_margin.
-               "none of them" holds after look-alikes and is NOT_FOUND after a not-found question; at a gallery
-               place with another left to search (search_places) it flies to that place instead.
+               "none of them" offers the look-alikes the question left out (beyond clarify.max_candidates, same
+               frame: `ask_next`), then holds after look-alikes and is NOT_FOUND after a not-found question; at a
+               gallery place with another left to search (search_places) it flies to that place instead.
                Before SEARCH, when gallery places score within clarify.place_margin of the best
                (nav/place_question.py), the places are offered instead: a choice flies to that place alone, "none
                of them" to the places not offered (NOT_FOUND when none is left).
@@ -195,6 +196,7 @@ class Mission:
         self.clarify = clarify
         self._question: Optional[dict[str, Any]] = None     # the CLARIFY payload while asking
         self._pending: list[Any] = []                       # the offered SceneObjects, in the question's numbering
+        self._more: list[Any] = []                          # look-alikes not offered yet, asked after "none of them"
         self._pending_yaw: Optional[float] = None           # the vehicle's yaw when the question was asked
         self._offered_places: list[Any] = []                # a question about gallery places: their matches
         self.chosen: Optional[Any] = None                   # the candidate the operator chose (pins tracking)
@@ -308,17 +310,34 @@ class Mission:
     def pending_yaw(self) -> Optional[float]:
         return self._pending_yaw
 
-    def ask(self, now: float, question: Mapping[str, Any], offered: Sequence[Any], not_found: bool = False) -> None:
+    def ask(self, now: float, question: Mapping[str, Any], offered: Sequence[Any], not_found: bool = False,
+            more: Sequence[Any] = ()) -> None:
         """LOCALIZE is not sure (clarify.decide said ASK): hold position and ask which one. not_found: the question
-        is instead of NOT_FOUND (anchor missing, nothing confident): "none of them" then ends in NOT_FOUND."""
+        is instead of NOT_FOUND (anchor missing, nothing confident): "none of them" then ends in NOT_FOUND. more:
+        the look-alikes of the same frame not offered (beyond clarify.max_candidates), best first."""
         if self.state != State.LOCALIZE:
             return
-        self._question, self._pending = dict(question), list(offered)
+        self._question, self._pending, self._more = dict(question), list(offered), list(more)
         self._asked_not_found, self._fallback = not_found, None
         self._pending_yaw = self._yaw()
         self._votes.clear()
         self._enter(State.CLARIFY, now, f"asking: {question.get('reason', 'several candidates')}; holding position")
         self._hold = self._here()
+
+    @property
+    def not_offered(self) -> list[Any]:
+        """While asking about candidates in view: the look-alikes of the question's frame not offered yet."""
+        return list(self._more) if self.state == State.CLARIFY and not self._offered_places else []
+
+    def ask_next(self, now: float, question: Mapping[str, Any], offered: Sequence[Any], more: Sequence[Any]) -> None:
+        """The operator said "none of them" and look-alikes were left out of the question: ask about the next
+        ones (same frame, same heading, same hold), the answer timeout starting again."""
+        if self.state != State.CLARIFY:
+            return
+        self._question, self._pending, self._more = dict(question), list(offered), list(more)
+        hold = self._hold
+        self._enter(State.CLARIFY, now, f"asking again: {question.get('reason', 'more candidates')}; holding position")
+        self._hold = hold
 
     @property
     def asking_place(self) -> bool:
@@ -414,7 +433,7 @@ class Mission:
         self._selection = (frame, reason)
 
     def _clear_question(self, keep_chosen: bool = False) -> None:
-        self._question, self._pending, self._pending_yaw = None, [], None
+        self._question, self._pending, self._pending_yaw, self._more = None, [], None, []
         self._offered_places = []
         self._asked_not_found = False
         if not keep_chosen:

@@ -18,7 +18,7 @@ import numpy as np
 
 from geotext_ros.nav.inputs import stale_inputs
 from geotext_ros.model.text import MAX_WORDS_TEST
-from geotext_ros.nav import clarify
+from geotext_ros.nav import clarify, fragments
 from geotext_ros.nav.camera import IntrinsicsLike, box_center_to_ground
 from geotext_ros.nav.clarify import ClarifyConfig
 from geotext_ros.nav.gallery import SearchConfig
@@ -232,6 +232,8 @@ class NavPipeline:
             if answer.kind == clarify.CHOICE:
                 self.mission.choose(now, int(answer.index), answer.reason)
                 self.safety.resume()
+            elif answer.kind == clarify.CANCEL and self.mission.not_offered:
+                self._ask_next(now, vehicle, f"operator answered {text.strip()[:40]!r}")
             elif answer.kind == clarify.CANCEL:
                 self.mission.cancel_question(now, f"operator answered {text.strip()[:40]!r}: none of the "
                                                   "candidates; say what to do", answered=True)
@@ -240,6 +242,14 @@ class NavPipeline:
             if pose is not None and answer.kind != clarify.UNCLEAR:
                 self.mission.update(now, pose)   # the waypoint of the new state (reason kept)
             return self._status(self.mission.status())
+
+    def _ask_next(self, now: float, vehicle: Optional[tuple[float, float]], why: str) -> None:
+        """After "none of them": the look-alikes the question left out, offered in the same frame's picture."""
+        rest = self.mission.not_offered
+        decision = clarify.offer(rest, f"{why}: none of those; {len(rest)} more in view", self.mission.clarify,
+                                 vehicle, self._question_rgb, ask="Then is it one of these?")
+        self.mission.ask_next(now, decision.question, [rest[i] for i in decision.candidates],
+                              [rest[i] for i in decision.more])
 
     # -- frames ---------------------------------------------------------------------------------------------
     def process_frame(self, rgb: Any, k: IntrinsicsLike, pose: Pose4,
@@ -271,6 +281,8 @@ class NavPipeline:
                 # mission votes on none of them) or track the candidate the operator chose among them
                 result = dataclasses.replace(result, candidates=list(result.weak))
             result, point, missing = self._choose(result, instruction, size, k, pose, anchor_xy)
+            if self.mission.chosen is not None:   # tracking the answer: as the question offered them (_maybe_ask)
+                result, point = self._one_per_object(result, rgb, size, k, pose, point)
             objects = self._target_objects(result, size, k, pose)
             tracking = self.mission.chosen is not None or (
                 self.mission.state in TARGET_STATES and self.mission.target is not None
@@ -282,7 +294,7 @@ class NavPipeline:
                 result, point, keep = self._pinned(result, objects)
             if self.mission.state == State.ARRIVED and self.mission.config.centre_from_outline and keep is None:
                 point = self._outline_centre(rgb, result.box, k, pose) or point
-            if self.mission.state == State.LOCALIZE and self._maybe_ask(result, objects, missing, pose, rgb, now):
+            if self.mission.state == State.LOCALIZE and self._maybe_ask(result, objects, missing, pose, rgb, k, now):
                 self.mission.update(now, pose)   # CLARIFY holds: this frame's pick is not a vote
             else:
                 self.mission.update(now, pose, result, point, keep_estimate=keep)
@@ -294,6 +306,22 @@ class NavPipeline:
                 # low-confidence pick on /geotext/target; the mission got no box from it
                 return grounded, self._status(self.mission.status())
             return result, self._status(self.mission.status())
+
+    def _one_per_object(self, result: Any, rgb: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
+                        point: Optional[tuple[float, float]]) -> tuple[Any, Optional[tuple[float, float]]]:
+        """The result with the candidates one surface joins in the frame merged (nav/fragments.py) and the chosen
+        one's group chosen, with that group's ground point (`point` as given when nothing merged or none is
+        chosen)."""
+        cands, chosen = fragments.join(result.candidates, result.chosen, rgb, self.landing.surface_tolerance,
+                                       self.landing.surface_line_px)
+        if len(cands) == len(result.candidates):
+            return result, point
+        if chosen is None:
+            return dataclasses.replace(result, candidates=cands), point
+        box = tuple(cands[chosen].box)
+        result = dataclasses.replace(result, candidates=cands, chosen=chosen, box=box,
+                                     confidence=float(cands[chosen].score))
+        return result, box_center_to_ground(box, size, k, pose)
 
     def _choose(self, result: Any, instruction: Any, size: tuple[int, int], k: IntrinsicsLike, pose: Pose4,
                 anchor_xy: Optional[tuple[float, float]]) -> tuple[Any, Optional[tuple[float, float]], Optional[str]]:
@@ -436,7 +464,7 @@ class NavPipeline:
         return result, objects[i].ground, keep
 
     def _maybe_ask(self, result: Any, objects: list[SceneObject], missing: Optional[str], pose: Pose4, rgb: Any,
-                   now: float) -> bool:
+                   k: IntrinsicsLike, now: float) -> bool:
         """In LOCALIZE, ask instead of guessing (True when it asked): the relation's anchor missing in
         clarify.anchor_missing_frames frames in a row (the candidates seen are offered), or look-alikes within
         clarify.score_margin of the best (each confident, for an instruction without a relation: a relation
@@ -449,7 +477,8 @@ class NavPipeline:
             decision = clarify.decide(objects, min_conf, cfg, vehicle, missing_anchor=missing, rgb=rgb)
             if decision.action == clarify.ASK:
                 self._anchor_missing, self._question_rgb = 0, rgb
-                self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates], not_found=True)
+                self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates], not_found=True,
+                                 more=[objects[i] for i in decision.more])
                 return True
         placed = [o for o in objects if o.ground is not None]
         instruction = self.mission.instruction
@@ -468,10 +497,13 @@ class NavPipeline:
         if (instruction.relation or getattr(instruction, "position", None) or needs_spatial_choice(instruction)
                 or result.box is None or len(objects) < 2):
             return False
-        decision = clarify.decide(objects, min_conf, cfg, vehicle, rgb=rgb)
+        size = (rgb.shape[1], rgb.shape[0])   # parts of one object lit apart are one choice (nav/fragments.py)
+        objects = self._target_objects(self._one_per_object(result, rgb, size, k, pose, None)[0], size, k, pose)
+        decision = clarify.decide(objects, min_conf, cfg, vehicle, rgb=rgb, any_colour=result.any_colour)
         if decision.action != clarify.ASK or max(o.score for o in objects) < min_conf:
             return False   # nothing confident: kept as the offer above, asked about if LOCALIZE times out
-        self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates])
+        self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates],
+                         more=[objects[i] for i in decision.more])
         self._question_rgb = rgb
         return True
 
