@@ -468,7 +468,8 @@ class NavPipeline:
         """In LOCALIZE, ask instead of guessing (True when it asked): the relation's anchor missing in
         clarify.anchor_missing_frames frames in a row (the candidates seen are offered), or look-alikes within
         clarify.score_margin of the best (each confident, for an instruction without a relation: a relation
-        already picks one of them). Frames whose candidates all score below min_confidence, or whose relation /
+        already picks one of them; the parts of one object as one, nav/fragments.py; every confident one for a
+        target read in any colour). Frames whose candidates all score below min_confidence, or whose relation /
         order / "nearest" word ruled out every candidate, are kept as the offer for when LOCALIZE times out
         (mission.offer_if_not_found)."""
         cfg, min_conf, vehicle = self.mission.clarify, self.mission.config.min_confidence, (pose[0], pose[1])
@@ -477,8 +478,7 @@ class NavPipeline:
             decision = clarify.decide(objects, min_conf, cfg, vehicle, missing_anchor=missing, rgb=rgb)
             if decision.action == clarify.ASK:
                 self._anchor_missing, self._question_rgb = 0, rgb
-                self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates], not_found=True,
-                                 more=[objects[i] for i in decision.more])
+                self.mission.ask(now, decision.question, [objects[i] for i in decision.candidates], not_found=True)
                 return True
         placed = [o for o in objects if o.ground is not None]
         instruction = self.mission.instruction
