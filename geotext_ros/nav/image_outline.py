@@ -49,22 +49,19 @@ class FrameColours:
     """One frame's colours around a normalized (cx, cy, w, h) target box (module docstring)."""
 
     def __init__(self, rgb: np.ndarray, box: Sequence[float], tolerance: float, line_px: int) -> None:
-        self.smooth = cv2.blur(np.ascontiguousarray(rgb[..., :3]), (BLUR_PX, BLUR_PX)).astype(np.float32)
+        self.smooth, self.kernel = _smoothed(rgb), _line_kernel(line_px)
         self.tolerance = float(tolerance)
-        # smoothing widens a feature by BLUR_PX - 1 pixels: the opening removes what was at most line_px
-        self.kernel = np.ones((int(line_px) + BLUR_PX,) * 2, np.uint8)
         self.box = tuple(float(v) for v in box[:4])
         shape = self.smooth.shape[:2]
         self.target_colour = _dominant(self.smooth[span_mask(shape, self.box, TARGET_CORE)])
         around = ~span_mask(shape, self.box)
         self.ground_colour = _dominant(self.smooth[around]) if around.any() else None   # what X stands on
-        near = np.linalg.norm(self.smooth - self.target_colour, axis=2) <= self.tolerance * SAME_SURFACE
-        self.surface = ~self.opened(~near)
+        self.surface = _colour_surface(self.smooth, self.target_colour, self.tolerance, self.kernel)
         self.colour_region = _hull_of_largest(self.surface, self.box)
 
     def opened(self, mask: np.ndarray) -> np.ndarray:
         """The mask without features at most line_px wide (paint lines, specks of texture)."""
-        return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, self.kernel).astype(bool)
+        return _opened(mask, self.kernel)
 
     def outline(self) -> Optional[np.ndarray]:
         """X's outline as a filled pixel mask, or None (module docstring)."""
@@ -100,9 +97,8 @@ class FrameSurfaces:
     smoothed and its coarse colour bins counted once, so a box costs one colour comparison over the frame."""
 
     def __init__(self, rgb: np.ndarray, tolerance: float, line_px: int) -> None:
-        self.smooth = cv2.blur(np.ascontiguousarray(rgb[..., :3]), (BLUR_PX, BLUR_PX)).astype(np.float32)
+        self.smooth, self.kernel = _smoothed(rgb), _line_kernel(line_px)
         self.tolerance = float(tolerance)
-        self.kernel = np.ones((int(line_px) + BLUR_PX,) * 2, np.uint8)
         levels = 256 // COLOUR_BIN   # bins a channel; ids ordered as _dominant's, so ties break the same way
         self._bins = (np.floor(self.smooth / COLOUR_BIN).astype(np.int64) @ np.array([levels * levels, levels, 1]))
         self._values = self.smooth.astype(np.int64)   # a blurred uint8 frame: whole levels 0-255
@@ -118,8 +114,7 @@ class FrameSurfaces:
         colour = _dominant(self.smooth[span_mask(shape, box, TARGET_CORE)])
         if not (~inside).any() or np.linalg.norm(colour - self._ground(inside)) <= self.tolerance:
             return [False] * len(boxes)
-        near = np.linalg.norm(self.smooth - colour, axis=2) <= self.tolerance * SAME_SURFACE
-        own = _largest_in(~cv2.morphologyEx((~near).astype(np.uint8), cv2.MORPH_OPEN, self.kernel).astype(bool), box)
+        own = _largest_in(_colour_surface(self.smooth, colour, self.tolerance, self.kernel), box)
         if own is None:
             return [False] * len(boxes)
         return [bool(own[span_slices(shape, b, TARGET_CORE)].mean() > 0.5) for b in boxes]
@@ -143,6 +138,27 @@ class FrameSurfaces:
         levels = (256 // COLOUR_BIN) ** 3
         index = (bins.reshape(-1, 1) * 3 + np.arange(3)) * 256 + values.reshape(-1, 3)
         return np.bincount(index.ravel(), minlength=levels * 3 * 256).reshape(levels, 3, 256)
+
+
+def _smoothed(rgb: np.ndarray) -> np.ndarray:
+    """The frame's RGB smoothed over BLUR_PX, as float32 (texture and sensor noise out of colour comparisons)."""
+    return cv2.blur(np.ascontiguousarray(rgb[..., :3]), (BLUR_PX, BLUR_PX)).astype(np.float32)
+
+
+def _line_kernel(line_px: int) -> np.ndarray:
+    """The opening that removes features at most line_px wide: smoothing widens one by BLUR_PX - 1 pixels."""
+    return np.ones((int(line_px) + BLUR_PX,) * 2, np.uint8)
+
+
+def _opened(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The mask without features narrower than the kernel (paint lines, specks of texture)."""
+    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+
+
+def _colour_surface(smooth: np.ndarray, colour: np.ndarray, tolerance: float, kernel: np.ndarray) -> np.ndarray:
+    """The pixels of `colour`'s surface: within SAME_SURFACE x tolerance of it, thin features in it counted in."""
+    near = np.linalg.norm(smooth - colour, axis=2) <= tolerance * SAME_SURFACE
+    return ~_opened(~near, kernel)
 
 
 def span_mask(shape: tuple[int, ...], box: Sequence[float], fraction: float = 1.0) -> np.ndarray:
